@@ -1,0 +1,74 @@
+"""Forward kinematics, batched over frames, in numpy and torch (same results, see tests).
+
+Local transforms are parent-space: joint ``j``'s world rotation is ``W[p] @ L[j]`` and its world
+position is ``P[p] + W[p] @ t[j]``; a root's local transform is its world transform.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["forward_kinematics", "forward_kinematics_torch", "inverse_kinematics_local"]
+
+
+def forward_kinematics(
+    parents: np.ndarray, local_rotations: np.ndarray, local_translations: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations and positions of every joint.
+
+    Args:
+        parents: ``(J,)`` parent indices, parents before children, ``-1`` for roots.
+        local_rotations: ``(..., J, 3, 3)`` parent-space rotation matrices.
+        local_translations: ``(..., J, 3)`` parent-space translations (metres); broadcasts
+            against the rotations' batch shape (a rest ``(J, 3)`` works for every frame).
+
+    Returns:
+        ``(world_rotations (..., J, 3, 3), world_positions (..., J, 3))``.
+    """
+    local_rotations = np.asarray(local_rotations, dtype=np.float64)
+    local_translations = np.asarray(local_translations, dtype=np.float64)
+    batch = np.broadcast_shapes(local_rotations.shape[:-3], local_translations.shape[:-2])
+    J = len(parents)
+    world_r = np.empty(batch + (J, 3, 3))
+    world_p = np.empty(batch + (J, 3))
+    rots = np.broadcast_to(local_rotations, batch + (J, 3, 3))
+    trans = np.broadcast_to(local_translations, batch + (J, 3))
+    for j, p in enumerate(parents):
+        if p < 0:
+            world_r[..., j, :, :] = rots[..., j, :, :]
+            world_p[..., j, :] = trans[..., j, :]
+        else:
+            world_r[..., j, :, :] = world_r[..., p, :, :] @ rots[..., j, :, :]
+            world_p[..., j, :] = world_p[..., p, :] + np.einsum("...ab,...b->...a", world_r[..., p, :, :], trans[..., j, :])
+    return world_r, world_p
+
+
+def forward_kinematics_torch(
+    parents: list[int] | np.ndarray, local_rotations: torch.Tensor, local_translations: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Torch version of :func:`forward_kinematics` (differentiable; same shapes and conventions)."""
+    batch = torch.broadcast_shapes(local_rotations.shape[:-3], local_translations.shape[:-2])
+    J = len(parents)
+    rots = local_rotations.expand(batch + (J, 3, 3))
+    trans = local_translations.expand(batch + (J, 3))
+    world_r: list[torch.Tensor] = []
+    world_p: list[torch.Tensor] = []
+    for j, p in enumerate(int(p) for p in parents):
+        if p < 0:
+            world_r.append(rots[..., j, :, :])
+            world_p.append(trans[..., j, :])
+        else:
+            world_r.append(world_r[p] @ rots[..., j, :, :])
+            world_p.append(world_p[p] + (world_r[p] @ trans[..., j, :, None])[..., 0])
+    return torch.stack(world_r, dim=-3), torch.stack(world_p, dim=-2)
+
+
+def inverse_kinematics_local(parents: np.ndarray, world_rotations: np.ndarray) -> np.ndarray:
+    """Local (parent-space) rotations ``(..., J, 3, 3)`` from world rotations."""
+    world_rotations = np.asarray(world_rotations, dtype=np.float64)
+    local = world_rotations.copy()
+    for j, p in enumerate(parents):
+        if p >= 0:
+            local[..., j, :, :] = np.swapaxes(world_rotations[..., p, :, :], -1, -2) @ world_rotations[..., j, :, :]
+    return local
