@@ -13,7 +13,7 @@ FORBIDDEN = ("PyQt6", "pyqtgraph", "pygfx", "rendercanvas")
 
 def _modules(package: str) -> list[str]:
     path = REPO_ROOT / package
-    return [f"{package}.{m.name}" for m in pkgutil.walk_packages([str(path)]) if not m.name.startswith("__")]
+    return [m.name for m in pkgutil.walk_packages([str(path)], prefix=f"{package}.") if "__" not in m.name]
 
 
 def test_engine_and_streaming_do_not_import_gui_libraries() -> None:
