@@ -1,0 +1,215 @@
+"""Pipeline threads: lifecycle, dropping instead of queueing, switching source and rig, faults."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from engine import rotations as rot
+from engine.rig import Rig
+from engine.skeleton import Skeleton
+from streaming.frames import Frame, PoseResult
+from streaming.pipeline import Pipeline, State
+from streaming.sources import Source, SourceUnavailable
+
+
+def _rig(joints: int, name: str) -> Rig:
+    parents = np.arange(joints) - 1
+    trans = np.tile([0.0, 0.1, 0.0], (joints, 1))
+    return Rig(name, Skeleton(tuple(f"j{i}" for i in range(joints)), parents, trans, rot.quat_identity((joints,))))
+
+
+class TickSource(Source):
+    """Tiny frames at ``fps`` (or as fast as possible with ``fps=None``), ``limit`` frames then ends."""
+
+    def __init__(self, name: str = "tick", fps: float | None = 200.0, limit: int | None = None, fail_open: bool = False) -> None:
+        super().__init__(name, fps)
+        self.limit, self.fail_open = limit, fail_open
+        self.opened = self.closed = 0
+
+    def _open(self) -> None:
+        if self.fail_open:
+            raise SourceUnavailable(self.source_id, "unplugged")
+        self.opened += 1
+
+    def _read(self) -> Frame | None:
+        if self.limit is not None and self._next_index >= self.limit:
+            self._finish()
+            return None
+        if self.fps:
+            self._interrupted.wait(1.0 / self.fps)
+        return self._stamp(np.zeros((2, 2, 3), np.uint8), time.monotonic_ns())
+
+    def _close(self) -> None:
+        self.closed += 1
+
+
+class FakeProcessor:
+    """Identity pose of its rig after ``delay_s``; raises on frame ``fail_at``."""
+
+    def __init__(self, rig: Rig, delay_s: float = 0.0, fail_at: int | None = None) -> None:
+        self.rig, self.delay_s, self.fail_at = rig, delay_s, fail_at
+        self.closed = 0
+        self.seen: list[int] = []
+
+    def process(self, frame: Frame) -> PoseResult | None:
+        if frame.index == self.fail_at:
+            raise RuntimeError(f"model blew up on frame {frame.index}")
+        self.seen.append(frame.index)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        J = self.rig.skeleton.num_joints
+        return PoseResult(
+            rot.quat_identity((J,)), np.zeros(3), self.rig.skeleton.rest_positions(), frame.t_capture_ns, frame.index,
+            source_id=frame.source_id,
+        ).with_stage("model")
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class FakeOutput:
+    def __init__(self, name: str = "out", *, inline: bool = False, delay_s: float = 0.0, fail: bool = False) -> None:
+        self.name, self.inline, self.delay_s, self.fail = name, inline, delay_s, fail
+        self.received: list[tuple[int, int, str]] = []  # (frame index, joints, rig name)
+        self.closed = 0
+
+    def send(self, result: PoseResult, rig: Rig) -> None:
+        if self.fail:
+            raise OSError("network is down")
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        self.received.append((result.index, result.num_joints, rig.name))
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def _our_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("anyrig-")]
+
+
+def _wait_for(predicate, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_start_stop_restart_and_no_leaked_threads() -> None:
+    states: list[State] = []
+    source, out = TickSource(), FakeOutput()
+    pipe = Pipeline(source, FakeProcessor(_rig(3, "a")), outputs=[out])
+    pipe.add_state_listener(states.append)
+    pipe.start()
+    pipe.start()  # no-op
+    assert pipe.state is State.RUNNING and len(_our_threads()) == 3
+    assert _wait_for(lambda: len(out.received) >= 5)
+    assert pipe.latest.take(1.0) is not None
+    pipe.stop()
+    pipe.stop()  # idempotent
+    assert pipe.state is State.STOPPED and _our_threads() == []
+    assert source.closed == 1
+    n = len(out.received)
+    pipe.start()
+    assert _wait_for(lambda: len(out.received) >= n + 5)
+    pipe.close()
+    assert _our_threads() == [] and out.closed == 1 and pipe.processor.closed == 1
+    assert states == [State.STARTING, State.RUNNING, State.STOPPING, State.STOPPED] * 2
+    report = pipe.stats.to_dict()
+    assert report["frames"]["captured"] >= report["frames"]["processed"] >= n + 5
+    assert report["latency_ms"]["capture_to_out"]["count"] == len(out.received)
+
+
+def test_slow_inference_drops_frames_instead_of_queueing() -> None:
+    source = TickSource(fps=500.0)
+    proc = FakeProcessor(_rig(2, "a"), delay_s=0.03)
+    with Pipeline(source, proc) as pipe:
+        time.sleep(0.4)
+    frames = pipe.stats.to_dict()["frames"]
+    assert frames["dropped"] > 20
+    # Every captured frame was processed or dropped, except one waiting in the slot and one
+    # refused by the closed mailbox at stop.
+    assert frames["captured"] - frames["processed"] - frames["dropped"] in (0, 1, 2)
+    assert frames["processed"] <= 0.4 / 0.03 + 2
+    # The processor always got the newest frame: big jumps in the indices it saw.
+    assert max(np.diff(proc.seen)) > 5
+
+
+def test_slow_output_drops_results_and_inline_output_gets_every_one() -> None:
+    slow, inline = FakeOutput("slow", delay_s=0.05), FakeOutput("rec", inline=True)
+    with Pipeline(TickSource(fps=300.0), FakeProcessor(_rig(2, "a")), outputs=[slow, inline]) as pipe:
+        time.sleep(0.4)
+    frames = pipe.stats.to_dict()["frames"]
+    assert len(inline.received) == frames["processed"] == frames["sent.rec"]
+    assert len(slow.received) < frames["processed"] / 3
+    assert frames["dropped.slow"] > 10
+
+
+def test_failing_output_is_counted_and_the_pipeline_keeps_running() -> None:
+    bad, good = FakeOutput("bad", fail=True), FakeOutput("good")
+    with Pipeline(TickSource(), FakeProcessor(_rig(2, "a")), outputs=[bad, good]) as pipe:
+        assert _wait_for(lambda: len(good.received) >= 10)
+        assert pipe.state is State.RUNNING
+    assert pipe.stats.counter("errors.bad") >= 1
+
+
+def test_switch_source_and_rig_while_running() -> None:
+    first, second = TickSource("first"), TickSource("second")
+    out = FakeOutput()
+    proc_a = FakeProcessor(_rig(3, "a"))
+    with Pipeline(first, proc_a, outputs=[out]) as pipe:
+        assert _wait_for(lambda: len(out.received) >= 3)
+        pipe.set_source(second)
+        assert first.closed == 1 and pipe.source is second
+        assert _wait_for(lambda: (pipe.latest.take(0.5) or PoseResult(np.zeros((1, 4)) + [0, 0, 0, 1], np.zeros(3), np.zeros((1, 3)), 0, 0)).source_id == "second")
+        pipe.set_processor(FakeProcessor(_rig(5, "b")))
+        assert _wait_for(lambda: out.received and out.received[-1][1:] == (5, "b"))
+        assert proc_a.closed == 1 and pipe.rig.name == "b"
+        assert len(_our_threads()) == 3
+        with pytest.raises(SourceUnavailable):
+            pipe.set_source(TickSource("broken", fail_open=True))
+        assert pipe.source is second and pipe.state is State.RUNNING
+        n = len(out.received)
+        assert _wait_for(lambda: len(out.received) > n + 3)  # the old source kept running
+    # Results of one rig never arrive labelled with the other.
+    assert all((j, name) in ((3, "a"), (5, "b")) for _, j, name in out.received)
+    assert _our_threads() == []
+
+
+def test_worker_exception_faults_the_pipeline() -> None:
+    pipe = Pipeline(TickSource(), FakeProcessor(_rig(2, "a"), fail_at=4))
+    pipe.start()
+    assert pipe.wait(3.0)
+    assert pipe.state is State.FAULTED
+    assert isinstance(pipe.error, RuntimeError) and "frame 4" in str(pipe.error)
+    pipe.stop()
+    assert _our_threads() == [] and pipe.state is State.FAULTED
+    pipe.start()  # a restart clears the fault
+    assert pipe.state is State.RUNNING and pipe.error is None
+    pipe.stop()
+
+
+def test_source_that_cannot_open_faults_start() -> None:
+    pipe = Pipeline(TickSource(fail_open=True), FakeProcessor(_rig(2, "a")))
+    with pytest.raises(SourceUnavailable, match="unplugged"):
+        pipe.start()
+    assert pipe.state is State.FAULTED and _our_threads() == []
+    pipe.stop()
+
+
+def test_finite_source_ends_the_run() -> None:
+    out = FakeOutput()
+    pipe = Pipeline(TickSource(fps=None, limit=25), FakeProcessor(_rig(2, "a")), outputs=[out])
+    pipe.start()
+    assert pipe.wait(3.0)
+    pipe.stop()
+    frames = pipe.stats.to_dict()["frames"]
+    assert frames["captured"] == 25
+    assert frames["processed"] + frames["dropped"] == 25
+    assert _our_threads() == []
