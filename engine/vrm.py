@@ -1,0 +1,114 @@
+"""VRM humanoid bone maps (VRM 0.x and 1.0) and the VRM 0.x facing fix.
+
+VRM is a GLB with a humanoid description in its extensions:
+- VRM 0.x: ``extensions.VRM.humanoid.humanBones`` is a list of ``{"bone": name, "node": i}``;
+  the model faces -Z (vrm.dev, "VRM 1.0 changes").
+- VRM 1.0: ``extensions.VRMC_vrm.humanoid.humanBones`` is an object ``name -> {"node": i}``;
+  the model faces +Z, as glTF assets should.
+
+:func:`humanoid_map` turns either into the engine's map (Unity ``HumanBodyBones`` name -> joint
+name, see :mod:`engine.humanoid_bones`); :func:`turn_around_y` rotates a VRM 0.x rig by 180
+degrees about Y so that every rig faces +Z.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine import rotations as rot
+from engine.humanoid_bones import UNITY_FROM_VRM0, UNITY_FROM_VRM1
+from engine.rig import Clip, Mesh, Rig
+from engine.skeleton import Skeleton
+
+__all__ = ["humanoid_map", "turn_around_y", "vrm_version"]
+
+# 180 degrees about +Y: (x, y, z) -> (-x, y, -z); quaternion x y z w = (0, 1, 0, 0).
+_TURN_Q = np.array([0.0, 1.0, 0.0, 0.0])
+_TURN_M = np.diag([-1.0, 1.0, -1.0])
+
+
+def vrm_version(gltf_json: dict[str, Any]) -> int | None:
+    """``0`` for VRM 0.x (``VRM`` extension), ``1`` for VRM 1.0 (``VRMC_vrm``), else ``None``."""
+    ext = gltf_json.get("extensions")
+    if not isinstance(ext, dict):
+        return None
+    if isinstance(ext.get("VRMC_vrm"), dict):
+        return 1
+    if isinstance(ext.get("VRM"), dict):
+        return 0
+    return None
+
+
+def humanoid_map(gltf_json: dict[str, Any], node_joint_names: dict[int, str], notes: list[str]) -> dict[str, str]:
+    """Unity ``HumanBodyBones`` name -> joint name from a VRM document's humanoid bones.
+
+    Bones whose node is not a skeleton joint, and unknown bone names, are skipped with a note;
+    a malformed humanoid section gives an empty map and a note (the rig still loads).
+
+    Args:
+        gltf_json: the top-level glTF JSON object.
+        node_joint_names: node index -> skeleton joint name, for the nodes in the skeleton.
+        notes: receives one line per skipped bone.
+    """
+    version = vrm_version(gltf_json)
+    if version is None:
+        return {}
+    ext = gltf_json["extensions"]["VRMC_vrm" if version == 1 else "VRM"]
+    humanoid = ext.get("humanoid")
+    bones = humanoid.get("humanBones") if isinstance(humanoid, dict) else None
+    pairs: list[tuple[Any, Any]] = []
+    if version == 0 and isinstance(bones, list):
+        pairs = [(b.get("bone"), b.get("node")) for b in bones if isinstance(b, dict)]
+    elif version == 1 and isinstance(bones, dict):
+        pairs = [(name, b.get("node") if isinstance(b, dict) else None) for name, b in bones.items()]
+    else:
+        notes.append(f"VRM {version}: humanoid.humanBones is missing or malformed; no humanoid map")
+        return {}
+    table = UNITY_FROM_VRM1 if version == 1 else UNITY_FROM_VRM0
+    out: dict[str, str] = {}
+    for bone, node in pairs:
+        unity = table.get(bone) if isinstance(bone, str) else None
+        if unity is None:
+            notes.append(f"VRM {version}: unknown humanoid bone {bone!r} skipped")
+        elif not isinstance(node, int) or isinstance(node, bool) or node not in node_joint_names:
+            notes.append(f"VRM {version}: humanoid bone {bone!r} points at node {node!r}, which is not a skeleton joint")
+        else:
+            out[unity] = node_joint_names[node]
+    return out
+
+
+def turn_around_y(rig: Rig) -> Rig:
+    """The same rig rotated 180 degrees about +Y (rest pose, every clip and the mesh).
+
+    Only root joints change: their rotation is pre-multiplied by the turn and their translation
+    rotated, so every world position ``p`` becomes ``(-p.x, p.y, -p.z)``.
+    """
+    sk = rig.skeleton
+    roots = sk.parents < 0
+    rest_r = np.array(sk.rest_rotations)
+    rest_t = np.array(sk.rest_translations)
+    rest_r[roots] = rot.quat_multiply(_TURN_Q, rest_r[roots])
+    rest_t[roots] = rest_t[roots] @ _TURN_M.T
+    skeleton = Skeleton(sk.names, sk.parents, rest_t, rest_r, sk.end_site_joints, sk.end_site_offsets)
+    clips = []
+    for c in rig.clips:
+        r, t = c.rotations.copy(), c.translations.copy()
+        r[:, roots] = rot.quat_multiply(_TURN_Q, r[:, roots])
+        t[:, roots] = t[:, roots] @ _TURN_M.T
+        clips.append(Clip(c.name, c.fps, r, t))
+    mesh = rig.mesh
+    if mesh is not None:
+        mesh = Mesh(
+            positions=(mesh.positions @ _TURN_M.T).astype(np.float32),
+            indices=mesh.indices,
+            joints=mesh.joints,
+            weights=mesh.weights,
+            normals=None if mesh.normals is None else (mesh.normals @ _TURN_M.T).astype(np.float32),
+        )
+    reference = rig.reference_pose
+    if reference is not None:
+        reference = np.array(reference, dtype=np.float64)
+        reference[roots] = rot.quat_multiply(_TURN_Q, reference[roots])
+    return Rig(rig.name, skeleton, clips, mesh, dict(rig.humanoid), reference, rig.source)
