@@ -146,3 +146,19 @@ def test_iter_rig_files(tmp_path):
     (tmp_path / "dir.bvh").mkdir()
     got = [p.relative_to(tmp_path).as_posix() for p in iter_rig_files(tmp_path)]
     assert got == ["a.glb", "b/c/d.vrm", "b/z.BVH", "x.gltf"]
+
+
+@pytest.mark.parametrize("rel", ["quaternius_animals/Cat_simple.glb", "misc_gltf/RobotExpressive.glb", "quaternius_dinosaurs/Trex.glb"])
+def test_shared_glb_to_bvh_keeps_world_positions(shared_data, tmp_path, rel):
+    """glTF rigs (rest rotations not identity) re-based for BVH: every joint within 1e-5 of the height."""
+    pytest.importorskip("engine.gltf")
+    if not (shared_data / rel).is_file():
+        pytest.skip(f"{rel} missing")
+    a = load_rig(shared_data / rel)
+    clip = a.clips[0]
+    save_rig(a, tmp_path / "out.bvh", clip=clip.name)
+    b = load_rig(tmp_path / "out.bvh")
+    assert b.source.units == "cm" and b.skeleton.height == pytest.approx(a.skeleton.height, rel=1e-5)
+    names = [n.replace(" ", "_") for n in a.skeleton.names]
+    pb = b.clips[0].positions(b.skeleton)[:, [b.skeleton.index(n) for n in names]]
+    assert np.abs(clip.positions(a.skeleton) - pb).max() < 1e-5 * a.skeleton.height
