@@ -44,8 +44,7 @@ def write_bvh(
     euler_order: str = "ZXY",
     fps: float | None = None,
 ) -> None:
-    """Write ``rig`` and one clip as BVH so that BVH forward kinematics reproduces every joint's
-    world position at every frame.
+    """Write a rig and one of its clips as BVH, keeping every joint's world position at every frame.
 
     BVH needs identity rest rotations, so any rig (e.g. glTF, rest rotations not identity) is
     re-based. The written rest pose is the rig's rest pose with every rotation zeroed: ``OFFSET[j] =
