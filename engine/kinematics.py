@@ -6,8 +6,12 @@ position is ``P[p] + W[p] @ t[j]``; a root's local transform is its world transf
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported lazily so file tools (info, convert) start fast
+    import torch
 
 __all__ = ["forward_kinematics", "forward_kinematics_torch", "inverse_kinematics_local"]
 
@@ -48,6 +52,8 @@ def forward_kinematics_torch(
     parents: list[int] | np.ndarray, local_rotations: torch.Tensor, local_translations: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Torch version of :func:`forward_kinematics` (differentiable; same shapes and conventions)."""
+    import torch
+
     batch = torch.broadcast_shapes(local_rotations.shape[:-3], local_translations.shape[:-2])
     J = len(parents)
     rots = local_rotations.expand(batch + (J, 3, 3))
