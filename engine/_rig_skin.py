@@ -50,12 +50,43 @@ def _segment(a: np.ndarray, b: np.ndarray, ra: float, rb: float) -> tuple[np.nda
     return np.concatenate(pos), np.concatenate(nrm), np.array(tris)
 
 
+def _sheet(design: RigDesign, rows: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Double-sided, flat-shaded triangles joining consecutive rows of a sheet.
+
+    Returns ``(positions (V, 3), normals (V, 3), triangles (F, 3), joint of each vertex (V,))``;
+    every vertex follows one joint rigidly. Degenerate triangles (two points in one place) are
+    dropped.
+    """
+    pos = design.rest_positions()
+    index = {s.name: i for i, s in enumerate(design.joints)}
+    pts = np.array([[pos[index[j]] + np.asarray(o) for j, o in row] for row in rows])  # (R, C, 3)
+    owners = np.array([[index[j] for j, _ in row] for row in rows])  # (R, C)
+    P, N, O = [], [], []
+    for r in range(len(rows) - 1):
+        for c in range(len(rows[0]) - 1):
+            quad = [(r, c), (r, c + 1), (r + 1, c + 1), (r + 1, c)]
+            for tri in ((quad[0], quad[1], quad[2]), (quad[0], quad[2], quad[3])):
+                v = np.array([pts[k] for k in tri])
+                n = np.cross(v[1] - v[0], v[2] - v[0])
+                if np.linalg.norm(n) < 1e-10:
+                    continue
+                o = [owners[k] for k in tri]
+                P += [v, v[::-1]]
+                N += [np.tile(_unit(n), (3, 1)), np.tile(-_unit(n), (3, 1))]
+                O += [o, o[::-1]]
+    if not P:
+        return np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    positions = np.concatenate(P)
+    return positions, np.concatenate(N), np.arange(len(positions)).reshape(-1, 3), np.concatenate(O)
+
+
 def skin_mesh(design: RigDesign) -> Mesh:
-    """A simple skinned body: one tapered tube per bone, bound in the designed rest pose.
+    """A simple skinned body: one tapered tube per bone plus the design's sheets, in the rest pose.
 
     The tube from joint ``p`` to its child ``j`` follows ``p``; its far ring is shared half and half
     with ``j`` when ``j`` carries a bone of its own, so bends look smooth. Leaf end sites get a tube
-    too. ``positions`` are world metres; each vertex has up to 2 influences (weights sum to 1).
+    too. Sheets (wing membranes, feathers) are double-sided and rigidly skinned per vertex.
+    ``positions`` are world metres; each vertex has up to 2 influences (weights sum to 1).
     """
     pos = design.rest_positions()
     parents = design.parents
@@ -81,6 +112,16 @@ def skin_mesh(design: RigDesign) -> Mesh:
         if far >= 0:
             far_verts = list(range(16, 24)) + [25]
             ji[far_verts, 1], w[far_verts, 0], w[far_verts, 1] = far, 0.5, 0.5
+        F.append(f_ + sum(len(x) for x in P))
+        P.append(p_)
+        N.append(n_)
+        JI.append(ji)
+        W.append(w)
+    for rows in design.sheets:
+        p_, n_, f_, owners = _sheet(design, rows)
+        ji = np.zeros((len(p_), 4), dtype=np.int64)
+        w = np.zeros((len(p_), 4))
+        ji[:, 0], w[:, 0] = owners, 1.0
         F.append(f_ + sum(len(x) for x in P))
         P.append(p_)
         N.append(n_)

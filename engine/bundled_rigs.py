@@ -249,6 +249,9 @@ def dragon() -> AuthoredRig:
     for k, (direction, lengths) in fingers.items():
         b.chain([f"LeftWingFinger{k}_1", f"LeftWingFinger{k}_2"], "LeftWingHand", direction=direction,
                 lengths=list(lengths), radius=0.03, tip=0.4)
+    # Wing membrane: between consecutive fingers, and from the last finger back to the body.
+    rows = [["LeftWingHand", f"LeftWingFinger{k}_1", f"LeftWingFinger{k}_2", f"LeftWingFinger{k}_2.tip"] for k in range(1, 5)]
+    b.sheet(rows + [["LeftWingHand", "LeftWingForearm", "LeftWingUpperArm", ("Spine2", (0.2, 0.1, 0.0))]])
     b.mirror()
     d = b.design()
 
@@ -313,7 +316,14 @@ def bird() -> AuthoredRig:
     b.chain(["LeftWingHumerus", "LeftWingForearm", "LeftWingHand", "LeftWingTip"], "Chest",
             offsets=[(0.025, 0.01, 0.0), (0.07, 0, -0.005), (0.085, 0, 0.005), (0.045, 0, 0)],
             radius=[0.014, 0.01, 0.008, 0.006], tip=(0.1, 0, -0.02))
+    # Flight feathers: a sheet from the wing's leading edge back to its trailing edge.
+    leading = ["LeftWingHumerus", "LeftWingForearm", "LeftWingHand", "LeftWingTip", "LeftWingTip.tip"]
+    trailing = [("LeftWingHumerus", (0, 0, -0.05)), ("LeftWingForearm", (0, 0, -0.08)), ("LeftWingHand", (0, 0, -0.09)),
+                ("LeftWingTip", (0, 0, -0.08)), ("LeftWingTip", (0.06, 0, -0.07))]
+    b.sheet([leading, trailing])
     b.mirror()
+    # Tail fan: a sheet spread across the tail feathers.
+    b.sheet([[("TailFeathers", (x, 0, 0)), ("TailFeathers", (1.8 * x, -0.01, -0.07))] for x in (-0.02, 0.0, 0.02)])
     d = b.design()
 
     ref = PoseBuilder(d)

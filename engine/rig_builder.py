@@ -46,6 +46,7 @@ __all__ = [
     "PoseBuilder",
     "RigBuilder",
     "RigDesign",
+    "SheetPoint",
     "skin_mesh",
 ]
 
@@ -139,6 +140,9 @@ def _aim_frame(direction: np.ndarray, conv: AxisConvention) -> np.ndarray:
 
 
 # %% design
+SheetPoint = tuple[str, tuple[float, float, float]]  # (joint it follows, world offset from it at rest, metres)
+
+
 @dataclass(frozen=True)
 class JointSpec:
     """One authored joint.
@@ -173,11 +177,15 @@ class RigDesign:
         name: rig name.
         joints: the joints, parents first.
         mirror: map from each sided joint name to its mirror-image joint name.
+        sheets: thin skinned surfaces (wing membranes, feathers): each sheet is a tuple of rows of
+            equal length, each row a tuple of :data:`SheetPoint`; consecutive rows are joined by
+            quads.
     """
 
     name: str
     joints: tuple[JointSpec, ...]
     mirror: dict[str, str] = field(default_factory=dict)
+    sheets: tuple[tuple[tuple[SheetPoint, ...], ...], ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -294,6 +302,7 @@ class RigBuilder:
         self.name = name
         self._joints: list[JointSpec] = []
         self._mirror: dict[str, str] = {}
+        self._sheets: list[tuple[tuple[SheetPoint, ...], ...]] = []
 
     def joint(
         self,
@@ -376,6 +385,35 @@ class RigBuilder:
         s = self._joints[k]
         self._joints[k] = JointSpec(s.name, s.parent, s.offset, s.radius, s.tip, s.roll, target, s.side)
 
+    def sheet(self, rows: list[list[str | tuple[str, tuple[float, float, float]]]]) -> None:
+        """Add a thin skinned surface (a wing membrane, a feather fan) spanning ``rows``.
+
+        Args:
+            rows: two or more rows of equal length; consecutive rows are joined by quads. A point
+                is a joint name (its rest position), ``"Joint.tip"`` (its end site) or
+                ``(joint, offset)``: a point ``offset`` metres (world, at rest) from the joint,
+                moving rigidly with it.
+        """
+        names = {s.name: s for s in self._joints}
+        out = []
+        for row in rows:
+            points = []
+            for point in row:
+                if isinstance(point, str):
+                    joint, _, tip = point.partition(".")
+                    if joint in names and tip == "tip" and names[joint].tip is None:
+                        raise ValueError(f"rig {self.name!r}: sheet point {point!r}: the joint has no end site")
+                    offset = names[joint].tip if tip == "tip" and joint in names else (0.0, 0.0, 0.0)
+                else:
+                    joint, offset = point
+                if joint not in names:
+                    raise ValueError(f"rig {self.name!r}: sheet point refers to unknown joint {joint!r}")
+                points.append((joint, tuple(float(x) for x in offset)))
+            out.append(tuple(points))
+        if len(out) < 2 or len({len(r) for r in out}) != 1 or len(out[0]) < 2:
+            raise ValueError(f"rig {self.name!r}: a sheet needs two or more rows of equal length (2 points or more)")
+        self._sheets.append(tuple(out))
+
     def mirror(self, left_prefix: str = "Left", right_prefix: str = "Right") -> None:
         """Add the mirror image (x -> -x) of every joint whose name starts with ``left_prefix``.
 
@@ -395,6 +433,9 @@ class RigBuilder:
             self._joints.append(copy)
             self._mirror[s.name] = copy.name
             self._mirror[copy.name] = s.name
+        for sheet in list(self._sheets):
+            if any(joint.startswith(left_prefix) for row in sheet for joint, _ in row):
+                self._sheets.append(tuple(tuple((rename(j), flip(o)) for j, o in row) for row in sheet))
 
     def design(self) -> RigDesign:
         """The frozen design, joints reordered so every parent precedes its children."""
@@ -407,7 +448,7 @@ class RigBuilder:
             s = stack.pop()
             ordered.append(s)
             stack.extend(reversed(children.get(s.name, [])))
-        return RigDesign(self.name, tuple(ordered), dict(self._mirror))
+        return RigDesign(self.name, tuple(ordered), dict(self._mirror), tuple(self._sheets))
 
 
 class PoseBuilder:

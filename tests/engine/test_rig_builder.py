@@ -246,3 +246,31 @@ def test_random_chains_keep_positions_under_any_convention(lengths, bend, direct
         pose.rotate(name, (a, 1.0, -a), a)
     expected = design.clip(pose, IDENTITY, "x").positions(design.skeleton(IDENTITY))
     np.testing.assert_allclose(design.clip(pose, conv, "x").positions(sk), expected, atol=1e-9)
+
+
+def test_sheets_are_double_sided_mirrored_and_rigidly_skinned():
+    b = RigBuilder("wing")
+    b.joint("Body", None, (0, 1, 0))
+    b.chain(["LeftArm", "LeftHand"], "Body", direction=(1, 0, 0), lengths=[0.1, 0.4], tip=0.3)
+    b.sheet([["LeftArm", "LeftHand", "LeftHand.tip"], [("LeftArm", (0, 0, -0.2)), ("LeftHand", (0, 0, -0.3)), ("Body", (0.8, 0, -0.2))]])
+    b.mirror()
+    design = b.design()
+    assert len(design.sheets) == 2
+    right = design.sheets[1]
+    assert right[0][2] == ("RightHand", (-0.3, 0.0, 0.0)) and right[1][2] == ("Body", (-0.8, 0.0, -0.2))
+    tubes = skin_mesh(RigDesign(design.name, design.joints, design.mirror))
+    mesh = skin_mesh(design)
+    extra = len(mesh.indices) - len(tubes.indices)
+    assert extra == 2 * 2 * 4  # two sheets, 2 quads of 2 triangles each, both sides
+    sheet_v = mesh.positions[len(tubes.positions):]
+    sheet_j = mesh.joints[len(tubes.positions):, 0]
+    np.testing.assert_allclose(mesh.weights[len(tubes.positions):, 0], 1.0)
+    hand = design.index("LeftHand")
+    tip = design.rest_positions()[hand] + np.array([0.3, 0, 0])
+    assert np.any(np.all(np.isclose(sheet_v, tip, atol=1e-6), axis=1) & (sheet_j == hand))
+    with pytest.raises(ValueError, match="equal length"):
+        b.sheet([["Body", "LeftArm"], ["Body"]])
+    with pytest.raises(ValueError, match="unknown joint"):
+        b.sheet([["Body", "Nope"], ["Body", "LeftArm"]])
+    with pytest.raises(ValueError, match="no end site"):
+        b.sheet([["Body", "LeftArm.tip"], ["Body", "LeftArm"]])
