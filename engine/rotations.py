@@ -110,12 +110,14 @@ def quat_to_matrix(q: np.ndarray) -> np.ndarray:
     return m.reshape(m.shape[:-1] + (3, 3))
 
 
-def matrix_to_quat(m: np.ndarray) -> np.ndarray:
+def matrix_to_quat(m: np.ndarray, *, orthonormal: bool = False) -> np.ndarray:
     """Unit quaternions (``w >= 0``) from rotation matrices, by Shepperd's method.
 
-    The matrix is first projected onto SO(3) so slightly non-orthogonal input is accepted.
+    The matrix is first projected onto SO(3) so slightly non-orthogonal input is accepted;
+    ``orthonormal=True`` skips that projection (an SVD, the bulk of the cost) for matrices that
+    are already rotations to rounding error, e.g. products of rotation matrices.
     """
-    m = orthonormalize(np.asarray(m, dtype=np.float64))
+    m = np.asarray(m, dtype=np.float64) if orthonormal else orthonormalize(np.asarray(m, dtype=np.float64))
     m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
     trace = m00 + m11 + m22
     # Four candidate solutions; pick the numerically largest denominator per element.

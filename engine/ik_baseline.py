@@ -1,0 +1,154 @@
+"""The analytic baseline: local joint rotations from joint positions, frame by frame.
+
+:class:`AnalyticIKSolver` implements the rotation-solver protocol of
+:mod:`engine.rotation_solver` (``reset`` / ``step`` / ``solve``) without learning. It walks the
+hierarchy from the roots, so each joint's parent world rotation is already solved:
+
+- a joint with **two or more children** at non-collinear rest offsets gets the best-fit rotation
+  (Kabsch: SVD of ``sum_c o_c t_c^T``) that maps its rest child offsets ``t_c`` (its own frame)
+  onto the observed offsets ``o_c = x_c - x_j`` (world);
+- a joint with **one child** (or collinear children) starts from the reference pair's local
+  rotation under the solved parent, ``C = W_parent @ L_ref``, and takes the shortest-arc swing
+  that turns its bone ``C @ t_c`` onto the observed one: twist is what the reference had
+  relative to the parent (minimal twist);
+- a **leaf** (no child at a non-zero offset) keeps the reference's local rotation.
+
+Roots are solved the same way with an identity parent. On noise-free positions of the same rig
+the forward kinematics of the result reproduces every joint position (up to rounding), and
+multi-child joints get their exact rotation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import rotations as rot
+from engine.skeleton import Skeleton
+
+__all__ = ["AnalyticIKSolver", "determined_joints", "MIN_OFFSET_FRACTION"]
+
+MIN_OFFSET_FRACTION = 1e-4  # child offsets shorter than this fraction of the height count as zero
+_COLLINEAR = 0.05  # second singular value / first of the unit rest offsets below this: collinear
+
+_LEAF, _SINGLE, _MULTI = 0, 1, 2
+
+
+def determined_joints(skeleton: Skeleton) -> np.ndarray:
+    """``(J,)`` bool: joints with at least one child at a non-zero rest offset.
+
+    Positions determine such a joint's rotation (up to twist about the bone when the children are
+    collinear); the rotation of the others (leaves) is invisible in joint positions.
+    """
+    min_len = MIN_OFFSET_FRACTION * skeleton.height
+    lengths = np.linalg.norm(skeleton.rest_translations, axis=-1)
+    out = np.zeros(skeleton.num_joints, dtype=bool)
+    for c, p in enumerate(skeleton.parents):
+        if p >= 0 and lengths[c] > min_len:
+            out[p] = True
+    return out
+
+
+class AnalyticIKSolver:
+    """Swing/Kabsch inverse kinematics with twist from the reference pose (see module doc).
+
+    Attributes:
+        name: ``"analytic_ik"``.
+    """
+
+    name = "analytic_ik"
+
+    def __init__(self) -> None:
+        self._skeleton: Skeleton | None = None
+
+    def reset(self, skeleton: Skeleton, ref_positions: np.ndarray, ref_rotations: np.ndarray) -> None:
+        """Prepare for a rig.
+
+        Args:
+            skeleton: the rig.
+            ref_positions: ``(J, 3)`` world metres of the reference pose (unused: the reference
+                rotations already fix the twist; kept for the solver protocol).
+            ref_rotations: ``(J, 4)`` x y z w local rotations of the reference pose.
+        """
+        J = skeleton.num_joints
+        ref_rotations = np.asarray(ref_rotations, dtype=np.float64)
+        if ref_rotations.shape != (J, 4):
+            raise ValueError(f"ref_rotations must be ({J}, 4), got {ref_rotations.shape}")
+        self._skeleton = skeleton
+        self._ref_local = rot.quat_to_matrix(ref_rotations)  # (J, 3, 3)
+        min_len = MIN_OFFSET_FRACTION * skeleton.height
+        offsets = skeleton.rest_translations
+        self._mode = np.full(J, _LEAF)
+        self._kids: list[np.ndarray] = []
+        self._kid_offsets: list[np.ndarray] = []  # (C, 3) rest offsets in the joint's frame
+        for j in range(J):
+            kids = [c for c in skeleton.children(j) if np.linalg.norm(offsets[c]) > min_len]
+            kids.sort(key=lambda c: -np.linalg.norm(offsets[c]))  # longest first
+            t = offsets[kids].reshape(-1, 3)
+            if len(kids) >= 2:
+                unit = t / np.linalg.norm(t, axis=-1, keepdims=True)
+                s = np.linalg.svd(unit, compute_uv=False)
+                self._mode[j] = _MULTI if s[1] > _COLLINEAR * s[0] else _SINGLE
+            elif len(kids) == 1:
+                self._mode[j] = _SINGLE
+            self._kids.append(np.array(kids, dtype=np.int64))
+            self._kid_offsets.append(t)
+
+    def step(self, positions: np.ndarray) -> np.ndarray:
+        """``(J, 4)`` local rotations for one frame of ``(J, 3)`` world positions (metres)."""
+        return self.solve(np.asarray(positions)[None])[0]
+
+    def solve(self, positions: np.ndarray) -> np.ndarray:
+        """``(T, J, 4)`` x y z w local rotations for ``(T, J, 3)`` world positions (metres).
+
+        Frames are independent (the solver is causal and stateless between frames).
+        """
+        if self._skeleton is None:
+            raise RuntimeError("AnalyticIKSolver.solve called before reset()")
+        sk = self._skeleton
+        x = np.asarray(positions, dtype=np.float64)
+        if x.ndim != 3 or x.shape[1:] != (sk.num_joints, 3):
+            raise ValueError(f"positions must be (T, {sk.num_joints}, 3), got {x.shape}")
+        T, J = x.shape[:2]
+        world = np.empty((T, J, 3, 3))
+        local = np.empty((T, J, 3, 3))
+        eye = np.eye(3)
+        for j in range(J):
+            p = sk.parents[j]
+            parent_w = world[:, p] if p >= 0 else np.broadcast_to(eye, (T, 3, 3))
+            mode = self._mode[j]
+            if mode == _MULTI:
+                o = x[:, self._kids[j]] - x[:, j : j + 1]  # (T, C, 3) observed world offsets
+                h = np.einsum("tca,cb->tab", o, self._kid_offsets[j])  # sum_c o_c t_c^T
+                u, _, vt = np.linalg.svd(h)
+                d = np.sign(np.linalg.det(u @ vt))
+                u[..., :, 2] *= np.where(d == 0, 1.0, d)[:, None]
+                world[:, j] = u @ vt
+            else:
+                cand = parent_w @ self._ref_local[j]  # (T, 3, 3) reference local under this parent
+                if mode == _SINGLE:
+                    kids, offs = self._kids[j], self._kid_offsets[j]
+                    observed = x[:, kids[0]] - x[:, j]  # (T, 3)
+                    swing = rot.quat_to_matrix(rot.quat_between(cand @ offs[0], observed))
+                    cand = swing @ cand
+                    if len(kids) > 1:
+                        cand = self._fit_twist(cand, observed, offs[1:], x[:, kids[1:]] - x[:, j : j + 1])
+                world[:, j] = cand
+            local[:, j] = world[:, j] if p < 0 else np.swapaxes(parent_w, -1, -2) @ world[:, j]
+        return rot.matrix_to_quat(local, orthonormal=True)
+
+    @staticmethod
+    def _fit_twist(world: np.ndarray, axis: np.ndarray, offsets: np.ndarray, observed: np.ndarray) -> np.ndarray:
+        """Turn ``world`` ``(T, 3, 3)`` about ``axis`` ``(T, 3)`` so the nearly collinear extra
+        children (rest ``offsets`` ``(C, 3)``, ``observed`` world offsets ``(T, C, 3)``) fit best.
+
+        The least-squares twist angle is ``atan2(sum (a x b) . n, sum a . b)`` over the components
+        ``a`` (predicted) and ``b`` (observed) perpendicular to the axis ``n``.
+        """
+        n = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-12)  # (T, 3)
+        a = np.einsum("tab,cb->tca", world, offsets)  # (T, C, 3)
+        a = a - np.sum(a * n[:, None], -1, keepdims=True) * n[:, None]
+        b = observed - np.sum(observed * n[:, None], -1, keepdims=True) * n[:, None]
+        sin = np.sum(np.cross(a, b) * n[:, None], axis=(-1, -2))
+        cos = np.sum(a * b, axis=(-1, -2))
+        angle = np.arctan2(sin, cos)  # (T,); 0 when the children are exactly collinear
+        return rot.axis_angle_to_matrix(n * angle[:, None]) @ world
