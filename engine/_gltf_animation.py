@@ -18,7 +18,7 @@ from engine import rotations as rot
 __all__ = ["MAX_FRAMES", "infer_fps", "sample"]
 
 DEFAULT_FPS = 30.0
-MAX_FRAMES = 500_000  # 4.6 hours at 30 fps: anything longer is a malformed time axis
+MAX_FRAMES = 216_000  # 2 hours at 30 fps: anything longer is taken as a malformed time axis
 
 
 def infer_fps(inputs: list[np.ndarray]) -> float:

@@ -16,7 +16,9 @@ import numpy as np
 from engine import rotations as rot
 from engine._gltf_accessors import GltfDocument, _is_int
 
-__all__ = ["NodeGraph", "locals_from_world", "skeleton_nodes", "trs_matrix"]
+UNIFORM_RTOL = 1e-4
+
+__all__ = ["NodeGraph", "bake_uniform_scale", "locals_from_world", "skeleton_nodes", "trs_matrix"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,3 +225,46 @@ def locals_from_world(parents: np.ndarray, world: np.ndarray) -> tuple[np.ndarra
     offs = np.einsum("...jab,...jb->...ja", rp_t, pw - pw[..., p, :])
     local_t[..., has_parent, :] = offs[..., has_parent, :]
     return rot.matrix_to_quat(local_r), local_t
+
+
+def bake_uniform_scale(
+    parents: np.ndarray, above: np.ndarray, trans: np.ndarray, rots: np.ndarray, scales: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Fast path of :func:`locals_from_world` when every scale is uniform and positive.
+
+    With uniform scales a joint's local rotation is its node rotation and its local translation is
+    the node translation times the parent's accumulated scale; roots also take the transform of
+    the nodes above them. Scales uniform to ``UNIFORM_RTOL`` count as uniform (their mean is used,
+    a relative position error below ``UNIFORM_RTOL``). Returns ``None`` when some scale is
+    non-uniform or not positive.
+
+    Args:
+        parents: ``(J,)`` skeleton parents.
+        above: ``(J, 4, 4)`` world matrix of the nodes above each root (ignored for non-roots).
+        trans, rots, scales: ``(T, J, 3)``, ``(T, J, 4)``, ``(T, J, 3)`` node TRS per frame.
+
+    Returns:
+        ``(rotations (T, J, 4), translations (T, J, 3))`` or ``None``.
+    """
+    s = scales.mean(axis=-1)  # (T, J); exporters write scale keys like (1, 1.00001, 1)
+    if not (np.all(s > 0) and np.allclose(scales, s[..., None], rtol=UNIFORM_RTOL, atol=0.0)):
+        return None
+    roots = parents < 0
+    lin = above[:, :3, :3]  # (J, 3, 3), used for roots only
+    s_above = np.cbrt(np.linalg.det(lin[roots]))  # (R,)
+    if np.any(s_above <= 0) or not np.allclose(np.linalg.svd(lin[roots], compute_uv=False), s_above[:, None], rtol=UNIFORM_RTOL, atol=0.0):
+        return None
+    acc = np.empty_like(s)  # (T, J) accumulated world scale
+    out_t = trans.copy()
+    out_r = rots.copy()
+    k = 0
+    for j, p in enumerate(parents):  # parents come first
+        if p >= 0:
+            acc[:, j] = acc[:, p] * s[:, j]
+            out_t[:, j] = trans[:, j] * acc[:, p, None]
+            continue
+        acc[:, j] = s_above[k] * s[:, j]
+        out_t[:, j] = trans[:, j] @ lin[j].T + above[j, :3, 3]
+        out_r[:, j] = rot.quat_multiply(rot.matrix_to_quat(lin[j] / s_above[k]), rots[:, j])
+        k += 1
+    return out_r, out_t

@@ -36,7 +36,7 @@ from engine import vrm
 from engine._gltf_accessors import GltfDocument, _is_int, parse_document
 from engine._gltf_animation import MAX_FRAMES, infer_fps, sample
 from engine._gltf_mesh import build_mesh, inverse_bind_matrices
-from engine._gltf_nodes import NodeGraph, locals_from_world, skeleton_nodes, trs_matrix
+from engine._gltf_nodes import NodeGraph, bake_uniform_scale, locals_from_world, skeleton_nodes, trs_matrix
 from engine.errors import RigFormatError
 from engine.rig import Clip, Rig, SourceInfo
 from engine.skeleton import Skeleton
@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 IBM_TOLERANCE = 1e-3  # fraction of the rig height
 PATHS = {"translation": 3, "rotation": 4, "scale": 3}
 INTERPOLATIONS = ("LINEAR", "STEP", "CUBICSPLINE")
-MAX_CLIP_VALUES = 100_000_000  # frames x nodes cap on one resampled clip
+MAX_CLIP_VALUES = 5_000_000  # frames x joints cap on one resampled clip (about 280 MB of output)
 
 
 def read_gltf(path: str | Path, *, data: bytes | None = None, fps: float | None = None, skin: int | None = None) -> Rig:
@@ -225,13 +225,17 @@ class _Reader:
         target = {"translation": trans, "rotation": rots, "scale": scales}
         for j, tpath, times, values, interp in tracks:
             target[tpath][:, j] = sample(times, values, interp, t, quaternion=tpath == "rotation")
-        local = trs_matrix(trans, rots, scales)  # (T, J, 4, 4)
-        world = np.empty_like(local)
-        for j, p in enumerate(self.parents):
-            world[:, j] = (self.above[j] if p < 0 else world[:, p]) @ local[:, j]
-        if not np.isfinite(world).all():
+        fast = bake_uniform_scale(self.parents, self.above, trans, rots, scales)
+        if fast is not None:
+            r, tr = fast
+        else:
+            local = trs_matrix(trans, rots, scales)  # (T, J, 4, 4)
+            world = np.empty_like(local)
+            for j, p in enumerate(self.parents):
+                world[:, j] = (self.above[j] if p < 0 else world[:, p]) @ local[:, j]
+            r, tr = locals_from_world(self.parents, world)
+        if not (np.isfinite(r).all() and np.isfinite(tr).all()):
             raise self.doc.fail(f"animation {name!r} produces non-finite transforms")
-        r, tr = locals_from_world(self.parents, world)
         return Clip(name, float(fps), r, tr)
 
     def _sampler(self, a: int, sampler: dict[str, Any], width: int) -> tuple[np.ndarray, np.ndarray, str]:
