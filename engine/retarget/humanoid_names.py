@@ -70,7 +70,7 @@ for _part, _words in {
     "shoulder": ("shoulder",),
     "upper_arm": ("arm", "upperarm", "uparm", "shldr", "humerus"),
     "lower_arm": ("forearm", "lowerarm", "elbow", "lowarm", "forarm"),
-    "hand": ("hand", "wrist"),
+    "hand": ("hand", "wrist", "palm"),
     "upper_leg": ("upleg", "upperleg", "thigh", "femur", "upperthigh"),
     "lower_leg": ("leg", "lowerleg", "calf", "shin", "knee", "lowleg"),
     "foot": ("foot", "ankle"),
@@ -132,6 +132,7 @@ def split_side(name: str) -> tuple[str | None, str]:
         (r"^(.+)[_.\- ]([lr])$", 2, 1, re.I),
         (r"^([lr])([A-Z].*)$", 1, 2, 0),  # Daz: lThigh, rShin
         (r"^([LR])([A-Z][a-z].*)$", 1, 2, 0),  # CMU: LHipJoint, RThumb
+        (r"^(.*[a-z0-9])([LR])$", 2, 1, 0),  # three.js RobotExpressive: UpperArmL, FootR
     )
     for pattern, side_group, core_group, flags in patterns:
         m = re.match(pattern, s, flags)
@@ -165,11 +166,13 @@ def _path(skeleton: Skeleton, ancestor: int, joint: int) -> list[int] | None:
     return chain[: chain.index(ancestor) + 1][::-1]
 
 
-def find_humanoid_bones(skeleton: Skeleton) -> HumanoidMatch:
+def find_humanoid_bones(skeleton: Skeleton, positions: np.ndarray | None = None) -> HumanoidMatch:
     """Map Unity ``HumanBodyBones`` roles onto ``skeleton``'s joints by name, then topology.
 
     Args:
         skeleton: any skeleton.
+        positions: ``(J, 3)`` a pose for the geometric checks (e.g. a clip's first frame); the rest
+            pose by default. BVH rest poses (offsets only) are sometimes not upright.
 
     Returns:
         A :class:`HumanoidMatch`; ``match.is_humanoid`` says whether every required bone was found
@@ -216,19 +219,21 @@ def find_humanoid_bones(skeleton: Skeleton) -> HumanoidMatch:
     names = {role: skeleton.names[j] for role, j in bones.items()}
     ordered = {role: names[role] for role in HUMAN_BONES if role in names}
     match = HumanoidMatch(bones=ordered, missing=[r for r in REQUIRED_BONES if r not in ordered])
-    match.issues = check_topology(skeleton, ordered)
+    match.issues = check_topology(skeleton, ordered, positions)
     return match
 
 
 def _fill_by_topology(skeleton: Skeleton, bones: dict[str, int]) -> None:
     """Fill Hips, the spine bones, Neck and missing limb bones from the hierarchy (in place)."""
     legs = [bones.get(f"{s}UpperLeg") for s in ("Left", "Right")]
-    if "Hips" not in bones and None not in legs:
-        a, b = (set(skeleton.chain_to_root(j)) for j in legs)
-        common = [j for j in skeleton.chain_to_root(legs[0]) if j in b and j not in (legs[0],)]
-        if common:
+    if None not in legs:
+        # Hips must be an ancestor of both legs: otherwise (no name, or a "Hips" beside the legs
+        # as in RobotExpressive) take the legs' lowest common ancestor.
+        right_chain = set(skeleton.chain_to_root(legs[1]))
+        common = [j for j in skeleton.chain_to_root(legs[0])[1:] if j in right_chain]
+        hips = bones.get("Hips")
+        if common and (hips is None or _path(skeleton, hips, legs[0]) is None or _path(skeleton, hips, legs[1]) is None):
             bones["Hips"] = common[0]
-    # Hips must be an ancestor of the legs; otherwise (e.g. a "Hips" leaf) drop it.
     hips = bones.get("Hips")
     top = bones.get("Neck") or bones.get("Head")
     arms = [bones.get(f"{s}Shoulder", bones.get(f"{s}UpperArm")) for s in ("Left", "Right")]
@@ -261,12 +266,13 @@ def _fill_by_topology(skeleton: Skeleton, bones: dict[str, int]) -> None:
                 bones[side + "Toes"] = kids[0]
 
 
-def check_topology(skeleton: Skeleton, bones: dict[str, str]) -> list[str]:
+def check_topology(skeleton: Skeleton, bones: dict[str, str], positions: np.ndarray | None = None) -> list[str]:
     """Hierarchy and geometry problems of a humanoid bone map (an empty list when consistent).
 
     Checks: each limb bone descends from the one above it (UpperArm -> LowerArm -> Hand,
     UpperLeg -> LowerLeg -> Foot, Hips -> Spine -> Head), left and right limbs are distinct and
-    sit on opposite sides of the body at rest, and the head is farther from the feet than the hips.
+    are distinct, and the head and the feet lie on opposite sides of the hips in ``positions``
+    (``(J, 3)``, default: the rest pose).
     """
     idx = {role: skeleton.index(name) for role, name in bones.items()}
     issues: list[str] = []
@@ -278,7 +284,7 @@ def check_topology(skeleton: Skeleton, bones: dict[str, str]) -> list[str]:
     for above, below in pairs:
         if above in idx and below in idx and _path(skeleton, idx[above], idx[below]) is None:
             issues.append(f"{below} ({bones[below]}) is not below {above} ({bones[above]})")
-    rest = skeleton.rest_positions()
+    rest = skeleton.rest_positions() if positions is None else np.asarray(positions, dtype=np.float64)
     for a, b in (("LeftUpperArm", "RightUpperArm"), ("LeftUpperLeg", "RightUpperLeg"), ("LeftHand", "RightHand")):
         if a in idx and b in idx and idx[a] == idx[b]:
             issues.append(f"{a} and {b} are the same joint {bones[a]}")

@@ -93,11 +93,12 @@ class _DirectChain:
             part = joint_part(name)
             if part in s_parts:
                 k = s_parts.index(part)
-                if t_arc[i] > anchors_t[-1] and s_arc[k] >= anchors_s[-1] and i < len(cm.target) - 1:
+                if t_arc[i] > anchors_t[-1] and s_arc[k] >= anchors_s[-1]:
                     anchors_t.append(float(t_arc[i]))
                     anchors_s.append(float(s_arc[k]))
-        anchors_t.append(1.0)
-        anchors_s.append(1.0)
+        if anchors_t[-1] < 1.0:
+            anchors_t.append(1.0)
+            anchors_s.append(1.0)
         u = np.interp(t_arc, anchors_t, anchors_s)
         self.spans = list(zip(u[:-1], u[1:]))
         ref_pts = ref[self.source] @ (_MIRROR if self.mirror else np.eye(3)).T

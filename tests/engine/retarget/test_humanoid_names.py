@@ -1,0 +1,138 @@
+"""Humanoid bone mapping by name on every human skeleton in the shared data and the bundled humanoid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.retarget.humanoid_names import MAIN_BONES, find_humanoid_bones, split_side
+from engine.skeleton import Skeleton
+
+HUMAN_FILES = {
+    # file: a naming convention it exercises
+    "animated_drawings/cmu1/jumping_jacks.bvh": "CMU (LeftCollar/LeftShoulder/LeftElbow/LeftWrist, LeftHip)",
+    "animated_drawings/rokoko/jesse_dance.bvh": "Rokoko (Mixamo preset)",
+    "deep_motion_editing/xia/rest.bvh": "Xia (CMU 31)",
+    "ganimator/cmu/08_01_trimmed.bvh": "CMU Daz-friendly (hip, abdomen, lCollar, lShldr, lThigh)",
+    "python_motion_cmu/cmu_dazfriendly_test.bvh": "CMU Daz-friendly",
+    "ganimator/mixamo_joe/Walk-In-Circle.bvh": "Mixamo (mixamorig7:)",
+    "ganimator/mixamo_malcolm/Gangnam-Style.bvh": "Mixamo (mixamorig:)",
+    "iclone_cmu/002_01.bvh": "Character Creator (CC_Base_*)",
+    "iclone_cmu/005_01.bvh": "Character Creator (CC_Base_*)",
+    "pan_retargeting/lafan1/Lafan1_example.bvh": "LAFAN1",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("mixamorig:LeftForeArm", ("Left", "forearm")),
+        ("upperarm_r", ("Right", "upperarm")),
+        ("lShldr", ("Left", "shldr")),
+        ("DEF-upper_arm.L.001", ("Left", "upperarm")),
+        ("CC_Base_R_Calf", ("Right", "calf")),
+        ("J_Bip_L_UpperArm", ("Left", "upperarm")),
+        ("leftUpperArm", ("Left", "upperarm")),
+        ("LHipJoint", ("Left", "hipjoint")),
+        ("UpperArmL", ("Left", "upperarm")),
+        ("LowerBack", (None, "lowerback")),
+        ("spine_01", (None, "spine01")),
+    ],
+)
+def test_split_side(name: str, expected: tuple) -> None:
+    assert split_side(name) == expected
+
+
+@pytest.mark.parametrize("rel", sorted(HUMAN_FILES))
+def test_every_shared_human_skeleton_maps_fully(shared_data: Path, rel: str) -> None:
+    from engine.rigio import load_rig
+
+    path = shared_data / rel
+    if not path.is_file():
+        pytest.skip(f"{rel} absent")
+    rig = load_rig(path)
+    frame0 = rig.clips[0].slice(0, 1).positions(rig.skeleton)[0] if rig.clips else None
+    match = find_humanoid_bones(rig.skeleton, frame0)
+    assert match.missing == [] and match.coverage == 1.0, (rel, match.bones)
+    assert match.issues == [], (rel, match.issues)
+    sk = rig.skeleton
+    pos = frame0 if frame0 is not None else sk.rest_positions()
+    p = {role: pos[sk.index(name)] for role, name in match.bones.items()}
+    # Same-side limbs are closer to each other than to the other side's (left is left).
+    d = lambda a, b: np.linalg.norm(p[a] - p[b])  # noqa: E731
+    assert d("LeftUpperLeg", "LeftUpperArm") < d("LeftUpperLeg", "RightUpperArm")
+    assert d("RightUpperLeg", "RightUpperArm") < d("RightUpperLeg", "LeftUpperArm")
+
+
+def test_glb_humanoids(shared_data: Path) -> None:
+    """RobotExpressive names every main bone but its feet hang off the root (IK rig): reported as an issue."""
+    from engine.rigio import load_rig
+
+    path = shared_data / "misc_gltf/RobotExpressive.glb"
+    if not path.is_file():
+        pytest.skip("RobotExpressive absent")
+    match = find_humanoid_bones(load_rig(path).skeleton)
+    assert match.coverage == 1.0 and match.bones["LeftUpperArm"] == "UpperArmL" and match.bones["Hips"] == "Body"
+    assert any("LeftFoot" in issue for issue in match.issues) and not match.is_humanoid
+    brain = shared_data / "misc_gltf/BrainStem.glb"
+    if brain.is_file():  # joints are called node_N: nothing to go by
+        assert find_humanoid_bones(load_rig(brain).skeleton).coverage == 0.0
+
+
+def test_bundled_humanoid_maps_to_its_own_names() -> None:
+    from engine.bundled_rigs import load_bundled_rig
+
+    rig = load_bundled_rig("humanoid")
+    match = find_humanoid_bones(rig.skeleton)
+    assert match.is_humanoid
+    for role in MAIN_BONES:
+        assert match.bones[role] == role
+
+
+def _skeleton(names: list[str], parents: list[int], offsets: list[tuple[float, float, float]]) -> Skeleton:
+    return Skeleton(tuple(names), np.array(parents), np.array(offsets, dtype=float), np.tile([0, 0, 0, 1.0], (len(names), 1)))
+
+
+def test_ue_mannequin_and_rigify_names() -> None:
+    names = ["root", "pelvis", "spine_01", "spine_02", "spine_03", "neck_01", "head",
+             "clavicle_l", "upperarm_l", "lowerarm_l", "hand_l", "clavicle_r", "upperarm_r", "lowerarm_r", "hand_r",
+             "thigh_l", "calf_l", "foot_l", "ball_l", "thigh_r", "calf_r", "foot_r", "ball_r"]
+    parents = [-1, 0, 1, 2, 3, 4, 5, 4, 7, 8, 9, 4, 11, 12, 13, 1, 15, 16, 17, 1, 19, 20, 21]
+    offs = [(0, 0, 0), (0, 1, 0), (0, .1, 0), (0, .1, 0), (0, .1, 0), (0, .15, 0), (0, .1, 0),
+            (.05, 0, 0), (.1, 0, 0), (.3, 0, 0), (.25, 0, 0), (-.05, 0, 0), (-.1, 0, 0), (-.3, 0, 0), (-.25, 0, 0),
+            (.1, 0, 0), (0, -.45, 0), (0, -.45, 0), (0, -.05, .1), (-.1, 0, 0), (0, -.45, 0), (0, -.45, 0), (0, -.05, .1)]
+    m = find_humanoid_bones(_skeleton(names, parents, offs))
+    assert m.is_humanoid, (m.missing, m.issues)
+    assert m.bones["Hips"] == "pelvis" and m.bones["LeftShoulder"] == "clavicle_l" and m.bones["LeftToes"] == "ball_l"
+    assert m.bones["Spine"] == "spine_01" and m.bones["UpperChest"] == "spine_03" and m.bones["Neck"] == "neck_01"
+    rigify = [n.replace("_l", ".L").replace("_r", ".R") for n in names]
+    rigify = ["DEF-" + {"upperarm.L": "upper_arm.L", "upperarm.R": "upper_arm.R", "lowerarm.L": "forearm.L",
+                        "lowerarm.R": "forearm.R", "calf.L": "shin.L", "calf.R": "shin.R", "ball.L": "toe.L",
+                        "ball.R": "toe.R", "clavicle.L": "shoulder.L", "clavicle.R": "shoulder.R"}.get(n, n) for n in rigify]
+    m = find_humanoid_bones(_skeleton(rigify, parents, offs))
+    assert m.is_humanoid, (m.missing, m.issues)
+    assert m.bones["LeftUpperArm"] == "DEF-upper_arm.L" and m.bones["LeftShoulder"] == "DEF-shoulder.L"
+
+
+def test_vrm_names() -> None:
+    names = ["hips", "spine", "chest", "neck", "head", "leftUpperArm", "leftLowerArm", "leftHand",
+             "rightUpperArm", "rightLowerArm", "rightHand", "leftUpperLeg", "leftLowerLeg", "leftFoot",
+             "rightUpperLeg", "rightLowerLeg", "rightFoot"]
+    parents = [-1, 0, 1, 2, 3, 2, 5, 6, 2, 8, 9, 0, 11, 12, 0, 14, 15]
+    offs = [(0, 1, 0), (0, .1, 0), (0, .2, 0), (0, .2, 0), (0, .1, 0), (.2, .15, 0), (.3, 0, 0), (.25, 0, 0),
+            (-.2, .15, 0), (-.3, 0, 0), (-.25, 0, 0), (.1, 0, 0), (0, -.45, 0), (0, -.45, 0), (-.1, 0, 0), (0, -.45, 0), (0, -.45, 0)]
+    m = find_humanoid_bones(_skeleton(names, parents, offs))
+    assert m.is_humanoid and m.bones["Chest"] == "chest" and m.bones["LeftLowerArm"] == "leftLowerArm"
+
+
+def test_topology_check_catches_a_swapped_hierarchy() -> None:
+    names = ["Hips", "Spine", "Head", "LeftHand", "LeftLowerArm", "LeftUpperArm", "RightUpperArm", "RightLowerArm",
+             "RightHand", "LeftUpperLeg", "LeftLowerLeg", "LeftFoot", "RightUpperLeg", "RightLowerLeg", "RightFoot"]
+    parents = [-1, 0, 1, 1, 3, 4, 1, 6, 7, 0, 9, 10, 0, 12, 13]
+    offs = [(0, 1, 0), (0, .3, 0), (0, .3, 0), (.2, .2, 0), (.3, 0, 0), (.3, 0, 0), (-.2, .2, 0), (-.3, 0, 0), (-.3, 0, 0),
+            (.1, 0, 0), (0, -.45, 0), (0, -.45, 0), (-.1, 0, 0), (0, -.45, 0), (0, -.45, 0)]
+    m = find_humanoid_bones(_skeleton(names, parents, offs))
+    assert not m.is_humanoid
+    assert any("LeftLowerArm" in i for i in m.issues)

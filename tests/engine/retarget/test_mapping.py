@@ -1,0 +1,120 @@
+"""Automatic retarget maps for the bundled rigs, JSON round trip and clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.retarget.mapping import (
+    SCHEMA_VERSION,
+    RetargetMap,
+    RetargetMapError,
+    load_map,
+    map_path_for,
+    save_map,
+    suggest_map,
+)
+
+
+def _map(name: str):
+    from engine.bundled_rigs import load_bundled_rig
+
+    sk = load_bundled_rig(name).skeleton
+    return sk, suggest_map(sk, name)
+
+
+def _by_tip(m: RetargetMap) -> dict[str, object]:
+    return {c.target[-1]: c for c in m.chains}
+
+
+def test_dragon_wings_from_arms_legs_from_legs_forelegs_trot() -> None:
+    sk, m = _map("dragon")
+    tips = _by_tip(m)
+    assert tips["LeftWingHand"].source == "left_arm" and tips["RightWingHand"].source == "right_arm"
+    assert tips["LeftWingHand"].source_pose == "t_pose"
+    assert tips["LeftHindToes"].source == "left_leg" and tips["RightHindToes"].source == "right_leg"
+    # Forelegs: the diagonal (contralateral) hind leg, mirrored: a trot.
+    assert tips["LeftFrontToes"].source == "right_leg" and tips["LeftFrontToes"].mirror
+    assert tips["Head"].source == "neck" and tips["Jaw"].source == "head"
+    assert tips["Chest"].source == "spine"
+    assert tips["Tail9"].rule == "follow"
+
+
+def test_quadruped_forelegs_from_arms_hanging_down() -> None:
+    sk, m = _map("quadruped")
+    tips = _by_tip(m)
+    assert tips["LeftFrontPaw"].source == "left_arm" and tips["LeftFrontPaw"].source_pose == "arms_down"
+    assert tips["LeftHindPaw"].source == "left_leg"
+    assert tips["Tail5"].rule == "follow"
+
+
+def test_bird_and_humanoid() -> None:
+    sk, m = _map("bird")
+    tips = _by_tip(m)
+    assert tips["LeftWingTip"].source == "left_arm" and tips["LeftFoot"].source == "left_leg"
+    sk, m = _map("humanoid")
+    tips = _by_tip(m)
+    assert tips["LeftHand"].source == "left_arm" and tips["RightToes"].source == "right_leg"
+    assert tips["UpperChest"].source == "spine" and tips["Head"].source == "neck"
+
+
+def test_spider_drives_all_eight_legs() -> None:
+    sk, m = _map("spider")
+    legs = [c for c in m.chains if "Leg" in c.target[-1] and c.rule == "direct"]
+    assert len(legs) == 8
+    assert {c.source for c in legs} == {"left_arm", "right_arm", "left_leg", "right_leg"}
+    tips = _by_tip(m)
+    assert tips["LeftLeg1Tarsus"].source == "left_arm" and tips["LeftLeg2Tarsus"].source == "left_leg"
+    assert tips["LeftLeg3Tarsus"].source == "right_arm" and tips["LeftLeg3Tarsus"].mirror
+
+
+def test_snake_body_follows_through() -> None:
+    sk, m = _map("snake")
+    tips = _by_tip(m)
+    assert tips["Spine24"].rule == "follow" and tips["Head"].source == "neck"
+
+
+def test_json_round_trip_beside_the_rig(tmp_path: Path) -> None:
+    sk, m = _map("dragon")
+    m.chains[0].delay_frames = 3  # an edit
+    path = map_path_for(tmp_path / "dragon.glb")
+    assert path.name == "dragon.glb.retarget.json"
+    save_map(m, path)
+    back = load_map(path, sk)
+    assert back.to_dict() == m.to_dict()
+    assert json.loads(path.read_text())["version"] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fault"),
+    [
+        (lambda d: d.update(version=99), "unsupported schema version 99"),
+        (lambda d: d["chains"][0].update(source="tentacle"), "chains[0].source 'tentacle'"),
+        (lambda d: d["chains"][1].update(rule="wiggle"), "chains[1].rule 'wiggle'"),
+        (lambda d: d["chains"][0].update(target=["Pelvis", "NoSuchJoint"]), "does not have"),
+        (lambda d: d["chains"][0].update(target=["Pelvis", "Chest"]), "not a child of 'Pelvis'"),
+        (lambda d: d["chains"][0].update(delay_frames=-1), "delay_frames"),
+        (lambda d: d["chains"][0].update(colour="red"), "unknown keys ['colour']"),
+        (lambda d: d.update(forward=[0, 1]), "'forward'"),
+    ],
+)
+def test_malformed_maps_name_the_fault(tmp_path: Path, mutate, fault: str) -> None:
+    sk, m = _map("dragon")
+    data = m.to_dict()
+    mutate(data)
+    path = tmp_path / "bad.retarget.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(RetargetMapError, match=fault.replace("[", r"\[").replace("]", r"\]")) as info:
+        load_map(path, sk)
+    assert info.value.path == str(path)
+
+
+def test_invalid_json_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.retarget.json"
+    path.write_text('{"version": 1, "chains": [\n  {"target": ["a", "b"],}\n]}')
+    with pytest.raises(RetargetMapError, match="invalid JSON at line 2"):
+        load_map(path)
+    with pytest.raises(RetargetMapError, match="cannot read"):
+        load_map(tmp_path / "absent.json")
