@@ -116,6 +116,12 @@ class RunStats:
         with self._lock:
             return self._counts.get(name, 0)
 
+    def latency_values(self, name: str) -> np.ndarray:
+        """The kept samples of series ``name``, ms, oldest first (empty when none)."""
+        with self._lock:
+            series = self._series.get(name)
+            return series.values() if series else np.zeros(0)
+
     def latency(self, name: str) -> dict[str, float | int]:
         with self._lock:
             series = self._series.get(name)

@@ -122,7 +122,9 @@ def unregister_source(name: str) -> None:
 
 
 def source_names() -> list[str]:
-    """The registered source kinds, sorted."""
+    """The registered source kinds, sorted (the built-in ones included)."""
+    import streaming.synthetic_source  # noqa: F401
+
     return sorted(_REGISTRY)
 
 
@@ -137,6 +139,8 @@ def create_source(spec: str, **options: Any) -> Source:
     Raises:
         SourceUnavailable: the spec names no registered kind and no existing file or folder.
     """
+    import streaming.synthetic_source  # noqa: F401  (registers "synthetic"; imported late: it imports this module)
+
     kind, _, arg = spec.partition(":")
     if kind in _REGISTRY and not Path(spec).exists():
         cls = _REGISTRY[kind]

@@ -1,0 +1,255 @@
+"""``python main.py bench live`` and ``bench soak``: latency of the live path, and drift over time.
+
+``bench live`` measures two things on this machine (DESIGN §6 budgets: sustained 30 fps, capture ->
+send median <= 40 ms, p95 <= 60 ms):
+
+1. **stages**: the per-frame work run back to back on one thread, ``--frames`` frames, each frame
+   stamped right before it is processed, so every stage (perception, V2P, retarget, P2R, filter)
+   is timed alone. Real frames with MediaPipe when a shared video and the pose model are present
+   (``../shared/video``), else the synthetic performer with simulated landmarks;
+2. **pipeline**: the threaded pipeline fed by the synthetic source at 30 fps, sending VMC to a UDP
+   receiver on 127.0.0.1, for ``--frames`` frames: fps, drops, capture -> send percentiles, and how
+   many frames the receiver got.
+
+``bench soak`` runs the threaded pipeline for ``--minutes`` and samples the resident memory (RSS)
+and the capture -> send latency every 10 s, reporting the drift between the first and last samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streaming.frames import Frame
+from streaming.pipeline import Pipeline
+from streaming.processor import build_processor
+from streaming.run_stats import LatencySeries, RunStats
+
+__all__ = ["UdpCounter", "cmd_bench_live", "cmd_bench_soak", "measure_pipeline", "measure_stages", "rss_mb"]
+
+logger = logging.getLogger(__name__)
+
+SOAK_SAMPLE_S = 10.0
+STAGES = ("queue", "perception", "v2p", "retarget", "p2r", "filter", "total")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, MiB (Linux ``/proc/self/status``; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+class UdpCounter:
+    """A UDP receiver on 127.0.0.1 (ephemeral port) that counts datagrams on its own thread."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = int(self.sock.getsockname()[1])
+        self.datagrams = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="anyrig-bench-receiver")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            self.datagrams += 1
+
+    def __enter__(self) -> UdpCounter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self.sock.close()
+
+
+def _video_frames(count: int) -> tuple[list[np.ndarray], str] | None:
+    """Up to ``count`` frames of the first human clip in ``../shared/video`` (looped), or ``None``."""
+    import cv2
+
+    folder = Path(os.environ.get("ANYRIG_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "video"
+    videos = sorted(folder.glob("human_*.mp4"))
+    if not videos:
+        return None
+    cap = cv2.VideoCapture(str(videos[0]))
+    images: list[np.ndarray] = []
+    while len(images) < min(count, 150):
+        ok, image = cap.read()
+        if not ok:
+            break
+        if image.shape[1] > 960:  # webcam-like resolution
+            scale = 640 / image.shape[1]
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        images.append(image)
+    cap.release()
+    return (images, videos[0].name) if images else None
+
+
+def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device: str = "auto", backend: str = "auto") -> dict[str, Any]:
+    """Per-stage latency percentiles of the per-frame work, run back to back (no threads)."""
+    from streaming.headless import load_rig_spec
+    from streaming.synthetic_source import SyntheticSource
+
+    rig = load_rig_spec(rig_name)
+    video = _video_frames(frames) if use_video else None
+    perception = "simulated"
+    if video is not None:
+        try:
+            from engine.perception.model_files import resolve_pose_model
+
+            resolve_pose_model(allow_download=False)
+            perception = "mediapipe"
+        except Exception as exc:  # no adapter or no model file: measure the synthetic path instead
+            logger.info("MediaPipe unavailable (%s): measuring with the synthetic performer", exc)
+            video = None
+    processor = build_processor(rig, perception=perception, device=device, backend=backend)
+    series = {s: LatencySeries() for s in STAGES}
+    if video is not None:
+        images, input_name = video
+        next_image = lambda i: (images[i % len(images)], None)  # noqa: E731
+    else:
+        src = SyntheticSource(realtime=False)
+        src.open()
+        input_name = "synthetic"
+
+        def next_image(i: int) -> tuple[np.ndarray, Any]:
+            f = src.read()
+            return f.image, f
+
+    with_person = 0
+    try:
+        for i in range(frames):
+            image, synthetic = next_image(i)
+            t = time.monotonic_ns()  # stamped right before processing: perception is timed alone
+            frame = Frame(image, t, i, input_name) if synthetic is None else type(synthetic)(
+                image, t, i, input_name, landmarks=synthetic.landmarks)
+            result = processor.process(frame)
+            if result is None:
+                continue
+            with_person += 1
+            for stage, ms in result.latencies_ms().items():
+                if stage in series:
+                    series[stage].add(ms)
+    finally:
+        processor.close()
+    return {
+        "input": input_name,
+        "frames": frames,
+        "frames_with_pose": with_person,
+        "rig": rig.name,
+        "joints": rig.skeleton.num_joints,
+        "model": processor.info.to_dict(),
+        "latency_ms": {s: series[s].summary() for s in STAGES},
+    }
+
+
+def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", backend: str = "auto",
+                     sample_s: float | None = None) -> dict[str, Any]:
+    """Run the threaded pipeline (synthetic source at 30 fps -> VMC to a local receiver).
+
+    Args:
+        rig_name: rig file or bundled name.
+        seconds: how long to run.
+        device, backend: model settings.
+        sample_s: when set, also sample RSS and the latency of each interval (for the soak).
+    """
+    from streaming.headless import load_rig_spec, make_sender_output
+    from streaming.synthetic_source import SyntheticSource
+
+    rig = load_rig_spec(rig_name)
+    processor = build_processor(rig, device=device, backend=backend)
+    stats = RunStats()
+    samples: list[dict[str, float]] = []
+    with UdpCounter() as receiver:
+        output = make_sender_output("vmc-generic", f"127.0.0.1:{receiver.port}", rig)
+        pipeline = Pipeline(SyntheticSource(), processor, outputs=[output], stats=stats)
+        start = time.monotonic()
+        with pipeline:
+            next_sample, seen = start + (sample_s or seconds), 0
+            while time.monotonic() - start < seconds and not pipeline.wait(0.2):
+                if sample_s and time.monotonic() >= next_sample:
+                    # Percentiles of this interval only (the series keeps the last WINDOW samples).
+                    sent = stats.counter("sent.vmc")
+                    recent = stats.latency_values("capture_to_vmc")[-(sent - seen):] if sent > seen else np.zeros(1)
+                    samples.append({"t_s": round(time.monotonic() - start, 1), "rss_mb": round(rss_mb(), 1),
+                                    "p50_ms": float(np.percentile(recent, 50)), "p95_ms": float(np.percentile(recent, 95)),
+                                    "sent": sent - seen})
+                    seen = sent
+                    next_sample += sample_s
+        time.sleep(0.2)  # let the last datagrams arrive
+        sender_stats = output.sender.stats.to_dict()
+        received = receiver.datagrams
+    report = stats.to_dict(rig=rig.name, joints=rig.skeleton.num_joints, model=processor.info.to_dict(),
+                           sender=sender_stats, datagrams_received=received)
+    if samples:
+        report["samples"] = samples
+    return report
+
+
+def _budget(report: dict[str, Any]) -> dict[str, Any]:
+    lat = report["latency_ms"].get("capture_to_vmc", {})
+    return {
+        "fps_ok": report["fps"]["processed"] >= 29.0,
+        "median_ok": bool(lat) and lat["p50"] <= 40.0,
+        "p95_ok": bool(lat) and lat["p95"] <= 60.0,
+    }
+
+
+def cmd_bench_live(args: argparse.Namespace) -> int:
+    """``bench live``: stage latencies, then the threaded pipeline for ``--frames`` frames at 30 fps."""
+    device, backend = getattr(args, "device", "auto"), getattr(args, "backend", "auto")
+    stages = measure_stages(args.rig, args.frames, device=device, backend=backend)
+    pipe = measure_pipeline(args.rig, args.frames / 30.0, device=device, backend=backend)
+    report = {"stages": stages, "pipeline": pipe, "budget": _budget(pipe), "cpu_count": os.cpu_count()}
+    for stage in STAGES:
+        s = stages["latency_ms"][stage]
+        logger.info("%-10s p50 %7.2f ms  p95 %7.2f ms", stage, s["p50"], s["p95"])
+    lat = pipe["latency_ms"].get("capture_to_vmc", {"p50": 0, "p95": 0, "p99": 0})
+    print(f"live path on {stages['input']} -> {stages['rig']} ({stages['model']['solver']}): stage total p50 "
+          f"{stages['latency_ms']['total']['p50']:.1f} ms; pipeline {pipe['fps']['processed']:.1f} fps, "
+          f"capture->send p50 {lat['p50']:.1f} / p95 {lat['p95']:.1f} / p99 {lat['p99']:.1f} ms, "
+          f"{pipe['frames']['dropped']} dropped")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def cmd_bench_soak(args: argparse.Namespace) -> int:
+    """``bench soak``: run for ``--minutes``; report RSS and latency drift."""
+    report = measure_pipeline(args.rig, args.minutes * 60.0, sample_s=min(SOAK_SAMPLE_S, args.minutes * 60.0 / 3))
+    samples = report.get("samples", [])
+    if len(samples) >= 2:
+        first, last = samples[0], samples[-1]
+        report["drift"] = {
+            "rss_mb": last["rss_mb"] - first["rss_mb"],
+            "rss_max_mb": max(s["rss_mb"] for s in samples),
+            "p50_ms": last["p50_ms"] - first["p50_ms"],
+            "p95_ms": last["p95_ms"] - first["p95_ms"],
+        }
+    drift = report.get("drift", {})
+    print(f"soak {args.minutes:g} min on {report['rig']}: {report['fps']['processed']:.1f} fps, "
+          f"{report['frames']['dropped']} dropped, RSS drift {drift.get('rss_mb', 0):+.1f} MiB, "
+          f"p50 drift {drift.get('p50_ms', 0):+.2f} ms")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n")
+    return 0

@@ -1,0 +1,238 @@
+"""``python main.py run``: the live pipeline without a window.
+
+::
+
+    python main.py run --source {webcam[:N]|FILE|DIR|synthetic} --rig RIG
+        [--vmc HOST:PORT | --vmc-generic HOST:PORT | --osc HOST:PORT] [--record PATH]
+        [--seconds N] [--stats stats.json] [--device auto|cpu|cuda] [--backend auto|eager|compile|tensorrt]
+
+``RIG`` is a rig file (BVH, GLB, glTF, VRM) or a bundled rig name. The run stops after
+``--seconds``, at the end of a file or folder source, or on Ctrl-C (SIGINT) or SIGTERM, always
+through the pipeline's orderly ``close()``. It prints a one-line summary; ``--stats`` writes the
+full statistics (frames, fps, per-stage and end-to-end latency percentiles, model backend and
+device, sender counters) as JSON.
+
+The helpers here (:func:`load_rig_spec`, :func:`make_sender_output`) are also what the desktop app
+uses to build the same pipeline from its settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.errors import AnyRigError
+from engine.rig import Rig
+from streaming.frames import PoseResult
+from streaming.pipeline import Output, Pipeline, State
+from streaming.processor import build_processor
+from streaming.run_stats import RunStats
+from streaming.settings import parse_host_port
+from streaming.sources import SourceUnavailable, create_source
+
+__all__ = ["RecorderOutput", "SenderOutput", "cmd_run", "load_rig_spec", "make_sender_output", "run_summary"]
+
+logger = logging.getLogger(__name__)
+
+
+# %% rigs and outputs ------------------------------------------------------------------------------
+def load_rig_spec(spec: str) -> Rig:
+    """A rig from a file path or a bundled rig name (``"dragon"``).
+
+    Raises:
+        RigFormatError: the file cannot be read.
+        FileNotFoundError: ``spec`` is neither an existing file nor a bundled rig name.
+    """
+    from engine.bundled_rigs import build_rig, bundled_rig_names, bundled_rig_path
+    from engine.rigio import load_rig
+
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return load_rig(path)
+    if spec in bundled_rig_names():
+        if bundled_rig_path(spec).is_file():
+            return load_rig(bundled_rig_path(spec))
+        logger.info("bundled rig file %s is missing; authoring %r in memory", bundled_rig_path(spec), spec)
+        return build_rig(spec).rig
+    raise FileNotFoundError(f"{spec}: no such rig file, and not a bundled rig ({', '.join(bundled_rig_names())})")
+
+
+class SenderOutput:
+    """A VMC or OSC sender as a pipeline :class:`~streaming.pipeline.Output` (own thread, drops)."""
+
+    inline = False
+
+    def __init__(self, name: str, sender: Any) -> None:
+        self.name = name
+        self.sender = sender
+
+    def send(self, result: PoseResult, rig: Rig) -> bool:
+        return bool(self.sender.send(result, rig.skeleton))
+
+    def close(self) -> None:
+        self.sender.close()
+
+
+def make_sender_output(kind: str, address: str, rig: Rig) -> SenderOutput:
+    """A sender for ``kind`` (``vmc``, ``vmc-generic``, ``osc``) to ``address`` (``HOST:PORT``).
+
+    ``vmc`` sends Unity humanoid bone names (the rig's humanoid map, else the bones found by name
+    and topology); a rig that is not a humanoid (a dragon, a snake) is sent under its own joint
+    names instead, with a warning, as ``vmc-generic`` would.
+
+    Raises:
+        ValueError: a malformed address or an unknown kind.
+        SenderAddressError: the host cannot be resolved.
+    """
+    from streaming.senders import OscSender, VmcSender
+
+    host, port = parse_host_port(address)
+    if kind == "osc":
+        return SenderOutput("osc", OscSender(host, port))
+    if kind == "vmc-generic":
+        return SenderOutput("vmc", VmcSender(host, port, mode="generic"))
+    if kind != "vmc":
+        raise ValueError(f"output kind must be vmc, vmc-generic or osc, got {kind!r}")
+    bones = dict(rig.humanoid)
+    if not bones:
+        from engine.retarget.humanoid_names import find_humanoid_bones
+
+        match = find_humanoid_bones(rig.skeleton)
+        if not match.is_humanoid:
+            logger.warning("rig %s is not a humanoid (missing %s); VMC sends its own joint names, as --vmc-generic",
+                           rig.name, ", ".join(match.missing[:4]) or "; ".join(match.issues[:2]))
+            return SenderOutput("vmc", VmcSender(host, port, mode="generic"))
+        bones = match.bones
+    joint_to_unity = {joint: unity for unity, joint in bones.items()}
+    return SenderOutput("vmc", VmcSender(host, port, mode="humanoid", humanoid=joint_to_unity))
+
+
+class RecorderOutput:
+    """A :class:`~streaming.takes.TakeRecorder` as an inline output: every result, never blocking.
+
+    The recorder buffers in its own bounded queue (a full queue drops and counts); ``close()``
+    finishes the take (journal -> file).
+    """
+
+    inline = True
+    name = "record"
+
+    def __init__(self, path: str | Path, rig: Rig) -> None:
+        from streaming.takes import TakeRecorder
+
+        self.recorder = TakeRecorder(path, rig.skeleton, rig_path=rig.source.path or None, rig_name=rig.name)
+        self.recorder.start()
+
+    def send(self, result: PoseResult, rig: Rig) -> bool:
+        return self.recorder.write(result)
+
+    def close(self) -> None:
+        path = self.recorder.finish()
+        logger.info("take written to %s", path)
+
+
+# %% the command -----------------------------------------------------------------------------------
+def run_summary(report: dict[str, Any]) -> str:
+    """The one-line summary of a run report (:meth:`RunStats.to_dict` plus headless facts)."""
+    f = report["frames"]
+    line = (
+        f"ran {report['duration_s']:.1f} s on {report.get('source', '?')} -> {report.get('rig', '?')}: "
+        f"{f['captured']} frames captured, {f['processed']} processed, {f['dropped']} dropped, "
+        f"{report['fps']['processed']:.1f} fps"
+    )
+    e2e = report.get("end_to_end_ms")
+    if e2e and e2e.get("count"):
+        line += f"; {report['end_to_end_series']} latency p50 {e2e['p50']:.1f} ms, p95 {e2e['p95']:.1f} ms, p99 {e2e['p99']:.1f} ms"
+    model = report.get("model", {})
+    if model:
+        line += f"; solver {model.get('solver')} ({model.get('backend')}, {model.get('device')})"
+    return line
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the headless pipeline; returns 0, 1 (a worker faulted) or 2 (bad input)."""
+    try:
+        rig = load_rig_spec(args.rig)
+        source = create_source(args.source)
+        outputs: list[Output] = []
+        for kind, address in (("vmc", args.vmc), ("vmc-generic", args.vmc_generic), ("osc", args.osc)):
+            if address:
+                outputs.append(make_sender_output(kind, address, rig))
+        if args.record:
+            outputs.append(RecorderOutput(args.record, rig))
+    except (AnyRigError, FileNotFoundError, ValueError, OSError) as exc:
+        logger.error("%s", exc)
+        return 2
+    processor = build_processor(rig, device=args.device, backend=args.backend)
+    stats = RunStats()
+    pipeline = Pipeline(source, processor, outputs=outputs, stats=stats)
+    stop_requested = threading.Event()
+    previous = _install_sigterm(stop_requested)
+    try:
+        pipeline.start()
+        _wait(pipeline, args.seconds, stop_requested)
+    except SourceUnavailable as exc:
+        logger.error("%s", exc)
+        return 2
+    except KeyboardInterrupt:
+        logger.info("interrupted: stopping")
+    finally:
+        pipeline.close()
+        _restore_sigterm(previous)
+    report = _report(pipeline, stats, args, rig, outputs)
+    if args.stats:
+        Path(args.stats).write_text(_json(report))
+    print(run_summary(report))
+    if pipeline.state is State.FAULTED:
+        logger.error("the pipeline faulted: %r", pipeline.error)
+        return 1
+    return 0
+
+
+def _wait(pipeline: Pipeline, seconds: float | None, stop_requested: threading.Event) -> None:
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while not stop_requested.is_set():
+        remaining = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+        if remaining <= 0 or pipeline.wait(remaining):
+            return
+
+
+def _install_sigterm(stop_requested: threading.Event) -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report(pipeline: Pipeline, stats: RunStats, args: argparse.Namespace, rig: Rig, outputs: list[Output]) -> dict[str, Any]:
+    senders = {o.name: o.sender.stats.to_dict() for o in outputs if isinstance(o, SenderOutput)}
+    first = next((o.name for o in outputs if not getattr(o, "inline", False)), None)
+    series = f"capture_to_{first}" if first else "capture_to_result"
+    return stats.to_dict(
+        source=pipeline.source.source_id,
+        source_status={"state": pipeline.source.status.state.value, "reconnects": pipeline.source.status.reconnects,
+                       "last_error": pipeline.source.status.last_error},
+        rig=rig.name,
+        joints=rig.skeleton.num_joints,
+        model=pipeline.processor.info.to_dict() if hasattr(pipeline.processor, "info") else {},
+        senders=senders,
+        end_to_end_series=series,
+        end_to_end_ms=stats.latency(series),
+        state=pipeline.state.value,
+        error=repr(pipeline.error) if pipeline.error else None,
+    )
+
+
+def _json(report: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(report, indent=2) + "\n"

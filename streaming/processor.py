@@ -1,0 +1,337 @@
+"""The per-frame inference work of the live pipeline (DESIGN §1, front end 1).
+
+``frame -> perception (33 landmarks) -> performer positions (28 joints) -> retarget to the rig
+(J joints) -> rotation solver (J local quaternions) -> One Euro filter -> PoseResult``
+
+Each stage is a small object behind a protocol so the pipeline, the benchmark and the tests can
+swap them: MediaPipe or the synthetic source's simulated landmarks; the causal V2P network or the
+geometric mapping; learned P2R or the analytic IK baseline. :func:`build_processor` picks the best
+available one for each stage (a learned stage only when its weights exist).
+
+Every stage stamps the result with its finishing time (``stage_ns``): ``queue`` (capture -> the
+inference thread took the frame), ``perception``, ``v2p``, ``retarget``, ``p2r``, ``filter`` (the names stay the same whichever implementation runs; which one
+ran is in :attr:`LiveProcessor.info`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine import rotations as rot
+from engine.kinematics import forward_kinematics
+from engine.perception.hold import LandmarkHold
+from engine.perception.landmarks import LandmarkFrame
+from engine.performer import performer_positions_from_landmarks
+from engine.rig import Rig
+from engine.rotation_solver import RotationSolver
+from streaming.frames import Frame, PoseResult
+from streaming.one_euro import PoseFilter, PoseFilterConfig
+
+__all__ = [
+    "AutoPerception",
+    "GeometricPerformer",
+    "LiveProcessor",
+    "MediaPipePerception",
+    "Perception",
+    "PerformerEstimator",
+    "ProcessorInfo",
+    "Retarget",
+    "SimulatedPerception",
+    "build_processor",
+]
+
+logger = logging.getLogger(__name__)
+
+
+# %% stage protocols -------------------------------------------------------------------------------
+class Perception(Protocol):
+    """Image -> the 33 BlazePose landmarks of one person."""
+
+    name: str
+
+    def detect(self, frame: Frame) -> LandmarkFrame:
+        """Landmarks of ``frame`` (``person_found=False`` when nobody is seen); ``t_ms`` = capture ms."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PerformerEstimator(Protocol):
+    """Landmarks -> ``(28, 3)`` canonical performer positions, metres, internal frame (causal)."""
+
+    name: str
+
+    def reset(self) -> None: ...
+
+    def step(self, landmarks: LandmarkFrame) -> np.ndarray: ...
+
+
+class Retarget(Protocol):
+    """Performer positions ``(28, 3)`` -> target rig joint positions ``(J, 3)``, world metres."""
+
+    def __call__(self, performer: np.ndarray) -> np.ndarray: ...
+
+
+# %% perception ------------------------------------------------------------------------------------
+class SimulatedPerception:
+    """The landmarks a synthetic frame carries (:class:`streaming.synthetic_source.SyntheticFrame`)."""
+
+    name = "simulated"
+
+    def detect(self, frame: Frame) -> LandmarkFrame:
+        landmarks = getattr(frame, "landmarks", None)
+        if landmarks is None:
+            raise ValueError(f"frame {frame.index} of {frame.source_id!r} carries no simulated landmarks")
+        return landmarks
+
+    def close(self) -> None:
+        pass
+
+
+class MediaPipePerception:
+    """MediaPipe PoseLandmarker (VIDEO mode) through :mod:`engine.perception.pose_landmarker`.
+
+    The landmarker is created on first use and closed once by :meth:`close` (DESIGN §9: closing it
+    contacts a Google logging host, so one landmarker per run). The adapter keeps VIDEO mode's
+    timestamps strictly increasing.
+
+    Args:
+        model_path: the ``.task`` file (default: resolved by :mod:`engine.perception.model_files`).
+    """
+
+    name = "mediapipe"
+
+    def __init__(self, model_path: str | None = None) -> None:
+        self.model_path = model_path
+        self._adapter: Any = None
+
+    def detect(self, frame: Frame) -> LandmarkFrame:
+        if self._adapter is None:
+            from engine.perception.pose_landmarker import PoseLandmarkerAdapter
+
+            self._adapter = PoseLandmarkerAdapter(self.model_path)
+        return self._adapter.detect(frame.image, frame.t_capture_ns // 1_000_000)
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+
+
+class AutoPerception:
+    """Simulated landmarks when the frame carries them, else MediaPipe (created on first need)."""
+
+    def __init__(self, model_path: str | None = None) -> None:
+        self._simulated = SimulatedPerception()
+        self._mediapipe = MediaPipePerception(model_path)
+        self.name = "auto"
+
+    def detect(self, frame: Frame) -> LandmarkFrame:
+        if getattr(frame, "landmarks", None) is not None:
+            self.name = self._simulated.name
+            return self._simulated.detect(frame)
+        self.name = self._mediapipe.name
+        return self._mediapipe.detect(frame)
+
+    def close(self) -> None:
+        self._mediapipe.close()
+
+
+# %% performer -------------------------------------------------------------------------------------
+class GeometricPerformer:
+    """The geometric mapping :func:`engine.performer.performer_positions_from_landmarks` (no model)."""
+
+    name = "geometric"
+
+    def reset(self) -> None:
+        pass
+
+    def step(self, landmarks: LandmarkFrame) -> np.ndarray:
+        return performer_positions_from_landmarks(landmarks)
+
+
+# %% the processor ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProcessorInfo:
+    """Which implementation runs each stage, for the status bar and the run statistics.
+
+    Attributes:
+        perception: ``"mediapipe"``, ``"simulated"`` or ``"auto"``.
+        performer: ``"v2p"`` or ``"geometric"``.
+        solver: ``"p2r"`` or ``"analytic_ik"``.
+        backend: model backend in use (``"eager"``, ``"compile"``...; ``"none"`` without a model).
+        device: model device (``"cpu"``, ``"cuda:0"``...).
+    """
+
+    perception: str
+    performer: str
+    solver: str
+    backend: str = "none"
+    device: str = "cpu"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"perception": self.perception, "performer": self.performer, "solver": self.solver, "backend": self.backend, "device": self.device}
+
+
+class LiveProcessor:
+    """Turns one frame into the rig's pose; one instance per rig (see ``Pipeline.set_processor``).
+
+    Args:
+        rig: the target rig.
+        perception: image -> landmarks.
+        performer: landmarks -> performer positions.
+        retarget: performer positions -> rig joint positions.
+        solver: rig joint positions -> local rotations; ``reset`` here with the rig's reference pair.
+        filter_config: One Euro settings (``enabled=False`` to pass results through).
+        max_hold_ms: hold the last pose this long while the person is lost (then send nothing).
+        backend, device: facts reported in :attr:`info`.
+    """
+
+    def __init__(
+        self,
+        rig: Rig,
+        *,
+        perception: Perception,
+        performer: PerformerEstimator,
+        retarget: Retarget,
+        solver: RotationSolver,
+        filter_config: PoseFilterConfig = PoseFilterConfig(),
+        max_hold_ms: int | None = 1000,
+        backend: str = "none",
+        device: str = "cpu",
+    ) -> None:
+        self.rig = rig
+        self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
+        self.filter = PoseFilter(filter_config)
+        self._hold = LandmarkHold(max_hold_ms)
+        self._backend, self._device = backend, device
+        skeleton = rig.skeleton
+        ref_rotations = rig.reference_rotations()
+        _, ref_world = forward_kinematics(skeleton.parents, rot.quat_to_matrix(ref_rotations), skeleton.rest_translations)
+        solver.reset(skeleton, ref_world, ref_rotations)
+        self._rest_translations = np.array(skeleton.rest_translations)
+        self.frames_without_person = 0
+
+    @property
+    def info(self) -> ProcessorInfo:
+        return ProcessorInfo(self.perception.name, self.performer.name, self.solver.name, self._backend, self._device)
+
+    def reset(self) -> None:
+        """Forget the history (filters, causal windows, held pose)."""
+        skeleton = self.rig.skeleton
+        ref_rotations = self.rig.reference_rotations()
+        _, ref_world = forward_kinematics(skeleton.parents, rot.quat_to_matrix(ref_rotations), skeleton.rest_translations)
+        self.solver.reset(skeleton, ref_world, ref_rotations)
+        self.performer.reset()
+        self.filter.reset()
+        self._hold.reset()
+
+    def process(self, frame: Frame) -> PoseResult | None:
+        """The rig's pose for ``frame``, or ``None`` when no person is (or recently was) seen."""
+        t_queue = time.monotonic_ns()  # capture -> here: waiting in the mailbox for this thread
+        landmarks = self.perception.detect(frame)
+        t_perception = time.monotonic_ns()
+        held = self._hold.update(landmarks)
+        if not held.frame.person_found:
+            self.frames_without_person += 1
+            return None
+        performer = self.performer.step(held.frame)  # (28, 3) metres
+        t_v2p = time.monotonic_ns()
+        target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
+        t_retarget = time.monotonic_ns()
+        rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
+        t_p2r = time.monotonic_ns()
+        translations = self._rest_translations.copy()
+        translations[0] = target[0]  # the root's local translation is its world position
+        _, positions = forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)
+        result = PoseResult(
+            rotations, target[0], positions, frame.t_capture_ns, frame.index,
+            stage_ns=(("queue", t_queue), ("perception", t_perception), ("v2p", t_v2p), ("retarget", t_retarget), ("p2r", t_p2r)),
+            source_id=frame.source_id,
+        )
+        return self.filter(result)
+
+    def close(self) -> None:
+        """Release the perception model (idempotent)."""
+        self.perception.close()
+
+
+# %% building one -------------------------------------------------------------------------------------
+def build_processor(
+    rig: Rig,
+    *,
+    perception: str = "auto",
+    device: str = "auto",
+    backend: str = "auto",
+    filter_config: PoseFilterConfig = PoseFilterConfig(),
+    p2r_weights: str | None = None,
+    use_models: bool = True,
+) -> LiveProcessor:
+    """The best available processor for ``rig`` on this machine.
+
+    Args:
+        rig: the target rig.
+        perception: ``"auto"`` (simulated landmarks when frames carry them, else MediaPipe),
+            ``"mediapipe"`` or ``"simulated"``.
+        device, backend: for the learned models (see :mod:`engine.model.session`).
+        filter_config: One Euro settings.
+        p2r_weights: P2R weights (default: the shipped ``resources/weights/p2r``).
+        use_models: ``False`` forces the model-free stages (geometric performer, analytic IK).
+    """
+    perceptions: dict[str, Callable[[], Perception]] = {
+        "auto": AutoPerception, "mediapipe": MediaPipePerception, "simulated": SimulatedPerception,
+    }
+    if perception not in perceptions:
+        raise ValueError(f"perception must be one of {sorted(perceptions)}, got {perception!r}")
+    solver, used_backend, used_device = _build_solver(p2r_weights, device, backend, use_models)
+    return LiveProcessor(
+        rig,
+        perception=perceptions[perception](),
+        performer=GeometricPerformer(),
+        retarget=_build_retarget(rig),
+        solver=solver,
+        filter_config=filter_config,
+        backend=used_backend,
+        device=used_device,
+    )
+
+
+def _build_solver(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[RotationSolver, str, str]:
+    """Learned P2R when its weights exist, else the analytic IK baseline."""
+    from engine.model.weights import weights_paths
+
+    if use_models:
+        from engine.model.solver import DEFAULT_P2R_WEIGHTS, P2RSolver
+        from engine.model.session import resolve_backend, resolve_device
+
+        path = weights or DEFAULT_P2R_WEIGHTS
+        if weights_paths(path)[0].is_file():
+            dev = resolve_device(device)
+            chosen = resolve_backend(backend, dev)
+            return P2RSolver.from_weights(path, device=dev, backend=chosen), chosen, str(dev)
+        logger.info("no P2R weights at %s: using the analytic IK baseline", path)
+    from engine.ik_baseline import AnalyticIKSolver
+
+    return AnalyticIKSolver(), "none", "cpu"
+
+
+def _build_retarget(rig: Rig) -> Retarget:
+    """A retargeter with the chain map saved beside the rig file, else the suggested one."""
+    from pathlib import Path
+
+    from engine.retarget.mapping import load_map, map_path_for, suggest_map
+    from engine.retarget.retargeter import Retargeter
+
+    saved = map_path_for(rig.source.path) if rig.source.path else None
+    if saved is not None and Path(saved).is_file():
+        retarget_map = load_map(saved, rig.skeleton)
+        logger.info("retarget map: %s", saved)
+    else:
+        retarget_map = suggest_map(rig.skeleton, rig.name)
+    return Retargeter(rig.skeleton, retarget_map)

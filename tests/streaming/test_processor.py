@@ -1,0 +1,116 @@
+"""The per-frame work: synthetic landmarks or MediaPipe -> performer -> retarget -> solver -> filter."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from engine import rotations as rot
+from engine.bundled_rigs import build_rig
+from engine.kinematics import forward_kinematics
+from engine.perception.landmarks import LandmarkFrame
+from streaming.frames import Frame
+from streaming.one_euro import PoseFilterConfig
+from streaming.processor import AutoPerception, LiveProcessor, SimulatedPerception, build_processor
+from streaming.synthetic_source import SyntheticSource
+
+STAGES = ["queue", "perception", "v2p", "retarget", "p2r", "filter"]
+
+
+@pytest.fixture(scope="module")
+def synthetic_frames() -> list:
+    src = SyntheticSource(realtime=False, limit=12)
+    with src:
+        return [src.read() for _ in range(12)]
+
+
+@pytest.fixture(scope="module")
+def dragon():
+    return build_rig("dragon").rig
+
+
+def test_synthetic_frames_give_a_pose_of_the_rig(synthetic_frames, dragon) -> None:
+    proc = build_processor(dragon, use_models=False, filter_config=PoseFilterConfig(enabled=False))
+    assert isinstance(proc, LiveProcessor)
+    info = proc.info.to_dict()
+    assert info["solver"] == "analytic_ik" and info["performer"] == "geometric" and info["backend"] == "none"
+    results = [proc.process(f) for f in synthetic_frames]
+    assert all(r is not None for r in results)
+    r = results[-1]
+    J = dragon.skeleton.num_joints
+    assert r.rotations.shape == (J, 4) and r.positions.shape == (J, 3)
+    assert r.index == synthetic_frames[-1].index and r.t_capture_ns == synthetic_frames[-1].t_capture_ns
+    assert [s for s, _ in r.stage_ns] == STAGES
+    times = [t for _, t in r.stage_ns]
+    assert times == sorted(times) and times[0] >= r.t_capture_ns
+    assert proc.info.perception == "simulated"
+    # Positions are the forward kinematics of the rotations with the root moved (filter off).
+    trans = np.array(dragon.skeleton.rest_translations)
+    trans[0] = r.root_translation
+    _, fk = forward_kinematics(dragon.skeleton.parents, rot.quat_to_matrix(r.rotations), trans)
+    np.testing.assert_allclose(r.positions, fk, atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(r.rotations, axis=1), 1.0, atol=1e-9)
+    # The performer waves: the rig moves between frames.
+    assert rot.quat_geodesic_angle(results[0].rotations, results[8].rotations).max() > np.radians(5)
+    proc.close()
+    proc.close()
+
+
+def test_humanoid_follows_the_performer(synthetic_frames) -> None:
+    """Humanoid performer -> humanoid rig: the solved hands track the performer's hands."""
+    rig = build_rig("humanoid").rig
+    proc = build_processor(rig, use_models=False, filter_config=PoseFilterConfig(enabled=False))
+    sk = rig.skeleton
+    for f in synthetic_frames:
+        r = proc.process(f)
+    for hand in ("LeftHand", "RightHand"):
+        j = sk.index(hand)
+        # The performer is seen from the camera, so compare hand heights above the hips.
+        got = r.positions[j, 1] - r.positions[0, 1]
+        want = f.truth_positions[j, 1] - f.truth_positions[0, 1]
+        assert abs(got - want) < 0.15, hand
+
+
+def test_lost_person_holds_then_gives_nothing(synthetic_frames, dragon) -> None:
+    proc = build_processor(dragon, use_models=False)
+    first = synthetic_frames[0]
+    assert proc.process(first) is not None
+
+    def empty(frame, dt_ms: int) -> Frame:
+        t = first.t_capture_ns + dt_ms * 1_000_000
+        return dataclasses.replace(frame, t_capture_ns=t, landmarks=LandmarkFrame.empty(t // 1_000_000))
+
+    held = proc.process(empty(synthetic_frames[1], 100))
+    assert held is not None  # the last pose is held for a while
+    assert proc.process(empty(synthetic_frames[2], 5000)) is None
+    assert proc.frames_without_person == 1
+
+
+def test_simulated_perception_needs_simulated_frames() -> None:
+    with pytest.raises(ValueError, match="no simulated landmarks"):
+        SimulatedPerception().detect(Frame(np.zeros((4, 4, 3), np.uint8), 0, 3, "cam"))
+    with pytest.raises(ValueError, match="perception must be"):
+        build_processor(build_rig("snake").rig, perception="telepathy", use_models=False)
+
+
+def test_mediapipe_on_a_real_video_frame(shared_video, shared_models, dragon) -> None:
+    import cv2
+
+    cap = cv2.VideoCapture(str(shared_video / "human_aerobics_romp.mp4"))
+    ok, image = cap.read()
+    cap.release()
+    assert ok
+    image = cv2.resize(image, (640, 360))
+    proc = build_processor(dragon, perception="auto", use_models=False)
+    perception = proc.perception
+    assert isinstance(perception, AutoPerception)
+    try:
+        result = None
+        for i in range(3):
+            result = proc.process(Frame.stamp(image, i, "video"))
+        assert perception.name == "mediapipe"
+        assert result is not None and np.isfinite(result.rotations).all()
+    finally:
+        proc.close()
