@@ -186,7 +186,11 @@ def _ancestors(parents: np.ndarray, node: int) -> list[int]:
 
 
 def _topological(parents: np.ndarray, members: set[int]) -> list[int]:
-    # Depth first from each member root, children in file order, so parents come first.
+    # File order when it already lists parents first (files written by engine.gltf_write keep the
+    # rig's joint order); else depth first from each member root, children in file order.
+    order = sorted(members)
+    if all(parents[n] < n or parents[n] not in members for n in order):
+        return order
     children: dict[int, list[int]] = {}
     for n in sorted(members):
         children.setdefault(int(parents[n]) if parents[n] in members else -1, []).append(n)

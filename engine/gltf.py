@@ -125,7 +125,7 @@ class _Reader:
             skeleton=skeleton,
             clips=clips,
             mesh=mesh,
-            humanoid=vrm.humanoid_map(doc.json, {n: graph.names[n] for n in nodes}, self.notes),
+            humanoid=vrm.humanoid_map(doc.json, {n: graph.names[n] for n in nodes}, self.notes) or self._written_humanoid(skins, skeleton),
             source=SourceInfo(path=str(self.path), format=fmt, units="m", unit_scale=1.0, up_axis="Y", notes=self.notes),
         )
         if version == 0:
@@ -153,6 +153,14 @@ class _Reader:
         if len(skins) > 1:
             self.notes.append(f"{len(skins)} skins: skeleton from skin {self.skin_index}")
         return list(skins[self.skin_index]["joints"])
+
+    def _written_humanoid(self, skins: list[Any], skeleton: Skeleton) -> dict[str, str]:
+        """The humanoid map engine.gltf_write stores in ``skins[i].extras.humanoid``, if any."""
+        extras = skins[self.skin_index].get("extras") if skins else None
+        mapping = extras.get("humanoid") if isinstance(extras, dict) else None
+        if not isinstance(mapping, dict):
+            return {}
+        return {k: v for k, v in mapping.items() if isinstance(k, str) and isinstance(v, str) and v in skeleton.names}
 
     def _all_nodes(self, graph: NodeGraph) -> list[int]:
         return skeleton_nodes(graph.parents, list(range(len(graph.parents))))
@@ -229,6 +237,7 @@ class _Reader:
         if fast is not None:
             r, tr = fast
         else:
+            self.notes.append(f"animation {name!r}: non-uniform or negative scale, rotations approximated (positions exact)")
             local = trs_matrix(trans, rots, scales)  # (T, J, 4, 4)
             world = np.empty_like(local)
             for j, p in enumerate(self.parents):

@@ -4,9 +4,9 @@ Layout of the file:
 - one node per joint (``translation`` + ``rotation`` of the rest pose, children in joint order),
   one scene whose roots are the root joints (and the mesh node);
 - one skin over all joints, with inverse bind matrices = inverse rest world matrices, so a mesh
-  given in rest-pose world coordinates is bound exactly as it is; the skin is written even
-  without a mesh (the validator reports it as unused, a warning) because :func:`engine.gltf.read_gltf`
-  finds the skeleton through it;
+  given in rest-pose world coordinates is bound exactly as it is; ``extras.humanoid`` holds
+  ``rig.humanoid`` if set. The skin is written even without a mesh (the validator reports it as
+  unused, a warning) because :func:`engine.gltf.read_gltf` finds the skeleton through it;
 - the mesh, if the rig has one: POSITION, NORMAL, JOINTS_0 (unsigned short), WEIGHTS_0 (float,
   rows summing to 1), triangle indices;
 - one animation per clip: a translation and a rotation channel per joint, ``LINEAR``, key times
@@ -74,6 +74,9 @@ def glb_bytes(rig: Rig, *, clips: list[str] | None = None) -> bytes:
     skin: dict[str, Any] = {"name": f"{rig.name}_skin", "joints": list(range(J)), "inverseBindMatrices": builder.accessor(ibm, FLOAT)}
     if len(roots) == 1:
         skin["skeleton"] = roots[0]
+    if rig.humanoid:
+        # Not a glTF extension: engine.gltf.read_gltf reads it back (VRM files use their own).
+        skin["extras"] = {"humanoid": dict(rig.humanoid)}
     doc["skins"] = [skin]
     scene_nodes = list(roots)
     if rig.mesh is not None:

@@ -327,3 +327,26 @@ def test_malformed_documents_raise_rig_format_error():
         _read(_gltf(CHAIN, skins=[{"joints": [0, 1, 2]}]), skin=3)
     with pytest.raises(RigFormatError, match="cannot read file"):
         read_gltf("/nonexistent/file.glb")
+
+
+def test_uniform_scale_fast_path_equals_world_matrix_path():
+    from engine._gltf_nodes import bake_uniform_scale, locals_from_world, trs_matrix
+
+    rng = np.random.default_rng(0)
+    T, J = 6, 5
+    parents = np.array([-1, 0, 1, 1, 3])
+    above = trs_matrix(np.array([0.5, 0, 1.0]), rot.axis_angle_to_quat(np.array([-np.pi / 2, 0, 0])), np.full(3, 0.01))
+    above = np.broadcast_to(above, (J, 4, 4))
+    trans = rng.normal(size=(T, J, 3))
+    rots = rot.quat_normalize(rng.normal(size=(T, J, 4)))
+    scales = np.repeat(rng.uniform(0.5, 3, size=(T, J, 1)), 3, axis=-1)
+    local = trs_matrix(trans, rots, scales)
+    world = np.empty_like(local)
+    for j, p in enumerate(parents):
+        world[:, j] = (above[j] if p < 0 else world[:, p]) @ local[:, j]
+    r_slow, t_slow = locals_from_world(parents, world)
+    r_fast, t_fast = bake_uniform_scale(parents, above, trans, rots, scales)
+    np.testing.assert_allclose(t_fast, t_slow, atol=1e-12)
+    assert np.all(rot.quat_geodesic_angle(r_fast, r_slow) < 1e-7)
+    scales[2, 3, 1] *= 1.5  # non-uniform: no fast path
+    assert bake_uniform_scale(parents, above, trans, rots, scales) is None

@@ -137,3 +137,14 @@ def test_clip_selection_and_mismatch():
     bad = Rig("bad", rig.skeleton, [Clip("x", 30.0, np.zeros((2, 3, 4)) + [0, 0, 0, 1], np.zeros((2, 3, 3)))])
     with pytest.raises(ValueError, match="3 joints"):
         glb_bytes(bad)
+
+
+def test_joint_order_and_humanoid_map_survive(tmp_path):
+    # Breadth-first joint order (not depth-first) and a humanoid map written as skin extras.
+    names = ("hips", "spine", "leg", "head", "foot")
+    sk = Skeleton(names, np.array([-1, 0, 0, 1, 2]), np.array([[0, 1, 0], [0, 0.3, 0], [0.1, -0.1, 0], [0, 0.4, 0], [0, -0.8, 0]]),
+                  np.tile([0.0, 0, 0, 1], (5, 1)))  # fmt: skip
+    rig = Rig("biped", sk, [Clip.rest(sk, frames=2)], humanoid={"Hips": "hips", "Head": "head", "LeftFoot": "foot"})
+    back = read_gltf("b.glb", data=glb_bytes(rig))
+    assert back.skeleton.names == names
+    assert back.humanoid == rig.humanoid
