@@ -10,11 +10,15 @@ that maps the performer's reference pose (T-pose or arms-down) onto the rig's re
 
 with ``d_k`` the performer direction (world), ``B`` the performer's body frame
 (:func:`engine.performer.body_frame`, identity at rest) and ``H`` the turn from the performer's
-facing (+Z) to the rig's. ``A_k`` is computed once; a constant map has no singular poses.
+facing (+Z) to the rig's. ``A_k`` is constant, so no pose is singular. The arc-length matching uses
+the performer's *reference* proportions, which makes it one fixed linear operator per chain
+(``d = D @ points``): cheap, and steady when perceived bone lengths jitter.
+
 Positions are then rebuilt from the root with the rig's own bone lengths: mapped bones take their
 new direction, every other joint follows its parent rigidly (the parent bone's swing rotation), so
-all bone lengths are exact. The root moves with the performer's pelvis, scaled by the ratio of leg
-lengths (rig / performer; height ratio when the rig has no mapped leg).
+all bone lengths are exact. The root moves with the performer's pelvis relative to the first frame
+after construction or :meth:`Retargeter.reset`, scaled by the ratio of leg lengths (rig /
+performer; the height ratio when the rig has no mapped leg) and turned by the rig's facing.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from engine.performer import (
     performer_skeleton,
 )
 from engine.retarget.chains import joint_part
-from engine.retarget.mapping import RetargetMap, RetargetMapError
+from engine.retarget.mapping import ChainMap, RetargetMap, RetargetMapError
 from engine.skeleton import Skeleton
 
 __all__ = ["Retargeter"]
@@ -49,34 +53,58 @@ def _arc(points: np.ndarray) -> np.ndarray:
     return cum / cum[-1] if cum[-1] > 1e-12 else np.linspace(0.0, 1.0, len(points))
 
 
-def _sample(points: np.ndarray, arc: np.ndarray, u: float) -> np.ndarray:
-    """Point at normalised arc length ``u`` on the polyline."""
-    return np.array([np.interp(u, arc, points[:, i]) for i in range(3)])
+def _sample_weights(arc: np.ndarray, u: float) -> np.ndarray:
+    """``(N,)`` weights w with ``w @ points`` = the point at normalised arc length ``u``."""
+    w = np.zeros(len(arc))
+    k = int(np.clip(np.searchsorted(arc, u, side="right") - 1, 0, len(arc) - 2))
+    span = arc[k + 1] - arc[k]
+    f = 0.0 if span < 1e-12 else float(np.clip((u - arc[k]) / span, 0.0, 1.0))
+    w[k], w[k + 1] = 1.0 - f, f
+    return w
 
 
-def _tangent(points: np.ndarray, arc: np.ndarray, u: float) -> np.ndarray:
-    k = int(np.clip(np.searchsorted(arc, u, side="right") - 1, 0, len(points) - 2))
-    while k < len(points) - 2 and np.linalg.norm(points[k + 1] - points[k]) < 1e-9:
-        k += 1
-    return points[k + 1] - points[k]
+def _direction_operator(ref_points: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """``(K, N)`` matrix D: ``D @ points`` = the (unnormalised) directions of the K spans.
+
+    A span of (near) zero length takes the tangent of the reference segment it lies on.
+    """
+    arc = _arc(ref_points)
+    N = len(ref_points)
+    D = np.zeros((len(spans), N))
+    for k, (u0, u1) in enumerate(spans):
+        row = _sample_weights(arc, u1) - _sample_weights(arc, u0)
+        if u1 - u0 < 1e-6 or np.linalg.norm(row @ ref_points) < 1e-9:
+            seg = int(np.clip(np.searchsorted(arc, 0.5 * (u0 + u1), side="right") - 1, 0, N - 2))
+            while seg < N - 2 and np.linalg.norm(ref_points[seg + 1] - ref_points[seg]) < 1e-9:
+                seg += 1
+            row = np.zeros(N)
+            row[seg], row[seg + 1] = -1.0, 1.0
+        D[k] = row
+    return D
 
 
-def _segment_dirs(points: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
-    """Unit directions ``(K, 3)`` of the polyline between arc lengths ``spans[k] = (u0, u1)``."""
-    arc = _arc(points)
-    out = []
-    for u0, u1 in spans:
-        d = _sample(points, arc, u1) - _sample(points, arc, u0)
-        if np.linalg.norm(d) < 1e-9 or u1 - u0 < 1e-6:
-            d = _tangent(points, arc, 0.5 * (u0 + u1))
-        out.append(d / max(np.linalg.norm(d), 1e-12))
-    return np.array(out)
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _rotations_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(n, 3, 3)`` shortest-arc rotations taking unit vectors ``a (n, 3)`` onto ``b (n, 3)``."""
+    v = np.cross(a, b)
+    c = np.sum(a * b, axis=-1)
+    K = np.zeros(a.shape[:-1] + (3, 3))
+    K[..., 0, 1], K[..., 0, 2], K[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    K[..., 1, 0], K[..., 2, 0], K[..., 2, 1] = v[..., 2], -v[..., 1], v[..., 0]
+    opposite = c < -1.0 + 1e-9
+    R = np.eye(3) + K + (K @ K) / np.maximum(1.0 + c, 1e-9)[..., None, None]
+    if np.any(opposite):  # 180 degrees: about any axis orthogonal to a
+        R[opposite] = rot.quat_to_matrix(rot.quat_between(a[opposite], b[opposite]))
+    return R
 
 
 class _DirectChain:
     """Precomputed data of one ``direct`` chain map."""
 
-    def __init__(self, skeleton: Skeleton, rest: np.ndarray, cm, H: np.ndarray) -> None:
+    def __init__(self, skeleton: Skeleton, rest: np.ndarray, cm: ChainMap, H: np.ndarray) -> None:
         self.name = str(cm.source)
         self.joints = [skeleton.index(n) for n in cm.target]
         self.source = [performer_index(n) for n in PERFORMER_CHAINS[cm.source]]
@@ -100,22 +128,28 @@ class _DirectChain:
             anchors_t.append(1.0)
             anchors_s.append(1.0)
         u = np.interp(t_arc, anchors_t, anchors_s)
-        self.spans = list(zip(u[:-1], u[1:]))
-        ref_pts = ref[self.source] @ (_MIRROR if self.mirror else np.eye(3)).T
-        ref_dirs = _segment_dirs(ref_pts, self.spans)  # performer canonical frame
-        rest_dirs = np.diff(tgt, axis=0)
-        rest_dirs = rest_dirs @ H  # H^T applied to each row: rig rest -> canonical
+        spans = np.stack([u[:-1], u[1:]], axis=-1)  # (K, 2)
+        flip = _MIRROR if self.mirror else np.eye(3)
+        ref_local = ref[self.source] @ flip.T  # reference in the (mirrored) performer body frame
+        self.D = _direction_operator(ref_local, spans)  # (K, N)
+        ref_dirs = _unit(self.D @ ref_local)
+        rest_dirs = np.diff(tgt, axis=0) @ H  # rig rest directions in the performer's canonical frame
         self.align = rot.quat_to_matrix(rot.quat_between(ref_dirs, rest_dirs))  # (K, 3, 3)
 
-    def directions(self, perf: np.ndarray, B_now: np.ndarray, H: np.ndarray) -> np.ndarray:
-        """``(K, 3)`` world directions of the chain's bones for a performer pose (maybe delayed)."""
-        B = body_frame(perf)
-        local = (perf[self.source] - perf[self.source[0]]) @ B  # body frame, (N, 3)
+    def directions(self, perf: np.ndarray, B_then: np.ndarray, out_frame: np.ndarray) -> np.ndarray:
+        """``(K, 3)`` world directions of the chain's bones.
+
+        Args:
+            perf: performer positions ``(28, 3)`` of the frame copied (maybe delayed).
+            B_then: that frame's body frame.
+            out_frame: ``H @ B_now``, the rig's current body frame in the world.
+        """
+        local = perf[self.source] @ B_then  # (N, 3) body frame (translation cancels in D)
         if self.mirror:
-            local = local @ _MIRROR.T
-        d = _segment_dirs(local, self.spans)  # (K, 3) canonical
+            local = local @ _MIRROR
+        d = _unit(self.D @ local)  # (K, 3)
         t = np.einsum("kab,kb->ka", self.align, d)
-        return t @ (H @ B_now).T
+        return t @ out_frame.T
 
 
 class Retargeter:
@@ -124,27 +158,35 @@ class Retargeter:
     Args:
         skeleton: the target rig's skeleton.
         retarget_map: the chain map (e.g. from :func:`engine.retarget.mapping.suggest_map`).
+        root_motion: move the rig's root with the performer's pelvis (False: root stays at rest).
 
     Raises:
-        RetargetMapError: the map names joints the rig does not have.
+        RetargetMapError: the map names joints the rig does not have, or its facing is vertical.
     """
 
-    def __init__(self, skeleton: Skeleton, retarget_map: RetargetMap) -> None:
+    def __init__(self, skeleton: Skeleton, retarget_map: RetargetMap, *, root_motion: bool = True) -> None:
+        where = f"<map of {retarget_map.rig or 'rig'}>"
         self.skeleton = skeleton
-        self.map = RetargetMap.from_dict(retarget_map.to_dict(), path=f"<map of {retarget_map.rig or 'rig'}>", skeleton=skeleton)
+        self.map = RetargetMap.from_dict(retarget_map.to_dict(), path=where, skeleton=skeleton)
+        self.root_motion = root_motion
         self._rest = skeleton.rest_positions()
-        f = np.asarray(self.map.forward, dtype=np.float64)
-        f = np.array([f[0], 0.0, f[2]])
+        f = np.asarray(self.map.forward, dtype=np.float64) * [1.0, 0.0, 1.0]
         if np.linalg.norm(f) < 1e-9:
-            raise RetargetMapError(f"<map of {retarget_map.rig}>", "'forward' must not be vertical")
+            raise RetargetMapError(where, "'forward' must not be vertical")
         f /= np.linalg.norm(f)
-        self._H = np.stack([np.cross([0.0, 1.0, 0.0], f), [0.0, 1.0, 0.0], f], axis=-1)  # +Z -> f
+        self._H = np.stack([np.cross([0.0, 1.0, 0.0], f), [0.0, 1.0, 0.0], f], axis=-1)  # turns +Z onto f
         self._direct = [_DirectChain(skeleton, self._rest, cm, self._H) for cm in self.map.chains if cm.rule == "direct"]
         self._follow = [([skeleton.index(n) for n in cm.target], cm.delay_frames) for cm in self.map.chains if cm.rule == "follow"]
         longest = max([c.delay for c in self._direct] + [len(j) * d for j, d in self._follow] + [0])
-        self._history: deque[np.ndarray] = deque(maxlen=longest + 1)
+        self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=longest + 1)  # (positions, body frame)
         self._scale = self._root_scale()
-        self._pelvis_rest = performer_rest_positions()[performer_index("pelvis")]
+        self._pelvis0: np.ndarray | None = None
+        # Rebuild order: joints grouped by depth, so each level is one vectorised step.
+        depth = skeleton.depths()
+        self._levels = [np.flatnonzero(depth == d) for d in range(1, int(depth.max()) + 1)] if len(depth) > 1 else []
+        parents = skeleton.parents
+        self._offsets = self._rest - self._rest[np.maximum(parents, 0)]  # (J, 3) rest offsets from the parent
+        self._lengths = np.linalg.norm(self._offsets, axis=-1)
 
     def _root_scale(self) -> float:
         perf = performer_skeleton()
@@ -156,8 +198,9 @@ class Retargeter:
         return self.skeleton.height / perf.height
 
     def reset(self) -> None:
-        """Forget the history (after a cut or when the performer is lost)."""
+        """Forget the history and the root's starting point (after a cut or when the performer is lost)."""
         self._history.clear()
+        self._pelvis0 = None
 
     def __call__(self, performer_positions: np.ndarray) -> np.ndarray:
         return self.retarget(performer_positions)
@@ -165,52 +208,60 @@ class Retargeter:
     def retarget(self, performer_positions: np.ndarray) -> np.ndarray:
         """One frame: performer ``(28, 3)`` metres (internal frame) -> rig joint positions ``(J, 3)`` metres.
 
-        The rig's root moves with the performer's pelvis (relative to the performer's rest pelvis,
-        scaled by the leg-length ratio and turned by the rig's facing). Call once per frame, in
-        order: delayed copies and follow-through read the recent frames.
+        Call once per frame, in order: delayed copies and follow-through read the recent frames,
+        and root motion is measured from the first frame.
+
+        Raises:
+            ValueError: ``performer_positions`` is not ``(28, 3)`` finite.
         """
         perf = np.asarray(performer_positions, dtype=np.float64)
-        if perf.shape != (NUM_PERFORMER_JOINTS, 3):
-            raise ValueError(f"performer positions must be ({NUM_PERFORMER_JOINTS}, 3), got {perf.shape}")
-        self._history.append(perf)
-        past = lambda k: self._history[max(len(self._history) - 1 - k, 0)]  # noqa: E731
+        if perf.shape != (NUM_PERFORMER_JOINTS, 3) or not np.isfinite(perf).all():
+            raise ValueError(f"performer positions must be finite ({NUM_PERFORMER_JOINTS}, 3), got {perf.shape}")
         B = body_frame(perf)
+        self._history.append((perf, B))
+        if self._pelvis0 is None:
+            self._pelvis0 = perf[performer_index("pelvis")].copy()
+        past = lambda k: self._history[max(len(self._history) - 1 - k, 0)]  # noqa: E731
         H = self._H
-        dirs: dict[int, np.ndarray] = {}
+        HB = H @ B
+        J = self.skeleton.num_joints
+        dirs = np.zeros((J, 3))
+        mapped = np.zeros(J, dtype=bool)
         for chain in self._direct:
-            d = chain.directions(past(chain.delay), B, H)
-            for k, j in enumerate(chain.joints[1:]):
-                dirs[j] = d[k]
+            then, B_then = past(chain.delay)
+            dirs[chain.joints[1:]] = chain.directions(then, B_then, HB)
+            mapped[chain.joints[1:]] = True
         for joints, lag in self._follow:
             for k, j in enumerate(joints[1:], start=1):
-                Bk = body_frame(past(k * lag))
-                rest_dir = self._rest[j] - self._rest[joints[k - 1]]
-                dirs[j] = (H @ Bk @ H.T) @ rest_dir
-        return self._rebuild(perf, B, dirs)
+                Bk = past(k * lag)[1]
+                dirs[j] = (H @ Bk @ H.T) @ self._offsets[j]
+                mapped[j] = True
+        return self._rebuild(perf, H @ B @ H.T, dirs, mapped & (self._lengths > 1e-12))
 
-    def _rebuild(self, perf: np.ndarray, B: np.ndarray, dirs: dict[int, np.ndarray]) -> np.ndarray:
-        sk, rest, H = self.skeleton, self._rest, self._H
+    def _rebuild(self, perf: np.ndarray, body: np.ndarray, dirs: np.ndarray, mapped: np.ndarray) -> np.ndarray:
+        sk = self.skeleton
         J = sk.num_joints
         pos = np.zeros((J, 3))
         frames = np.zeros((J, 3, 3))  # world swing frame of each joint, for rigid followers
-        body = H @ B @ H.T
-        pelvis = perf[performer_index("pelvis")]
-        for j in range(J):
-            p = int(sk.parents[j])
-            if p < 0:
-                pos[j] = rest[j] + H @ (pelvis - self._pelvis_rest) * self._scale
-                frames[j] = body
-                continue
-            offset = rest[j] - rest[p]
-            length = float(np.linalg.norm(offset))
-            followed = frames[p] @ offset
-            if j in dirs and length > 1e-12:
-                new = dirs[j] / max(np.linalg.norm(dirs[j]), 1e-12)
-                swing = rot.quat_to_matrix(rot.quat_between(followed, new))
-                frames[j] = swing @ frames[p]
-                pos[j] = pos[p] + length * new
-            else:
-                frames[j] = frames[p]
-                pos[j] = pos[p] + followed
+        for r in sk.roots:
+            shift = self._root_shift(perf) if self.root_motion else 0.0
+            pos[r] = self._rest[r] + shift
+            frames[r] = body
+        parents = sk.parents
+        for level in self._levels:
+            p = parents[level]
+            followed = np.einsum("nab,nb->na", frames[p], self._offsets[level])  # (n, 3)
+            frames[level] = frames[p]
+            pos[level] = pos[p] + followed
+            m = mapped[level]
+            if np.any(m):
+                js, ps = level[m], p[m]
+                new = _unit(dirs[js])
+                swing = _rotations_between(_unit(followed[m]), new)
+                frames[js] = swing @ frames[ps]
+                pos[js] = pos[ps] + self._lengths[js, None] * new
         return pos
 
+    def _root_shift(self, perf: np.ndarray) -> np.ndarray:
+        """The root's displacement from rest for this frame: the pelvis motion since the first frame, scaled and turned."""
+        return self._H @ (perf[performer_index("pelvis")] - self._pelvis0) * self._scale

@@ -177,3 +177,20 @@ def test_wrong_shape_is_rejected() -> None:
     rt = Retargeter(rig.skeleton, suggest_map(rig.skeleton, "bird"))
     with pytest.raises(ValueError, match=r"\(28, 3\)"):
         rt(np.zeros((33, 3)))
+
+
+def test_root_motion_is_relative_to_the_first_frame() -> None:
+    """Hip-centred performers (from landmarks) keep the rig on its feet; reset restarts the reference."""
+    rig = _rig("humanoid")
+    sk = rig.skeleton
+    rt = Retargeter(sk, suggest_map(sk, "humanoid"))
+    rest = performer_rest_positions()
+    centred = rest - rest[performer_index("pelvis")]
+    np.testing.assert_allclose(rt(centred), sk.rest_positions(), atol=1e-9)
+    q = rt(centred + [0.0, 0.2, 0.0])
+    assert q[0, 1] - sk.rest_positions()[0, 1] > 0.1  # a jump lifts the root
+    rt.reset()
+    np.testing.assert_allclose(rt(centred + [0.0, 0.2, 0.0]), sk.rest_positions(), atol=1e-9)
+    fixed = Retargeter(sk, suggest_map(sk, "humanoid"), root_motion=False)
+    fixed(centred)
+    np.testing.assert_allclose(fixed(centred + [1.0, 0.0, 0.0])[0], sk.rest_positions()[0])
