@@ -66,6 +66,7 @@ def read_gltf(path: str | Path, *, data: bytes | None = None, fps: float | None 
 
     Raises:
         RigFormatError: the file is missing, truncated or not valid glTF 2.0.
+        ValueError: ``fps`` is not a positive number.
     """
     path = Path(path)
     if data is None:
@@ -105,6 +106,10 @@ class _Reader:
         joints = self._skin_joints(skins, len(graph.parents))
         nodes = skeleton_nodes(graph.parents, joints) if joints else self._all_nodes(graph)
         self.nodes = np.array(nodes, dtype=np.int64)
+        joint_set = set(joints)
+        extra = [graph.names[n] for n in nodes if joints and n not in joint_set]
+        if extra:
+            self.notes.append(f"{len(extra)} non-joint nodes added to connect the skin's joints (e.g. {extra[:3]})")
         slot = {n: j for j, n in enumerate(nodes)}
         self.parents = np.array([slot.get(int(graph.parents[n]), -1) for n in nodes], dtype=np.int64)
         self.graph = graph
