@@ -211,11 +211,13 @@ def body_frame(positions: np.ndarray) -> np.ndarray:
 
 
 def hand_frames(positions: np.ndarray) -> np.ndarray:
-    """Orientation of both hands, ``(..., 2, 3, 3)`` (left, right); columns: along, palm normal, thumb side.
+    """Orientation of both hands, ``(..., 2, 3, 3)`` (left, right), rotation matrices (columns = axes).
 
-    Axis 0 runs from the wrist to ``hand_end``; axis 2 points to the thumb's side (made orthogonal);
-    axis 1 completes a right-handed frame. This uses the wrist, the index and pinky knuckles (via
-    ``hand_end``) and the thumb: all the hand landmarks BlazePose gives.
+    Column 0 runs from the wrist to ``hand_end`` (the middle of the index and pinky knuckles);
+    column 2 points to the thumb's side (made orthogonal to column 0); column 1 = column 2 x
+    column 0 completes a right-handed frame: it points out of the back of the left hand and out of
+    the palm of the right hand. This uses the wrist, the index and pinky knuckles and the thumb:
+    all the hand landmarks BlazePose gives. ``positions`` is ``(..., 28, 3)``.
     """
     p = np.asarray(positions, dtype=np.float64)
     frames = []

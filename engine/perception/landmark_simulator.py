@@ -103,6 +103,19 @@ class SimulatedClip:
     targets: np.ndarray
     camera: Camera
 
+    def stacked(self) -> dict[str, np.ndarray]:
+        """The frames as arrays for training: ``world``/``image`` ``(T, 33, 3)``, ``visibility``/``presence``
+        ``(T, 33)``, ``person_found`` ``(T,)`` bool, ``t_ms`` ``(T,)`` int64, ``targets`` ``(T, 28, 3)``."""
+        return {
+            "world": np.stack([f.world for f in self.frames]),
+            "image": np.stack([f.image for f in self.frames]),
+            "visibility": np.stack([f.visibility for f in self.frames]),
+            "presence": np.stack([f.presence for f in self.frames]),
+            "person_found": np.array([f.person_found for f in self.frames]),
+            "t_ms": np.array([f.t_ms for f in self.frames], dtype=np.int64),
+            "targets": np.array(self.targets),
+        }
+
 
 def _normalize(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)

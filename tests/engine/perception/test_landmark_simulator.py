@@ -73,6 +73,9 @@ def test_deterministic_by_seed_and_camera_varies(jumping_jacks) -> None:
     assert all(np.array_equal(x.world, y.world) and x.person_found == y.person_found for x, y in zip(a.frames, b.frames))
     assert not np.allclose(a.camera.position, c.camera.position)
     assert not np.allclose(a.targets, c.targets)  # the camera turns the hip-centred targets
+    arrays = a.stacked()
+    assert arrays["world"].shape == (len(pos), 33, 3) and arrays["person_found"].dtype == bool
+    np.testing.assert_array_equal(arrays["world"][3], a.frames[3].world)
 
 
 def test_visibility_drops_on_the_far_side(jumping_jacks) -> None:
