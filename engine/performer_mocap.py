@@ -7,11 +7,13 @@ its joints' world rotations:
 - ``head`` (middle of the ears) and ``head_end`` (nose): fixed offsets in the head joint's frame,
   calibrated on the first frame, where the head is assumed to look straight ahead of the torso;
 - ``hand_end``: 8.5 cm (scaled) from the wrist toward the hand's descendants (or along the forearm);
-- ``thumb``: the hand descendant named ``thumb`` nearest 5 cm from the wrist, else an offset
+- ``thumb``: the hand descendant named ``thumb`` nearest 3 cm from the wrist, else an offset
   calibrated on the first frame (thumb forward of the hand, palms down or in);
 - ``toe``: the end of the toe chain (tip of the foot); ``heel``: an offset in the foot's frame.
 
-Sizes scale with the performer's torso: ``s = |neck - pelvis| / 0.5 m``.
+Sizes scale with the performer's torso: ``s = |neck - pelvis| / 0.5 m``. The offsets were set to
+match what MediaPipe full reports on the shared videos (median ear-centre -> nose 13 cm, wrist ->
+thumb point 2 cm, ankle -> heel 5 cm).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def performer_positions_from_mocap(skeleton: Skeleton, clip: Clip, bones: dict[s
     head_up0 = _normalize(world_p[0, head] - (world_p[0, neck_joint] if neck_joint >= 0 else neck[0]))
     head_fwd0 = _normalize(fwd0 - np.dot(fwd0, head_up0) * head_up0)
     put("head", _attach(world_r, world_p, head, world_p[0, head] + s * 0.05 * head_up0))
-    put("head_end", _attach(world_r, world_p, head, world_p[0, head] + s * (0.03 * head_up0 + 0.10 * head_fwd0)))
+    put("head_end", _attach(world_r, world_p, head, world_p[0, head] + s * (0.03 * head_up0 + 0.125 * head_fwd0)))
     for side in ("Left", "Right"):
         low = side.lower()
         shoulder = P(f"{side}UpperArm")
@@ -106,15 +108,17 @@ def performer_positions_from_mocap(skeleton: Skeleton, clip: Clip, bones: dict[s
         put(f"{low}_hand_end", wrist + s * 0.085 * along)
         thumbs = [k for k in kids if "thumb" in skeleton.names[k].lower()]
         if thumbs:
-            # Candidates: thumb joints and their end sites; the knuckle is about 5 cm from the wrist.
+            # Candidates: thumb joints and their end sites; BlazePose's thumb point is about 3 cm from the wrist.
             tracks = [world_p[:, k] for k in thumbs]
             for e, j in enumerate(skeleton.end_site_joints):
                 if int(j) in thumbs:
                     tracks.append(world_p[:, j] + np.einsum("tab,b->ta", world_r[:, j], skeleton.end_site_offsets[e]))
-            dist = [abs(np.linalg.norm(tr[0] - wrist[0]) - 0.05 * s) for tr in tracks]
+            # A thumb joint sitting on the wrist (CMU's LThumb) is no use: rank those last.
+            dist = [abs(np.linalg.norm(tr[0] - wrist[0]) - 0.03 * s) + (np.linalg.norm(tr[0] - wrist[0]) < 0.01 * s)
+                    for tr in tracks]
             put(f"{low}_thumb", tracks[int(np.argmin(dist))])
         else:
-            thumb0 = wrist[0] + s * (0.045 * along[0] + 0.045 * fwd0 - 0.01 * up0)
+            thumb0 = wrist[0] + s * (0.02 * along[0] + 0.02 * fwd0 - 0.01 * up0)
             put(f"{low}_thumb", _attach(world_r, world_p, hand, thumb0))
         put(f"{low}_upper_leg", P(f"{side}UpperLeg"))
         put(f"{low}_lower_leg", P(f"{side}LowerLeg"))
@@ -137,5 +141,5 @@ def performer_positions_from_mocap(skeleton: Skeleton, clip: Clip, bones: dict[s
         else:
             tip = _attach(world_r, world_p, foot, world_p[0, foot] + s * (0.16 * fwd0 - 0.08 * up0))
         put(f"{low}_toe", tip)
-        put(f"{low}_heel", _attach(world_r, world_p, foot, world_p[0, foot] + s * (-0.05 * fwd0 - 0.06 * up0)))
+        put(f"{low}_heel", _attach(world_r, world_p, foot, world_p[0, foot] + s * (-0.035 * fwd0 - 0.035 * up0)))
     return out

@@ -57,6 +57,8 @@ class NoiseConfig:
         dropout_start: probability per frame that a dropout burst starts (no person found).
         dropout_mean_frames: mean length of a dropout burst, frames.
         visibility_noise: std of noise on the visibility scores.
+        hip_width_scale: per-clip factor range for the distance between the hip landmarks
+            (MediaPipe reports hips about 1.25 times wider than mocap hip joints on the shared videos).
     """
 
     depth_noise_m: float = 0.0
@@ -68,12 +70,14 @@ class NoiseConfig:
     dropout_start: float = 0.0
     dropout_mean_frames: float = 5.0
     visibility_noise: float = 0.0
+    hip_width_scale: tuple[float, float] = (1.0, 1.0)
 
     @staticmethod
     def realistic() -> NoiseConfig:
         """Levels resembling MediaPipe full on a webcam (depth is the worst axis)."""
         return NoiseConfig(depth_noise_m=0.03, depth_drift_m=0.04, jitter_m=0.008, image_jitter=0.002,
-                           occluded_noise_m=0.04, dropout_start=0.01, dropout_mean_frames=4.0, visibility_noise=0.05)
+                           occluded_noise_m=0.04, dropout_start=0.01, dropout_mean_frames=4.0, visibility_noise=0.05,
+                           hip_width_scale=(1.0, 1.45))
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,10 @@ def simulate_landmarks(
     rng = np.random.default_rng(seed)
     cam = sample_camera(p, camera, rng)
     lm = landmarks_from_performer(p)  # (T, 33, 3) world
+    k = rng.uniform(*noise.hip_width_scale)  # systematic per-clip bias; the targets keep the true hips
+    mid = 0.5 * (lm[:, Landmark.LEFT_HIP] + lm[:, Landmark.RIGHT_HIP])
+    for hip in (Landmark.LEFT_HIP, Landmark.RIGHT_HIP):
+        lm[:, hip] = mid + k * (lm[:, hip] - mid)
     hips = 0.5 * (lm[:, Landmark.LEFT_HIP] + lm[:, Landmark.RIGHT_HIP])  # (T, 3)
     cam_pts = (lm - cam.position) @ cam.rotation  # (T, 33, 3) camera axes: right, down, forward
     hip_cam = (hips - cam.position) @ cam.rotation  # (T, 3)

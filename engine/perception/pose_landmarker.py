@@ -45,8 +45,11 @@ class PoseLandmarkerAdapter:
     def __init__(self, model_path: str | Path | None = None, *, num_poses: int = 1,
                  min_detection_confidence: float = 0.5, min_presence_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, rgb: bool = False) -> None:
+        import mediapipe as mp
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
+
+        self._mp = mp
 
         self.model_path = resolve_pose_model(model_path)
         self.rgb = rgb
@@ -83,15 +86,13 @@ class PoseLandmarkerAdapter:
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise PerceptionError(f"image must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
-        import mediapipe as mp
-
         ts = int(t_ms)
         if self._last_ts is not None and ts <= self._last_ts:
             logger.debug("timestamp %d ms not after %d ms; using %d", ts, self._last_ts, self._last_ts + 1)
             ts = self._last_ts + 1
         self._last_ts = ts
         rgb = image if self.rgb else image[:, :, ::-1]
-        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         result = self._landmarker.detect_for_video(mp_image, ts)
         if not result.pose_landmarks:
             return LandmarkFrame.empty(int(t_ms))

@@ -58,6 +58,12 @@ def test_noise_changes_things_measurably(jumping_jacks) -> None:
     assert np.abs(world_d[..., 2]).mean() > 5 * np.abs(world_d[..., :2]).mean()  # depth only
     jitter = simulate_landmarks(pos, fps=fps, seed=5, noise=NoiseConfig(jitter_m=0.01))
     assert np.abs(np.stack([j.world - c.world for j, c in zip(jitter.frames, clean.frames)])[..., 0]).mean() > 0.005
+    wide = simulate_landmarks(pos, fps=fps, seed=5, noise=NoiseConfig(hip_width_scale=(1.3, 1.3)))
+    rec = _recover(wide)
+    from engine.performer import performer_index
+
+    width = lambda q: np.linalg.norm(q[:, performer_index("left_upper_leg")] - q[:, performer_index("right_upper_leg")], axis=-1)  # noqa: E731
+    np.testing.assert_allclose(width(rec), 1.3 * width(wide.targets), rtol=1e-9)
     drops = simulate_landmarks(pos, fps=fps, seed=5, noise=NoiseConfig(dropout_start=0.2, dropout_mean_frames=3))
     lost = [not f.person_found for f in drops.frames]
     assert 0 < sum(lost) < len(lost)
