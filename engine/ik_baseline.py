@@ -13,6 +13,10 @@ hierarchy from the roots, so each joint's parent world rotation is already solve
   relative to the parent (minimal twist);
 - a **leaf** (no child at a non-zero offset) keeps the reference's local rotation.
 
+Children whose offset in the reference pose does not match their rest offset (a translated
+joint, e.g. a glTF hips bone animated by translation under a static root) are no rotation cue
+and are ignored.
+
 Roots are solved the same way with an identity parent. On noise-free positions of the same rig
 the forward kinematics of the result reproduces every joint position (up to rounding), and
 multi-child joints get their exact rotation.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import rotations as rot
+from engine.kinematics import forward_kinematics
 from engine.skeleton import Skeleton
 
 __all__ = ["AnalyticIKSolver", "determined_joints", "MIN_OFFSET_FRACTION"]
@@ -33,17 +38,28 @@ _COLLINEAR = 0.05  # second singular value / first of the unit rest offsets belo
 _LEAF, _SINGLE, _MULTI = 0, 1, 2
 
 
-def determined_joints(skeleton: Skeleton) -> np.ndarray:
+def determined_joints(skeleton: Skeleton, translations: np.ndarray | None = None) -> np.ndarray:
     """``(J,)`` bool: joints with at least one child at a non-zero rest offset.
 
     Positions determine such a joint's rotation (up to twist about the bone when the children are
     collinear); the rotation of the others (leaves) is invisible in joint positions.
+
+    Args:
+        skeleton: the rig.
+        translations: optional ``(T, J, 3)`` local translations of a clip; children whose
+            translation moves away from the rest offset (by more than
+            :data:`MIN_OFFSET_FRACTION` of the height) do not count, since their offset is
+            animated rather than rotated.
     """
     min_len = MIN_OFFSET_FRACTION * skeleton.height
     lengths = np.linalg.norm(skeleton.rest_translations, axis=-1)
+    ok = lengths > min_len
+    if translations is not None and len(translations):
+        moved = np.linalg.norm(np.asarray(translations) - skeleton.rest_translations, axis=-1).max(axis=0)
+        ok &= moved <= min_len
     out = np.zeros(skeleton.num_joints, dtype=bool)
     for c, p in enumerate(skeleton.parents):
-        if p >= 0 and lengths[c] > min_len:
+        if p >= 0 and ok[c]:
             out[p] = True
     return out
 
@@ -65,8 +81,8 @@ class AnalyticIKSolver:
 
         Args:
             skeleton: the rig.
-            ref_positions: ``(J, 3)`` world metres of the reference pose (unused: the reference
-                rotations already fix the twist; kept for the solver protocol).
+            ref_positions: ``(J, 3)`` world metres of the reference pose (used to spot translated
+                joints: children whose offset there is not their rotated rest offset).
             ref_rotations: ``(J, 4)`` x y z w local rotations of the reference pose.
         """
         J = skeleton.num_joints
@@ -77,11 +93,12 @@ class AnalyticIKSolver:
         self._ref_local = rot.quat_to_matrix(ref_rotations)  # (J, 3, 3)
         min_len = MIN_OFFSET_FRACTION * skeleton.height
         offsets = skeleton.rest_translations
+        translated = self._translated_children(skeleton, np.asarray(ref_positions, dtype=np.float64), self._ref_local)
         self._mode = np.full(J, _LEAF)
         self._kids: list[np.ndarray] = []
         self._kid_offsets: list[np.ndarray] = []  # (C, 3) rest offsets in the joint's frame
         for j in range(J):
-            kids = [c for c in skeleton.children(j) if np.linalg.norm(offsets[c]) > min_len]
+            kids = [c for c in skeleton.children(j) if np.linalg.norm(offsets[c]) > min_len and not translated[c]]
             kids.sort(key=lambda c: -np.linalg.norm(offsets[c]))  # longest first
             t = offsets[kids].reshape(-1, 3)
             if len(kids) >= 2:
@@ -92,6 +109,22 @@ class AnalyticIKSolver:
                 self._mode[j] = _SINGLE
             self._kids.append(np.array(kids, dtype=np.int64))
             self._kid_offsets.append(t)
+
+    @staticmethod
+    def _translated_children(skeleton: Skeleton, ref_positions: np.ndarray, ref_local: np.ndarray) -> np.ndarray:
+        """``(J,)`` bool: joints whose reference-pose offset from their parent is not the rotated
+        rest offset (by more than 1% of the rest length plus 0.1% of the height)."""
+        J = skeleton.num_joints
+        if ref_positions.shape != (J, 3):
+            raise ValueError(f"ref_positions must be ({J}, 3), got {ref_positions.shape}")
+        world, _ = forward_kinematics(skeleton.parents, ref_local, skeleton.rest_translations)
+        out = np.zeros(J, dtype=bool)
+        for c, p in enumerate(skeleton.parents):
+            if p >= 0:
+                predicted = world[p] @ skeleton.rest_translations[c]
+                tol = 0.01 * np.linalg.norm(skeleton.rest_translations[c]) + 1e-3 * skeleton.height
+                out[c] = np.linalg.norm(ref_positions[c] - ref_positions[p] - predicted) > tol
+        return out
 
     def step(self, positions: np.ndarray) -> np.ndarray:
         """``(J, 4)`` local rotations for one frame of ``(J, 3)`` world positions (metres)."""

@@ -14,8 +14,9 @@ rotations) plus one reference pose of that rig. Item ``i`` is a deterministic fu
   (``"free"``: CC0, MIT, CC-BY, CMU) and whose skeleton is not held out in
   ``resources/eval_split.json`` are used.
 
-Frames are at 30 fps. ``positions`` are world metres (Y up); to rebuild them from the rotations use
-the skeleton's rest translations with the root's replaced by ``positions[:, root]``.
+Frames are at 30 fps. ``positions`` are world metres (Y up), the forward kinematics of
+``rotations`` with ``translations`` (the rest offsets with the roots' positions; a few real glTF
+clips also translate inner joints, e.g. hips under a static root).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class MotionSample:
         ref_positions: ``(J, 3)`` world joint positions of the reference pose, metres.
         ref_rotations: ``(J, 4)`` its local rotations.
         fps: frame rate of the window.
+        translations: ``(T, J, 3)`` local translations, metres, parent space: the rest offsets,
+            with the roots' world positions, and for some real clips animated offsets of inner
+            joints (glTF hips translated under a static root). ``positions`` is the forward
+            kinematics of ``rotations`` with these. None only for samples built by hand.
     """
 
     name: str
@@ -60,6 +65,7 @@ class MotionSample:
     ref_positions: np.ndarray
     ref_rotations: np.ndarray
     fps: float = FPS
+    translations: np.ndarray | None = None
 
 
 class MotionDataset:
@@ -124,7 +130,7 @@ class MotionDataset:
             got = self._real.sample(rng, self.window, FPS)
             if got is not None:
                 name, w = got
-                return MotionSample(f"real:{name}", w.skeleton, w.positions, w.rotations, w.ref_positions, w.ref_rotations)
+                return MotionSample(f"real:{name}", w.skeleton, w.positions, w.rotations, w.ref_positions, w.ref_rotations, FPS, w.translations)
         return self._procedural(rng)
 
     def _procedural(self, rng: np.random.Generator) -> MotionSample:
@@ -144,4 +150,4 @@ class MotionDataset:
         trans = np.broadcast_to(sk.rest_translations, quats.shape[:2] + (3,)).copy()
         trans[:, 0] = root_t
         _, positions = forward_kinematics(sk.parents, rot.quat_to_matrix(quats), trans)
-        return MotionSample(f"proc:{rig.plan}:{k}", sk, positions[:-1], quats[:-1], positions[-1], quats[-1])
+        return MotionSample(f"proc:{rig.plan}:{k}", sk, positions[:-1], quats[:-1], positions[-1], quats[-1], FPS, trans[:-1])

@@ -13,7 +13,8 @@ motion and a global scale):
   joint ``j`` (its convention) and ``Y`` a random yaw; then ``W'_j(t) t'_c = s_c Y W_j(t) t_c``,
   i.e. every bone keeps its original world direction (rotated by ``Y``).
 
-Non-root translation channels of the source are dropped (bone lengths are fixed on the new rig).
+Animated non-root translations of the source (glTF hips moved under a static root) are kept,
+mapped and scaled like the rest offsets.
 :class:`RealMotionLibrary` indexes the freely licensed, not held-out shared files and caches
 each loaded rig in memory.
 """
@@ -52,6 +53,9 @@ class TransferredWindow:
         positions: ``(T, J, 3)`` world joint positions, metres.
         ref_rotations: ``(J, 4)`` local rotations of the reference frame.
         ref_positions: ``(J, 3)`` its world joint positions, metres.
+        translations: ``(T, J, 3)`` local translations, metres: root trajectory, rest offsets, and
+            the source's animated offsets where it has them; ``positions`` is their forward
+            kinematics with ``rotations``.
     """
 
     skeleton: Skeleton
@@ -59,6 +63,7 @@ class TransferredWindow:
     positions: np.ndarray
     ref_rotations: np.ndarray
     ref_positions: np.ndarray
+    translations: np.ndarray
 
 
 def _sample_clip(clip: Clip, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,8 +124,8 @@ def transfer_window(skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_fram
         rng: random source for the new rig.
 
     Returns:
-        The window; ``positions`` equal forward kinematics of ``rotations`` on the new skeleton
-        with the root translated.
+        The window; ``positions`` equal forward kinematics of ``rotations`` and ``translations``
+        on the new skeleton.
     """
     parents = skeleton.parents
     J = skeleton.num_joints
@@ -157,13 +162,17 @@ def transfer_window(skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_fram
     end_j = skeleton.end_site_joints
     end_off = np.einsum("eba,eb->ea", new_frames[end_j], factors[end_j, None] * np.einsum("ab,ebc,ec->ea", G, base[end_j], skeleton.end_site_offsets)) if len(end_j) else np.zeros((0, 3))
     new_skel = Skeleton(_new_names(skeleton.names, rng), parents, rest_local_t, rot.matrix_to_quat(rest_local_r, orthonormal=True), end_j, end_off)
-    # Root translations follow the source roots, scaled and yawed; other joints use rest offsets.
-    trans = np.broadcast_to(rest_local_t, (n_motion, J, 3)).copy()
+    # Translations: roots follow the source roots, scaled and yawed; other joints keep their
+    # source translation (usually the rest offset; animated in some glTF clips), mapped like the
+    # rest offsets: t'_c = s_c R'_p^T G B_p t_c.
+    trans = np.empty((n_motion, J, 3))
     roots = ~has_p
     trans[:, roots] = g * np.einsum("ab,tjb->tja", Y, world_p[:n_motion, roots])
+    to_new = np.swapaxes(new_frames[parents[has_p]], -1, -2) @ G @ base[parents[has_p]]  # (C, 3, 3)
+    trans[:, has_p] = factors[has_p, None] * np.einsum("jab,tjb->tja", to_new, local_t[:n_motion, has_p])
     _, positions = forward_kinematics(parents, new_local, trans)
     quats = rot.matrix_to_quat(new_local, orthonormal=True)
-    return TransferredWindow(new_skel, quats[:-1], positions[:-1], quats[-1], positions[-1])
+    return TransferredWindow(new_skel, quats[:-1], positions[:-1], quats[-1], positions[-1], trans[:-1])
 
 
 class RealMotionLibrary:

@@ -107,3 +107,18 @@ def test_errors():
     with pytest.raises(ValueError, match="positions"):
         solver.solve(np.zeros((4, 3, 3)))
     np.testing.assert_array_equal(determined_joints(sk), [True, False])
+
+
+def test_translated_children_are_no_rotation_cue():
+    """A static root whose only child (the hips) is moved by translation keeps the reference rotation."""
+    sk = Skeleton(("root", "hips", "spine"), np.array([-1, 0, 1]), np.array([[0, 0, 0], [0, 1.0, 0], [0, 0.5, 0]]), rot.quat_identity((3,)))
+    q = rot.quat_identity((5, 3))
+    q[:, 1] = rot.axis_angle_to_quat(np.array([0.3, 0, 0]) * np.arange(5)[:, None])
+    trans = np.broadcast_to(sk.rest_translations, (5, 3, 3)).copy()
+    trans[:, 1] += np.array([0.2, -0.1, 0.3]) * (1 + np.arange(5))[:, None]  # hips slide away from rest
+    pos = forward_kinematics(sk.parents, rot.quat_to_matrix(q), trans)[1]
+    solver = AnalyticIKSolver()
+    solver.reset(sk, pos[0], q[0])
+    out = solver.solve(pos[1:])
+    np.testing.assert_allclose(rot.quat_geodesic_angle(out, q[1:]), 0.0, atol=1e-9)
+    assert not determined_joints(sk, trans)[0] and determined_joints(sk)[0]

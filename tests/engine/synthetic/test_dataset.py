@@ -13,9 +13,7 @@ from engine.synthetic.dataset import MotionDataset, MotionSample
 
 def _fk(sample: MotionSample) -> np.ndarray:
     sk = sample.skeleton
-    trans = np.broadcast_to(sk.rest_translations, sample.rotations.shape[:2] + (3,)).copy()
-    trans[:, sk.roots] = sample.positions[:, sk.roots]
-    return forward_kinematics(sk.parents, rot.quat_to_matrix(sample.rotations), trans)[1]
+    return forward_kinematics(sk.parents, rot.quat_to_matrix(sample.rotations), sample.translations)[1]
 
 
 def test_samples_have_the_documented_shapes_and_are_consistent():
@@ -27,8 +25,13 @@ def test_samples_have_the_documented_shapes_and_are_consistent():
         assert s.ref_positions.shape == (J, 3) and s.ref_rotations.shape == (J, 4)
         np.testing.assert_allclose(np.linalg.norm(s.rotations, axis=-1), 1.0, atol=1e-9)
         np.testing.assert_allclose(_fk(s), s.positions, atol=1e-9 * s.skeleton.height)
-        ref = MotionSample("", s.skeleton, s.ref_positions[None], s.ref_rotations[None], s.ref_positions, s.ref_rotations)
-        np.testing.assert_allclose(_fk(ref)[0, 1:], s.ref_positions[1:], atol=1e-9 * s.skeleton.height)
+        # Procedural rigs move inner joints only by rotation.
+        np.testing.assert_allclose(s.translations[:, 1:], np.broadcast_to(s.skeleton.rest_translations[1:], (24, J - 1, 3)))
+        np.testing.assert_allclose(s.translations[:, 0], s.positions[:, 0])
+        ref_trans = s.skeleton.rest_translations.copy()
+        ref_trans[0] = s.ref_positions[0]
+        ref = MotionSample("", s.skeleton, s.ref_positions[None], s.ref_rotations[None], s.ref_positions, s.ref_rotations, 30.0, ref_trans[None])
+        np.testing.assert_allclose(_fk(ref)[0], s.ref_positions, atol=1e-9 * s.skeleton.height)
 
 
 def test_items_are_deterministic_and_order_independent():

@@ -43,11 +43,24 @@ def test_transfer_preserves_world_bone_directions_up_to_one_yaw(seed):
     np.testing.assert_allclose(np.einsum("ab,...b->...a", yaw, src), new, atol=1e-9)
     np.testing.assert_allclose(yaw @ [0, 1, 0], [0, 1, 0], atol=1e-9)
     # Positions are the forward kinematics of the rotations on the new rig.
-    trans = np.broadcast_to(w.skeleton.rest_translations, w.rotations.shape[:2] + (3,)).copy()
-    trans[:, 0] = w.positions[:, 0]
-    _, pos = forward_kinematics(w.skeleton.parents, rot.quat_to_matrix(w.rotations), trans)
+    np.testing.assert_allclose(w.translations[:, 1:], np.broadcast_to(w.skeleton.rest_translations[1:], w.translations[:, 1:].shape), atol=1e-12)
+    _, pos = forward_kinematics(w.skeleton.parents, rot.quat_to_matrix(w.rotations), w.translations)
     np.testing.assert_allclose(pos, w.positions, atol=1e-9 * w.skeleton.height)
     assert w.ref_rotations.shape == (skeleton.num_joints, 4) and w.ref_positions.shape == (skeleton.num_joints, 3)
+
+
+def test_transfer_keeps_animated_inner_translations():
+    skeleton, clip = _source_clip(2)
+    moved = clip.translations.copy()
+    moved[:, 1] += np.linspace(0, 0.1, clip.num_frames)[:, None] * skeleton.height  # hips slide under the root
+    clip = Clip("src", 30.0, clip.rotations, moved)
+    w = transfer_window(skeleton, clip, np.arange(0, 32, dtype=float), 0.0, np.random.default_rng(0))
+    src = _bone_dirs(skeleton.parents, clip.positions(skeleton)[:32])
+    new = _bone_dirs(w.skeleton.parents, w.positions)
+    # Pairwise angles between bone directions are unchanged (one rotation maps all of them).
+    np.testing.assert_allclose(np.einsum("tia,tja->tij", new, new), np.einsum("tia,tja->tij", src, src), atol=1e-9)
+    _, pos = forward_kinematics(w.skeleton.parents, rot.quat_to_matrix(w.rotations), w.translations)
+    np.testing.assert_allclose(pos, w.positions, atol=1e-9 * w.skeleton.height)
 
 
 def test_transfer_randomises_lengths_and_local_rotations():
