@@ -1,0 +1,95 @@
+"""Training batches: padded rig tensors, model-space inputs and targets, input noise.
+
+Every sample of a batch may have a different joint count; everything is padded to the largest J
+(:func:`engine.model.rig_tensors.collate_rigs`) and ``joint_mask`` says what is real. Positions
+are normalised like the runtime does (root-relative, / rig height, world frame).
+
+Noise augmentation (P2R receives V2P output at run time, not clean positions): per sample a noise
+level ``s ~ U(0, max_noise)`` (fraction of the rig height) draws i.i.d. per-frame jitter of std
+``s`` plus a per-joint constant offset of std ``s / 2`` (a biased bone length, as a V2P error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from engine import rotations as rot
+from engine.model.rig_tensors import RigTensors, build_rig_tensors, collate_rigs, normalize_positions
+
+__all__ = ["Batch", "make_batch", "landmark_tokens"]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A padded training batch.
+
+    Attributes:
+        rig: the rigs, padded to J.
+        positions: ``(B, T, J, 3)`` model-space input positions (noise added when asked).
+        clean_positions: ``(B, T, J, 3)`` model-space positions without noise (V2P target).
+        rot6d: ``(B, T, J, 6)`` target local rotations, 6D (padding: identity).
+        names: where each sample came from.
+    """
+
+    rig: RigTensors
+    positions: torch.Tensor
+    clean_positions: torch.Tensor
+    rot6d: torch.Tensor
+    names: tuple[str, ...]
+
+    def to(self, device: torch.device | str) -> Batch:
+        return Batch(self.rig.to(device), self.positions.to(device), self.clean_positions.to(device), self.rot6d.to(device), self.names)
+
+
+def make_batch(samples: list, rng: np.random.Generator, max_noise: float = 0.0) -> Batch:
+    """Collate :class:`engine.synthetic.dataset.MotionSample` objects into a :class:`Batch`."""
+    rigs = [build_rig_tensors(s.skeleton, s.ref_positions, s.ref_rotations) for s in samples]
+    rig = collate_rigs(rigs)
+    B, J = rig.batch_size, rig.num_joints
+    T = samples[0].positions.shape[0]
+    clean = np.zeros((B, T, J, 3), np.float32)
+    noisy = np.zeros((B, T, J, 3), np.float32)
+    rot6d = np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), (B, T, J, 1))
+    for b, s in enumerate(samples):
+        n = s.skeleton.num_joints
+        pos = normalize_positions(s.positions, s.skeleton.height)  # (T, n, 3)
+        clean[b, :, :n] = pos
+        level = rng.uniform(0.0, max_noise) if max_noise > 0 else 0.0
+        jitter = rng.normal(0.0, level, pos.shape) + rng.normal(0.0, level / 2, (1, n, 3))
+        jitter[:, 0] = 0.0  # the root stays at the origin, as after normalisation
+        noisy[b, :, :n] = pos + jitter
+        rot6d[b, :, :n] = rot.quat_to_sixd(s.rotations)
+    names = tuple(s.name for s in samples)
+    return Batch(rig, torch.from_numpy(noisy), torch.from_numpy(clean), torch.from_numpy(rot6d), names)
+
+
+def landmark_tokens(positions: torch.Tensor, joint_mask: torch.Tensor, num_tokens: int, rng: np.random.Generator, noise: float = 0.02) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stand-in perception tokens for V2P training on any rig: noisy joints as landmarks.
+
+    Token ``i`` is joint ``i`` (the first ``num_tokens`` joints) with Gaussian noise of std
+    ``noise`` and a random visibility in [0.5, 1]; about 10% of tokens are dropped (masked). This
+    trains the lifting/denoising machinery on procedural data; the live performer model is trained
+    on simulated MediaPipe landmarks instead.
+
+    Args:
+        positions: ``(B, T, J, 3)`` model-space positions.
+        joint_mask: ``(B, J)`` bool.
+        num_tokens: N.
+        rng: randomness.
+        noise: position noise std, fraction of rig height.
+
+    Returns:
+        ``tokens (B, T, N, 4)`` and ``token_mask (B, T, N)`` bool.
+    """
+    B, T, J, _ = positions.shape
+    n = min(num_tokens, J)
+    tokens = torch.zeros(B, T, num_tokens, 4)
+    mask = torch.zeros(B, T, num_tokens, dtype=torch.bool)
+    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    tokens[:, :, :n, :3] = positions[:, :, :n] + noise * torch.randn(B, T, n, 3, generator=gen)
+    tokens[:, :, :n, 3] = 0.5 + 0.5 * torch.rand(B, T, n, generator=gen)
+    mask[:, :, :n] = joint_mask[:, None, :n] & (torch.rand(B, T, n, generator=gen) > 0.1)
+    return tokens, mask

@@ -1,0 +1,98 @@
+"""Frozen configurations of the learned networks, with a JSON round trip.
+
+The JSON written by :func:`config_to_json` is stored beside each ``.safetensors`` weights file
+(DESIGN §4), so a weights file always comes with the exact sizes that built it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from engine.model.names import NAME_FEATURES
+from engine.skeleton import MAX_HOP, EdgeType
+
+__all__ = ["P2RConfig", "V2PConfig", "config_to_json", "config_from_json"]
+
+NUM_EDGE_TYPES = len(EdgeType)  # self / parent / child / sibling / other
+
+
+@dataclass(frozen=True)
+class P2RConfig:
+    """Sizes of the Pose-to-Rotation network (see :mod:`engine.model.p2r`).
+
+    Defaults are sized for the CPU budget of DESIGN §6 (V2P + P2R step <= 5 ms at J <= 100 on
+    two cores); the reference model is 4x wider and 3x deeper (REFERENCE.md §4).
+    """
+
+    width: int = 64  # channels C per joint token
+    heads: int = 4  # attention heads; head dim D = width / heads
+    rig_layers: int = 2  # graph blocks of the per-rig encoder (run once per rig)
+    layers: int = 4  # frame blocks: temporal attention + GL-GMHA + FFN each
+    window: int = 32  # W: each frame attends to itself and the W-1 frames before it
+    ffn_mult: int = 2  # FFN hidden size = ffn_mult * width
+    name_features: int = NAME_FEATURES  # length of the joint-name feature vector
+    max_hop: int = MAX_HOP  # hop distances are clipped here; the bias table has max_hop + 1 rows
+    num_edge_types: int = NUM_EDGE_TYPES
+    # The output is a rotation *relative to the reference rotation* of the same joint:
+    # R_local = Delta(6D) @ R_ref_local, with Delta initialised to the identity.
+    predict_delta: bool = True
+
+    def __post_init__(self) -> None:
+        if self.width % self.heads:
+            raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
+        if self.window < 1:
+            raise ValueError(f"window must be >= 1, got {self.window}")
+
+
+@dataclass(frozen=True)
+class V2PConfig:
+    """Sizes of the Video-to-Pose network (see :mod:`engine.model.v2p`).
+
+    Perception enters through a generic token interface: per frame ``N`` tokens of ``token_dim``
+    features plus a token mask. Landmarks: N = 33 tokens of (x, y, z, visibility), each with a
+    learned id embedding (``num_token_ids`` = 33). DINOv2 patches would be token_dim = 1024.
+    """
+
+    width: int = 64
+    heads: int = 4
+    rig_layers: int = 2  # graph blocks of the per-rig query encoder (run once per rig)
+    layers: int = 4  # frame blocks: cross-attention to tokens + temporal + GL-GMHA + FFN
+    window: int = 32
+    ffn_mult: int = 2
+    token_dim: int = 4  # features per perception token (landmarks: x, y, z, visibility)
+    num_token_ids: int = 33  # learned id embeddings; 0 disables them (tokens carry their own position)
+    name_features: int = NAME_FEATURES
+    max_hop: int = MAX_HOP
+    num_edge_types: int = NUM_EDGE_TYPES
+
+    def __post_init__(self) -> None:
+        if self.width % self.heads:
+            raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
+        if self.window < 1:
+            raise ValueError(f"window must be >= 1, got {self.window}")
+
+
+_KINDS = {"p2r": P2RConfig, "v2p": V2PConfig}
+
+
+def config_to_json(config: P2RConfig | V2PConfig) -> str:
+    """JSON text ``{"kind": "p2r"|"v2p", "config": {...}}``."""
+    kind = "p2r" if isinstance(config, P2RConfig) else "v2p"
+    return json.dumps({"kind": kind, "config": asdict(config)}, indent=2, sort_keys=True)
+
+
+def config_from_json(text: str | dict[str, Any]) -> P2RConfig | V2PConfig:
+    """Inverse of :func:`config_to_json`; unknown keys raise ``ValueError`` (no silent drops)."""
+    data = json.loads(text) if isinstance(text, str) else dict(text)
+    kind = data.get("kind")
+    if kind not in _KINDS:
+        raise ValueError(f"config kind must be one of {sorted(_KINDS)}, got {kind!r}")
+    cls = _KINDS[kind]
+    values = data.get("config", {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {kind} config keys: {unknown}")
+    return cls(**values)

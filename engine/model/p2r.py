@@ -1,0 +1,147 @@
+"""Pose-to-Rotation (P2R): joint position tracks -> local 6D rotations of any rig (DESIGN §4).
+
+Per frame and joint the input is the model-space position ``p`` (root-relative / height, world
+frame), the bone vector from the parent ``p - p[parent]`` and its unit direction, and the offset
+from the reference pose ``p - p_ref``. A per-rig encoder (rest pose, names, topology, reference
+pose-rotation pair; run once per rig) adds a token to every joint and modulates each block (FiLM).
+
+Blocks (``layers`` of them): causal temporal attention -> GL-GMHA (local on even, global on odd
+blocks) -> FFN, all pre-norm residual.
+
+Output: with ``predict_delta`` the head predicts a rotation ``Delta`` (6D, initialised to the
+identity) applied on the left of the reference local rotation, ``R = Delta @ R_ref`` (Delta is in
+the joint's parent space), and returns the 6D (first two rows) of ``R``. So an untrained model
+returns the reference pose, and the network only learns how the pose departs from it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from engine.model.config import P2RConfig
+from engine.model.graph_attention import FeedForward, GraphAttention
+from engine.model.rig_encoder import RigEncoder, RigGraph, rig_graph
+from engine.model.rig_tensors import RigTensors
+from engine.model.sixd import IDENTITY_6D, matrix_to_sixd, sixd_to_matrix
+from engine.model.temporal import TemporalAttention
+
+__all__ = ["P2RState", "P2RBlock", "P2RModel", "frame_features"]
+
+FRAME_INPUTS = 12
+
+
+class P2RState(NamedTuple):
+    """Everything per rig that a P2R step needs, computed once by :meth:`P2RModel.prepare`."""
+
+    graph: RigGraph
+    rig_token: torch.Tensor  # (B, J, C)
+    film: torch.Tensor  # (L, 2, B, J, C) scale and shift of each block
+    ref_pos: torch.Tensor  # (B, J, 3)
+    ref_rot: torch.Tensor  # (B, J, 3, 3) reference local rotations
+
+
+def frame_features(pos: torch.Tensor, parents: torch.Tensor, ref_pos: torch.Tensor) -> torch.Tensor:
+    """``(B, T, J, 12)``: position, bone vector, bone direction and offset from the reference.
+
+    Args:
+        pos: ``(B, T, J, 3)`` model-space positions.
+        parents: ``(B, J)`` parent indices (roots point at themselves: zero bone).
+        ref_pos: ``(B, J, 3)`` model-space reference positions.
+    """
+    B, T, J, _ = pos.shape
+    parent_pos = torch.gather(pos, 2, parents[:, None, :, None].expand(B, T, J, 3))  # (B, T, J, 3)
+    bone = pos - parent_pos
+    direction = bone / bone.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    return torch.cat([pos, bone, direction, pos - ref_pos[:, None]], dim=-1)
+
+
+class P2RBlock(nn.Module):
+    """FiLM-modulated causal temporal attention, then GL-GMHA, then FFN."""
+
+    def __init__(self, cfg: P2RConfig, local: bool) -> None:
+        super().__init__()
+        self.local = local
+        self.norm_t = nn.LayerNorm(cfg.width)
+        self.temporal = TemporalAttention(cfg.width, cfg.heads, cfg.window)
+        self.norm_g = nn.LayerNorm(cfg.width)
+        self.graph = GraphAttention(cfg.width, cfg.heads, cfg.max_hop, cfg.num_edge_types)
+        self.ffn = FeedForward(cfg.width, cfg.ffn_mult)
+
+    def _after_temporal(self, x: torch.Tensor, graph: RigGraph) -> torch.Tensor:
+        mask = graph.mask_local if self.local else graph.mask_global
+        x = x + self.graph(self.norm_g(x), graph.relations, mask)
+        return x + self.ffn(x)
+
+    def forward(self, x: torch.Tensor, graph: RigGraph, film: torch.Tensor, window: int | None = None) -> torch.Tensor:
+        """``x`` ``(B, T, J, C)``; ``film`` ``(2, B, J, C)``."""
+        h = self.norm_t(x) * (1 + film[0, :, None]) + film[1, :, None]
+        x = x + self.temporal(h, window)
+        return self._after_temporal(x, graph)
+
+    def step(self, x: torch.Tensor, graph: RigGraph, film: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor], t: torch.Tensor) -> torch.Tensor:
+        """One frame ``x`` ``(B, 1, J, C)`` with this block's KV ring buffers."""
+        h = self.norm_t(x) * (1 + film[0, :, None]) + film[1, :, None]
+        x = x + self.temporal.step(h, cache[0], cache[1], t)
+        return self._after_temporal(x, graph)
+
+
+class P2RModel(nn.Module):
+    """The Pose-to-Rotation network; see the module docstring for inputs and outputs."""
+
+    def __init__(self, cfg: P2RConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        C = cfg.width
+        self.rig_encoder = RigEncoder(C, cfg.heads, cfg.rig_layers, cfg.name_features, cfg.max_hop, cfg.num_edge_types, cfg.ffn_mult)
+        self.film = nn.Linear(C, cfg.layers * 2 * C)
+        self.frame_in = nn.Linear(FRAME_INPUTS, C)
+        self.blocks = nn.ModuleList(P2RBlock(cfg, local=i % 2 == 0) for i in range(cfg.layers))
+        self.head = nn.Sequential(nn.LayerNorm(C), nn.Linear(C, C), nn.GELU(), nn.Linear(C, 6))
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        # FiLM starts as the identity and the head's last layer at zero, so the untrained model
+        # outputs exactly the reference rotation (Delta = identity) or the identity 6D.
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+
+    def prepare(self, rig: RigTensors) -> P2RState:
+        """The per-rig state (run once per rig; a session caches it)."""
+        graph = rig_graph(rig, self.cfg.max_hop, self.cfg.num_edge_types)
+        token = self.rig_encoder(rig, graph)  # (B, J, C)
+        B, J, C = token.shape
+        film = self.film(token).view(B, J, self.cfg.layers, 2, C).permute(2, 3, 0, 1, 4)  # (L, 2, B, J, C)
+        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_rot6d))
+
+    def _head(self, x: torch.Tensor, state: P2RState) -> torch.Tensor:
+        out = self.head(x) + x.new_tensor(IDENTITY_6D)  # (B, T, J, 6)
+        if not self.cfg.predict_delta:
+            return out
+        rot = sixd_to_matrix(out) @ state.ref_rot[:, None]  # (B, T, J, 3, 3)
+        return matrix_to_sixd(rot)
+
+    def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None) -> torch.Tensor:
+        """Full causal forward: ``(B, T, J, 3)`` model-space positions -> ``(B, T, J, 6)`` local 6D."""
+        x = self.frame_in(frame_features(positions, state.graph.parents, state.ref_pos)) + state.rig_token[:, None]
+        for block, film in zip(self.blocks, state.film):
+            x = block(x, state.graph, film, window)
+        return self._head(x, state)
+
+    def empty_cache(self, state: P2RState, window: int | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Zeroed KV ring buffers of every block for the rigs of ``state``."""
+        B, J, _ = state.rig_token.shape
+        W = self.cfg.window if window is None else window
+        tok = state.rig_token
+        return [blk.temporal.empty_cache(B, J, W, tok.device, tok.dtype) for blk in self.blocks]
+
+    def step(self, positions: torch.Tensor, state: P2RState, caches: list[tuple[torch.Tensor, torch.Tensor]], t: torch.Tensor) -> torch.Tensor:
+        """One causal frame: ``(B, 1, J, 3)`` -> ``(B, 1, J, 6)``; updates ``caches`` in place."""
+        x = self.frame_in(frame_features(positions, state.graph.parents, state.ref_pos)) + state.rig_token[:, None]
+        for block, film, cache in zip(self.blocks, state.film, caches):
+            x = block.step(x, state.graph, film, cache, t)
+        return self._head(x, state)

@@ -1,0 +1,192 @@
+"""Streaming runtime: one causal step per frame with per-layer KV ring buffers (DESIGN §1, §4).
+
+A session binds a model to one rig: the per-rig state (rig encoder output, FiLM, graph tensors)
+is computed once at construction, the KV caches hold the last W frames of every temporal layer,
+and :meth:`step` runs one frame. Shapes are static for the whole session, so a compiled step is
+compiled once (first call) and never again; the frame counter is a tensor for the same reason.
+
+Backends (``backend=``): ``"eager"``; ``"compile"`` (``torch.compile``, inductor; on CPU it needs
+a C++ compiler, and any failure falls back to eager with a logged warning); ``"tensorrt"``
+(``torch_tensorrt``, CUDA only, imported lazily); ``"auto"`` picks tensorrt when CUDA and
+torch-tensorrt are present, else compile on CUDA, else :data:`CPU_AUTO_BACKEND` on the CPU.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.model.p2r import P2RModel
+from engine.model.rig_tensors import RigTensors
+from engine.model.v2p import V2PModel
+
+__all__ = ["BACKENDS", "CPU_AUTO_BACKEND", "resolve_device", "resolve_backend", "P2RSession", "V2PSession"]
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "eager", "compile", "tensorrt")
+# Measured with `python main.py bench model` on the 2-core development CPU (see the issue report):
+# inductor's compiled step is faster than eager at every J tested, so auto picks it on the CPU.
+CPU_AUTO_BACKEND = "compile"
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to ``torch.device``."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def resolve_backend(backend: str, device: torch.device) -> str:
+    """The concrete backend for ``backend`` (one of :data:`BACKENDS`) on ``device``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend != "auto":
+        if backend == "tensorrt" and device.type != "cuda":
+            raise ValueError("the tensorrt backend needs a CUDA device")
+        return backend
+    if device.type == "cuda":
+        return "tensorrt" if importlib.util.find_spec("torch_tensorrt") is not None else "compile"
+    return CPU_AUTO_BACKEND
+
+
+class _Runner:
+    """Calls ``fn`` through the chosen backend; a compile failure on first use falls back to eager."""
+
+    def __init__(self, fn: Callable[..., torch.Tensor], backend: str, compiler: str = "inductor") -> None:
+        self._eager = fn
+        self.backend = backend
+        if backend == "compile":
+            self._fn = torch.compile(fn, backend=compiler, dynamic=False)
+        elif backend == "tensorrt":
+            import torch_tensorrt  # noqa: F401  (lazy: optional [gpu] extra; registers the backend)
+
+            self._fn = torch.compile(fn, backend="tensorrt", dynamic=False)
+        else:
+            self._fn = fn
+        self._tried = backend == "eager"
+
+    def __call__(self, *args: Any) -> torch.Tensor:
+        if self._tried:
+            return self._fn(*args)
+        self._tried = True
+        try:
+            return self._fn(*args)
+        except Exception as exc:  # compilers fail in many ways (missing compiler, unsupported op)
+            # The step mutates the KV caches only after the outputs are computed in eager, but a
+            # failed compile may have run part of the graph: callers reset() after a fallback.
+            logger.warning("%s backend failed (%s: %s); falling back to eager", self.backend, type(exc).__name__, exc)
+            self.backend = "eager"
+            self._fn = self._eager
+            raise _FellBack from exc
+
+
+class _FellBack(Exception):
+    """Internal: the compiled step failed and the runner switched to eager."""
+
+
+class _Session:
+    """Shared machinery of the P2R and V2P sessions."""
+
+    def __init__(self, model: P2RModel | V2PModel, rig: RigTensors, window: int | None, device: str | torch.device, backend: str, compiler: str) -> None:
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.window = model.cfg.window if window is None else int(window)
+        if not 1 <= self.window <= model.cfg.window:
+            raise ValueError(f"window must be in [1, {model.cfg.window}] for this model, got {window}")
+        with torch.no_grad():
+            self.state = self.model.prepare(rig.to(self.device))
+        self.batch_size = rig.batch_size
+        self.num_joints = rig.num_joints
+        self._runner = _Runner(self.model.step, resolve_backend(backend, self.device), compiler)
+        self.reset()
+
+    @property
+    def backend(self) -> str:
+        """The backend in use (``"eager"`` after a failed compile)."""
+        return self._runner.backend
+
+    @property
+    def frames_seen(self) -> int:
+        return int(self._t)
+
+    def reset(self) -> None:
+        """Forget the history: zero the KV caches and the frame counter (the rig state stays)."""
+        self.caches = self.model.empty_cache(self.state, self.window)
+        self._t = torch.zeros((), dtype=torch.int64, device=self.device)
+
+    def _run(self, *inputs: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            try:
+                out = self._runner(*inputs, self.state, self.caches, self._t)
+            except _FellBack:
+                snapshot = int(self._t)
+                self.reset()
+                self._t.fill_(snapshot)
+                out = self._runner(*inputs, self.state, self.caches, self._t)
+            self._t += 1
+        return out
+
+    def _as_batch(self, x: np.ndarray | torch.Tensor, tail: int) -> tuple[torch.Tensor, bool]:
+        """``(J|N, tail)`` or ``(B, J|N, tail)`` -> ``(B, 1, J|N, tail)`` float32 on the device."""
+        x = torch.as_tensor(x, dtype=torch.float32, device=self.device)
+        single = x.dim() == 2
+        if single:
+            x = x[None]
+        if x.shape[0] != self.batch_size or x.shape[-1] != tail:
+            raise ValueError(f"expected ({self.batch_size},) N x {tail} input, got {tuple(x.shape)}")
+        return x[:, None], single
+
+
+class P2RSession(_Session):
+    """Causal P2R on one rig (or a fixed batch of rigs), one frame per :meth:`step`.
+
+    Args:
+        model: a :class:`P2RModel`.
+        rig: the rig tensors (joint count fixed for the session).
+        window: attended frames W (default the model's; at most the model's).
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``...
+        backend: one of :data:`BACKENDS`.
+        compiler: the ``torch.compile`` backend of ``backend="compile"`` (default inductor;
+            tests use ``"aot_eager"``, which traces the same graph without a C++ build).
+    """
+
+    def __init__(self, model: P2RModel, rig: RigTensors, *, window: int | None = None, device: str | torch.device = "cpu", backend: str = "auto", compiler: str = "inductor") -> None:
+        super().__init__(model, rig, window, device, backend, compiler)
+
+    def step(self, positions: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """Local 6D rotations ``(J, 6)`` (or ``(B, J, 6)``) from model-space positions ``(J, 3)`` (or batched).
+
+        Positions are root-relative and divided by the rig height, world frame
+        (:func:`engine.model.rig_tensors.normalize_positions`).
+        """
+        pos, single = self._as_batch(positions, 3)
+        if pos.shape[2] != self.num_joints:
+            raise ValueError(f"expected {self.num_joints} joints, got {pos.shape[2]}")
+        out = self._run(pos)[:, 0]  # (B, J, 6)
+        return out[0] if single else out
+
+
+class V2PSession(_Session):
+    """Causal V2P on one rig, one frame of perception tokens per :meth:`step` (args as :class:`P2RSession`)."""
+
+    def __init__(self, model: V2PModel, rig: RigTensors, *, window: int | None = None, device: str | torch.device = "cpu", backend: str = "auto", compiler: str = "inductor") -> None:
+        super().__init__(model, rig, window, device, backend, compiler)
+
+    def step(self, tokens: np.ndarray | torch.Tensor, token_mask: np.ndarray | torch.Tensor | None = None) -> torch.Tensor:
+        """Model-space positions ``(J, 3)`` from one frame of tokens ``(N, token_dim)`` (or batched).
+
+        ``token_mask`` ``(N,)`` bool marks valid tokens (default all valid).
+        """
+        tok, single = self._as_batch(tokens, self.model.cfg.token_dim)
+        if token_mask is None:
+            mask = torch.ones(tok.shape[:3], dtype=torch.bool, device=self.device)
+        else:
+            mask = torch.as_tensor(token_mask, dtype=torch.bool, device=self.device).reshape(tok.shape[:3])
+        out = self._run(tok, mask)[:, 0]  # (B, J, 3)
+        return out[0] if single else out

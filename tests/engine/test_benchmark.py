@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import math
+
+from engine.benchmark import bench_model, markdown_table
+from engine.model.config import P2RConfig, V2PConfig
+
+
+def test_bench_smoke_tiny() -> None:
+    rows = bench_model(device="cpu", iters=5, joints=(10,), backends=("eager",), warmup=1,
+                       p2r_config=P2RConfig(width=16, heads=2, layers=2, window=8), v2p_config=V2PConfig(width=16, heads=2, layers=2, window=8))
+    assert {(r["model"], r["mode"]) for r in rows} == {("p2r", "kv_cached"), ("p2r", "recompute_window"), ("v2p", "kv_cached"), ("v2p", "recompute_window")}
+    for r in rows:
+        assert r["J"] == 10 and r["W"] == 8 and 0 < r["p50_ms"] <= r["p95_ms"] + 1e-9 and math.isfinite(r["mean_ms"])
+    assert all(r["ratio_vs_kv_cached"] > 0 for r in rows if r["mode"] == "recompute_window")
+    table = markdown_table(rows)
+    assert "| p2r | 10 | 8 | eager | kv_cached |" in table and "V2P + P2R" in table
