@@ -35,9 +35,10 @@ class P2RConfig:
     name_features: int = NAME_FEATURES  # length of the joint-name feature vector
     max_hop: int = MAX_HOP  # hop distances are clipped here; the bias table has max_hop + 1 rows
     num_edge_types: int = NUM_EDGE_TYPES
-    # The output is a rotation *relative to the reference rotation* of the same joint:
-    # R_local = Delta(6D) @ R_ref_local, with Delta initialised to the identity.
-    predict_delta: bool = True
+    # True: the head predicts a *world-frame* rotation Delta_j relative to the joint's reference
+    # world rotation, W_j = Delta_j @ W_ref_j, and local rotations follow analytically,
+    # R_j = W_parent^T @ W_j (see p2r.py). False: the head predicts the local 6D directly.
+    predict_world_delta: bool = True
 
     def __post_init__(self) -> None:
         if self.width % self.heads:

@@ -1,17 +1,20 @@
 """Pose-to-Rotation (P2R): joint position tracks -> local 6D rotations of any rig (DESIGN §4).
 
 Per frame and joint the input is the model-space position ``p`` (root-relative / height, world
-frame), the bone vector from the parent ``p - p[parent]`` and its unit direction, and the offset
-from the reference pose ``p - p_ref``. A per-rig encoder (rest pose, names, topology, reference
+frame), the bone vector from the parent ``p - p[parent]`` and its unit direction, the offset
+from the reference pose ``p - p_ref`` and the reference bone direction. A per-rig encoder (rest pose, names, topology, reference
 pose-rotation pair; run once per rig) adds a token to every joint and modulates each block (FiLM).
 
 Blocks (``layers`` of them): causal temporal attention -> GL-GMHA (local on even, global on odd
 blocks) -> FFN, all pre-norm residual.
 
-Output: with ``predict_delta`` the head predicts a rotation ``Delta`` (6D, initialised to the
-identity) applied on the left of the reference local rotation, ``R = Delta @ R_ref`` (Delta is in
-the joint's parent space), and returns the 6D (first two rows) of ``R``. So an untrained model
-returns the reference pose, and the network only learns how the pose departs from it.
+Output: with ``predict_world_delta`` (default) the head predicts, per joint, a world-frame rotation
+``Delta_j`` (6D, initialised to the identity) that carries the joint's reference *world* rotation
+to the current one, ``W_j = Delta_j @ W_ref_j``; local rotations then follow exactly,
+``R_j = W_parent(j)^T @ W_j`` (roots: ``R_j = W_j``), returned as 6D (first two rows). Why: a
+world-frame delta is what joint positions show directly (bones turning in the world), whatever
+the rig's local-axis convention, while the convention lives entirely in ``W_ref`` (forward
+kinematics of the reference rotations). An untrained model returns the reference pose.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from engine.model.temporal import TemporalAttention
 
 __all__ = ["P2RState", "P2RBlock", "P2RModel", "frame_features"]
 
-FRAME_INPUTS = 12
+FRAME_INPUTS = 15
 
 
 class P2RState(NamedTuple):
@@ -40,11 +43,16 @@ class P2RState(NamedTuple):
     rig_token: torch.Tensor  # (B, J, C)
     film: torch.Tensor  # (L, 2, B, J, C) scale and shift of each block
     ref_pos: torch.Tensor  # (B, J, 3)
-    ref_rot: torch.Tensor  # (B, J, 3, 3) reference local rotations
+    ref_world: torch.Tensor  # (B, J, 3, 3) reference world rotations
+    is_root: torch.Tensor  # (B, J) bool, roots and padding (their parent frame is the world)
+
+
+def _unit(v: torch.Tensor) -> torch.Tensor:
+    return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
 
 def frame_features(pos: torch.Tensor, parents: torch.Tensor, ref_pos: torch.Tensor) -> torch.Tensor:
-    """``(B, T, J, 12)``: position, bone vector, bone direction and offset from the reference.
+    """``(B, T, J, 15)``: position, bone vector, bone direction, offset from the reference, reference bone direction.
 
     Args:
         pos: ``(B, T, J, 3)`` model-space positions.
@@ -54,8 +62,9 @@ def frame_features(pos: torch.Tensor, parents: torch.Tensor, ref_pos: torch.Tens
     B, T, J, _ = pos.shape
     parent_pos = torch.gather(pos, 2, parents[:, None, :, None].expand(B, T, J, 3))  # (B, T, J, 3)
     bone = pos - parent_pos
-    direction = bone / bone.norm(dim=-1, keepdim=True).clamp_min(1e-6)
-    return torch.cat([pos, bone, direction, pos - ref_pos[:, None]], dim=-1)
+    ref_bone = ref_pos - torch.gather(ref_pos, 1, parents[:, :, None].expand(B, J, 3))  # (B, J, 3)
+    ref_dir = _unit(ref_bone)[:, None].expand(B, T, J, 3)
+    return torch.cat([pos, bone, _unit(bone), pos - ref_pos[:, None], ref_dir], dim=-1)
 
 
 class P2RBlock(nn.Module):
@@ -104,7 +113,7 @@ class P2RModel(nn.Module):
 
     def _init_weights(self) -> None:
         # FiLM starts as the identity and the head's last layer at zero, so the untrained model
-        # outputs exactly the reference rotation (Delta = identity) or the identity 6D.
+        # outputs exactly the reference rotations (Delta = identity) or the identity 6D.
         nn.init.zeros_(self.film.weight)
         nn.init.zeros_(self.film.bias)
         nn.init.zeros_(self.head[-1].weight)
@@ -116,14 +125,20 @@ class P2RModel(nn.Module):
         token = self.rig_encoder(rig, graph)  # (B, J, C)
         B, J, C = token.shape
         film = self.film(token).view(B, J, self.cfg.layers, 2, C).permute(2, 3, 0, 1, 4)  # (L, 2, B, J, C)
-        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_rot6d))
+        is_root = graph.parents == torch.arange(J, device=token.device)
+        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root)
 
     def _head(self, x: torch.Tensor, state: P2RState) -> torch.Tensor:
         out = self.head(x) + x.new_tensor(IDENTITY_6D)  # (B, T, J, 6)
-        if not self.cfg.predict_delta:
+        if not self.cfg.predict_world_delta:
             return out
-        rot = sixd_to_matrix(out) @ state.ref_rot[:, None]  # (B, T, J, 3, 3)
-        return matrix_to_sixd(rot)
+        B, T, J, _ = out.shape
+        world = sixd_to_matrix(out) @ state.ref_world[:, None]  # (B, T, J, 3, 3) W_j = Delta_j W_ref_j
+        index = state.graph.parents[:, None, :, None, None].expand(B, T, J, 3, 3)
+        parent = torch.gather(world, 2, index)  # (B, T, J, 3, 3)
+        eye = torch.eye(3, device=x.device, dtype=x.dtype)
+        parent = torch.where(state.is_root[:, None, :, None, None], eye, parent)
+        return matrix_to_sixd(parent.transpose(-1, -2) @ world)
 
     def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None) -> torch.Tensor:
         """Full causal forward: ``(B, T, J, 3)`` model-space positions -> ``(B, T, J, 6)`` local 6D."""

@@ -3,7 +3,7 @@
 It runs once per rig (a session caches its output) and produces one token per joint that
 conditions every frame. Inputs per joint, all in model space (:mod:`engine.model.rig_tensors`):
 rest position (3), rest local translation (3), rest local rotation 6D (6), reference position (3),
-reference local rotation 6D (6) and the name features (F).
+reference local and world rotations 6D (6 + 6) and the name features (F).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from engine.model.rig_tensors import RigTensors
 
 __all__ = ["RigGraph", "RigEncoder", "rig_graph"]
 
-RIG_INPUTS = 3 + 3 + 6 + 3 + 6
+RIG_INPUTS = 3 + 3 + 6 + 3 + 6 + 6
 
 
 class RigGraph(NamedTuple):
@@ -57,7 +57,7 @@ class RigEncoder(nn.Module):
 
     def forward(self, rig: RigTensors, graph: RigGraph) -> torch.Tensor:
         """``(B, J, C)`` rig tokens; padded joints hold finite values that nothing real reads."""
-        feats = torch.cat([rig.rest_pos, rig.rest_local, rig.rest_rot6d, rig.ref_pos, rig.ref_rot6d], dim=-1)
+        feats = torch.cat([rig.rest_pos, rig.rest_local, rig.rest_rot6d, rig.ref_pos, rig.ref_rot6d, rig.ref_world6d], dim=-1)
         x = (self.inp(feats) + self.names(rig.names))[:, None]  # (B, 1, J, C)
         for block in self.blocks:
             x = block(x, graph.relations, graph.mask_local, graph.mask_global)

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from engine import rotations as rot
+from engine.kinematics import forward_kinematics
 from engine.model.names import encode_names
 from engine.skeleton import MAX_HOP, EdgeType, Skeleton
 
@@ -42,6 +43,7 @@ class RigTensors:
         names: ``(B, J, F)`` joint-name features (:mod:`engine.model.names`).
         ref_pos: ``(B, J, 3)`` reference pose positions, root-relative, / height.
         ref_rot6d: ``(B, J, 6)`` reference pose local rotations.
+        ref_world6d: ``(B, J, 6)`` reference pose world rotations (forward kinematics of ``ref_rot6d``).
         height: ``(B,)`` metres, the normaliser of every position above.
     """
 
@@ -57,6 +59,7 @@ class RigTensors:
     names: torch.Tensor
     ref_pos: torch.Tensor
     ref_rot6d: torch.Tensor
+    ref_world6d: torch.Tensor
     height: torch.Tensor
 
     @property
@@ -106,6 +109,7 @@ def build_rig_tensors(
     parents[parents < 0] = np.flatnonzero(parents < 0)
     rest_local = skeleton.rest_translations / height
     rest_local[skeleton.parents < 0] = 0.0
+    ref_world, _ = forward_kinematics(skeleton.parents, rot.quat_to_matrix(ref_rotations), skeleton.rest_translations)
     ancestor = skeleton.ancestor_mask()
     eye = np.eye(J, dtype=bool)
     f32 = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32))[None]  # noqa: E731
@@ -122,6 +126,7 @@ def build_rig_tensors(
         names=f32(encode_names(skeleton.names)),
         ref_pos=f32(normalize_positions(ref_positions, height)),
         ref_rot6d=f32(rot.quat_to_sixd(ref_rotations)),
+        ref_world6d=f32(rot.matrix_to_sixd(ref_world)),
         height=torch.tensor([height], dtype=torch.float32),
     )
 

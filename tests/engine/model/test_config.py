@@ -7,7 +7,7 @@ import pytest
 from engine.model.config import P2RConfig, V2PConfig, config_from_json, config_to_json
 
 
-@pytest.mark.parametrize("cfg", [P2RConfig(), P2RConfig(width=32, layers=2, predict_delta=False), V2PConfig(), V2PConfig(token_dim=1024, num_token_ids=0)])
+@pytest.mark.parametrize("cfg", [P2RConfig(), P2RConfig(width=32, layers=2, predict_world_delta=False), V2PConfig(), V2PConfig(token_dim=1024, num_token_ids=0)])
 def test_json_round_trip(cfg: P2RConfig | V2PConfig) -> None:
     assert config_from_json(config_to_json(cfg)) == cfg
 
