@@ -56,7 +56,7 @@ _PARTS: tuple[tuple[str, str], ...] = (
     ("forearm", "lower_arm"), ("lowerarm", "lower_arm"), ("elbow", "lower_arm"), ("upperarm", "upper_arm"),
     ("humerus", "upper_arm"), ("shldr", "upper_arm"), ("hand", "hand"), ("wrist", "hand"), ("clavicle", "collar"),
     ("collar", "collar"), ("scapula", "collar"), ("shoulder", "collar"), ("upperleg", "upper_leg"), ("upleg", "upper_leg"),
-    ("thigh", "upper_leg"), ("lowerleg", "lower_leg"), ("shin", "lower_leg"), ("calf", "lower_leg"),
+    ("thigh", "upper_leg"), ("lowerleg", "lower_leg"), ("shin", "lower_leg"), ("calf", "lower_leg"), ("knee", "lower_leg"),
     ("foot", "foot"), ("ankle", "foot"), ("paw", "foot"), ("toe", "toe"),
 )
 

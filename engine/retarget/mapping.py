@@ -11,9 +11,10 @@ Rules (each :class:`ChainMap` has one):
   as it was ``k * delay_frames`` frames ago, so tails (and a snake's body) trail and sway.
 - joints in no chain map follow their parent rigidly (fingers, toes, jaws, wing fingers).
 
-Automatic suggestions (:func:`suggest_map`): spine -> spine (root to the neck), neck -> neck, head ->
-head, arms -> arms or wings (T-pose reference) or forelegs (arms-down reference), legs -> legs /
-hind legs, tails -> follow. The map is plain data: edit it, then :func:`save_map` writes
+Automatic suggestions (:func:`suggest_map`): a skeleton whose humanoid bones are all found by name
+(:mod:`engine.retarget.humanoid_names`) is mapped bone for bone; any other: spine -> spine (root to
+the neck), neck -> neck, head -> head, arms -> arms or wings (T-pose reference) or forelegs
+(arms-down reference), legs -> legs / hind legs, tails -> follow. The map is plain data: edit it, then :func:`save_map` writes
 ``<rig file>.retarget.json`` (schema version :data:`SCHEMA_VERSION`).
 """
 
@@ -28,6 +29,7 @@ import numpy as np
 from engine.errors import AnyRigError
 from engine.performer import PERFORMER_CHAINS
 from engine.retarget.chains import Chain, ChainKind, find_chains, rig_forward
+from engine.retarget.humanoid_names import find_humanoid_bones
 from engine.skeleton import Skeleton
 
 __all__ = [
@@ -198,8 +200,11 @@ def _body_limbs(chains: list[Chain], body: set[int]) -> list[Chain]:
 def suggest_map(skeleton: Skeleton, name: str = "") -> RetargetMap:
     """An automatic retarget map for any skeleton (see the module docstring for the rules)."""
     chains = find_chains(skeleton)
-    fwd = rig_forward(skeleton)
     rest = skeleton.rest_positions()
+    match = find_humanoid_bones(skeleton)
+    if not match.missing and not any("not below" in i or "same joint" in i for i in match.issues):
+        return _suggest_humanoid(skeleton, match.bones, chains, rest, name)
+    fwd = rig_forward(skeleton)
     out = RetargetMap(rig=name, forward=[float(v) for v in fwd])
     add = lambda joints, **kw: out.chains.append(ChainMap(target=_names(skeleton, joints), **kw))  # noqa: E731
     root = skeleton.roots[0]
@@ -231,7 +236,7 @@ def suggest_map(skeleton: Skeleton, name: str = "") -> RetargetMap:
     wings, arms = by_kind(ChainKind.WING), by_kind(ChainKind.ARM)
     fore, hind, legs = by_kind(ChainKind.FORELEG), by_kind(ChainKind.HINDLEG), by_kind(ChainKind.LEG)
     for c in wings + arms:
-        add(c.joints, source=f"{c.side}_arm", source_pose=_arm_pose(skeleton, c, rest, fwd))
+        add(c.joints, source=f"{c.side}_arm", source_pose=_arm_pose(c, rest, fwd))
     for c in hind:
         add(c.joints, source=f"{c.side}_leg")
     for c in fore:
@@ -239,17 +244,73 @@ def suggest_map(skeleton: Skeleton, name: str = "") -> RetargetMap:
             other = "right" if c.side == "left" else "left"
             add(c.joints, source=f"{other}_leg", mirror=True)
         else:
-            add(c.joints, source=f"{c.side}_arm", source_pose=_arm_pose(skeleton, c, rest, fwd))
+            add(c.joints, source=f"{c.side}_arm", source_pose=_arm_pose(c, rest, fwd))
     _suggest_legs(skeleton, out, legs, rest, fwd, arms_taken=bool(wings or arms or fore))
-    for c in chains:
-        if c.joints[0] in body and (c.kind == ChainKind.TAIL or (c.kind == ChainKind.SPINE and c.joints[1] not in body)):
-            add(c.joints, rule="follow", delay_frames=2)
+    _suggest_tails(skeleton, out, chains, body)
     return out
 
 
-def _arm_pose(skeleton: Skeleton, chain: Chain, rest: np.ndarray, fwd: np.ndarray) -> str:
+def _suggest_tails(skeleton: Skeleton, out: RetargetMap, chains: list[Chain], body: set[int], *, trunks: bool = True) -> None:
+    """Tails (and, with ``trunks``, spine-like chains off the body, e.g. a snake's trunk) follow through."""
+    taken = {skeleton.index(n) for c in out.chains for n in c.target}
+    for c in chains:
+        if c.joints[0] not in body or any(j in taken for j in c.joints[1:]):
+            continue
+        if c.kind == ChainKind.TAIL or (trunks and c.kind == ChainKind.SPINE and c.joints[1] not in body):
+            out.chains.append(ChainMap(target=_names(skeleton, c.joints), rule="follow", delay_frames=2))
+
+
+def _suggest_humanoid(skeleton: Skeleton, bones: dict[str, str], chains: list[Chain], rest: np.ndarray,
+                      name: str) -> RetargetMap:
+    """Chains from the humanoid bone map: exact limb correspondence whatever the helper joints.
+
+    Spine: hips -> the joint the arms branch from; neck: that joint -> head; head: head -> its
+    farthest child; arms: shoulder (or upper arm) -> hand; legs: upper leg -> toes (or foot).
+    Joints between the hips and the upper legs (CMU ``LHipJoint``, CC ``Pelvis``) follow rigidly.
+    """
+    idx = {role: skeleton.index(n) for role, n in bones.items()}
+    # Facing: toward a head held well forward of the hips (quadrupeds), else the rig's left x up.
+    ahead = (rest[idx["Head"]] - rest[idx["Hips"]]) * [1.0, 0.0, 1.0]
+    if np.linalg.norm(ahead) > 0.25 * skeleton.height:
+        fwd = ahead / np.linalg.norm(ahead)
+    else:
+        fwd = np.cross(rest[idx["LeftUpperLeg"]] - rest[idx["RightUpperLeg"]], [0.0, 1.0, 0.0])
+        fwd = fwd / np.linalg.norm(fwd) if np.linalg.norm(fwd) > 1e-9 else np.array([0.0, 0.0, 1.0])
+    out = RetargetMap(rig=name, forward=[float(v) for v in fwd])
+    add = lambda joints, **kw: out.chains.append(ChainMap(target=_names(skeleton, joints), **kw))  # noqa: E731
+
+    def path(a: int, b: int) -> list[int]:
+        chain = skeleton.chain_to_root(b)
+        return chain[: chain.index(a) + 1][::-1] if a in chain else []
+
+    arm_start = {s: idx.get(f"{s}Shoulder", idx[f"{s}UpperArm"]) for s in ("Left", "Right")}
+    l_chain, r_chain = skeleton.chain_to_root(arm_start["Left"]), set(skeleton.chain_to_root(arm_start["Right"]))
+    branch = next((j for j in l_chain[1:] if j in r_chain), idx["Hips"])
+    head = idx["Head"]
+    spine = path(idx["Hips"], branch)
+    if len(spine) >= 2:
+        add(spine, source="spine")
+    neck = path(branch, head)
+    if len(neck) >= 2:
+        add(neck, source="neck")
+    kids = skeleton.children(head)
+    if kids:
+        add([head, max(kids, key=lambda k: np.linalg.norm(rest[k] - rest[head]))], source="head")
+    for side in ("Left", "Right"):
+        arm = path(arm_start[side], idx[f"{side}Hand"])
+        add(arm, source=f"{side.lower()}_arm", source_pose=_arm_pose(arm, rest, fwd))
+        leg = path(idx[f"{side}UpperLeg"], idx.get(f"{side}Toes", idx[f"{side}Foot"]))
+        if len(leg) < 3:  # toes not below the foot
+            leg = path(idx[f"{side}UpperLeg"], idx[f"{side}Foot"])
+        add(leg, source=f"{side.lower()}_leg")
+    _suggest_tails(skeleton, out, chains, set(spine) | {idx["Hips"]}, trunks=False)
+    return out
+
+
+def _arm_pose(joints, rest: np.ndarray, fwd: np.ndarray) -> str:
     """``t_pose`` when the chain points sideways at rest, ``arms_down`` when it points down or forward."""
-    d = rest[chain.tip] - rest[chain.joints[0]]
+    joints = list(joints.joints) if isinstance(joints, Chain) else list(joints)
+    d = rest[joints[-1]] - rest[joints[0]]
     d = d / max(np.linalg.norm(d), 1e-9)
     lateral = abs(float(np.dot(d, np.cross([0.0, 1.0, 0.0], fwd))))
     return "t_pose" if lateral >= 0.6 else "arms_down"
@@ -274,7 +335,7 @@ def _suggest_legs(skeleton: Skeleton, out: RetargetMap, legs: list[Chain], rest:
         for c, src in zip(cs, sources):
             if src.endswith("_x"):
                 out.chains.append(ChainMap(target=_names(skeleton, c.joints), source=f"{other}_{src[:-2]}", mirror=True,
-                                           source_pose=_arm_pose(skeleton, c, rest, fwd) if src.startswith("arm") else "t_pose"))
+                                           source_pose=_arm_pose(c, rest, fwd) if src.startswith("arm") else "t_pose"))
             else:
                 out.chains.append(ChainMap(target=_names(skeleton, c.joints), source=f"{side}_{src}",
-                                           source_pose=_arm_pose(skeleton, c, rest, fwd) if src == "arm" else "t_pose"))
+                                           source_pose=_arm_pose(c, rest, fwd) if src == "arm" else "t_pose"))

@@ -116,7 +116,9 @@ class _DirectChain:
         # through anchors (target joint part == source joint part, in order along both chains).
         t_arc, s_arc = _arc(tgt), _arc(ref[self.source])
         s_parts = [n.split("_", 1)[-1] for n in PERFORMER_CHAINS[cm.source]]
-        anchors_t, anchors_s = [0.0], [0.0]
+        # The attachment may itself be a limb joint (a chain starting at the upper arm): start there.
+        first = joint_part(cm.target[0])
+        anchors_t, anchors_s = [0.0], [float(s_arc[s_parts.index(first)]) if first in s_parts[:-1] else 0.0]
         for i, name in enumerate(cm.target[1:], start=1):
             part = joint_part(name)
             if part in s_parts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.retarget.mapping import (
@@ -118,3 +119,36 @@ def test_invalid_json_and_missing_file(tmp_path: Path) -> None:
         load_map(path)
     with pytest.raises(RetargetMapError, match="cannot read"):
         load_map(tmp_path / "absent.json")
+
+
+def test_humanoid_files_map_bone_for_bone(shared_data: Path) -> None:
+    """CMU's LHipJoint and CC's Pelvis sit between the hips and the thighs: legs start at the thigh."""
+    from engine.rigio import load_rig
+
+    cases = {
+        "animated_drawings/cmu1/jumping_jacks.bvh": ("LeftHip", "LeftToe", "LeftCollar", "LeftWrist"),
+        "iclone_cmu/002_01.bvh": ("CC_Base_L_Thigh", "CC_Base_L_ToeBase", "CC_Base_L_Clavicle", "CC_Base_L_Hand"),
+    }
+    for rel, (thigh, toe, clavicle, hand) in cases.items():
+        if not (shared_data / rel).is_file():
+            continue
+        m = suggest_map(load_rig(shared_data / rel).skeleton)
+        by_source = {c.source: c for c in m.chains if c.rule == "direct"}
+        assert by_source["left_leg"].target[0] == thigh and by_source["left_leg"].target[-1] == toe
+        assert by_source["left_arm"].target[0] == clavicle and by_source["left_arm"].target[-1] == hand
+        assert not [c for c in m.chains if c.rule == "follow" and thigh in c.target], rel
+
+
+def test_quadruped_with_humanoid_names_faces_its_head(shared_data: Path) -> None:
+    from engine.rigio import load_rig
+
+    path = shared_data / "mann_dog/D1_001_KAN01_001.bvh"
+    if not path.is_file():
+        pytest.skip("dog clip absent")
+    sk = load_rig(path).skeleton
+    m = suggest_map(sk)
+    rest = sk.rest_positions()
+    ahead = rest[sk.index("Head")] - rest[sk.index("Hips")]
+    assert float(ahead @ m.forward) > 0.9 * float(np.linalg.norm(ahead * [1, 0, 1]))
+    by_tip = _by_tip(m)
+    assert by_tip["LeftHand"].source_pose == "arms_down" and by_tip["Tail1"].rule == "follow"

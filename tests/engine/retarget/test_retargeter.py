@@ -194,3 +194,21 @@ def test_root_motion_is_relative_to_the_first_frame() -> None:
     fixed = Retargeter(sk, suggest_map(sk, "humanoid"), root_motion=False)
     fixed(centred)
     np.testing.assert_allclose(fixed(centred + [1.0, 0.0, 0.0])[0], sk.rest_positions()[0])
+
+
+@pytest.mark.parametrize(
+    "rel",
+    ["animated_drawings/cmu1/jumping_jacks.bvh", "iclone_cmu/002_01.bvh", "mann_dog/D1_001_KAN01_001.bvh",
+     "ganimator/truebones_crab/Crab-dance-long.bvh", "quaternius_animals/Fox.glb", "misc_gltf/BrainStem.glb"],
+)
+def test_shared_rigs_keep_bone_lengths(shared_data, rel: str, performer_clip: np.ndarray) -> None:
+    from engine.rigio import load_rig
+
+    path = shared_data / rel
+    if not path.is_file():
+        pytest.skip(f"{rel} absent")
+    sk = load_rig(path).skeleton
+    rt = Retargeter(sk, suggest_map(sk, path.stem))
+    for frame in performer_clip[::6]:
+        q = rt(frame)
+        assert np.isfinite(q).all() and _bone_error(sk, q) < 1e-6
