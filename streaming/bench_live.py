@@ -32,7 +32,8 @@ import numpy as np
 from streaming.frames import Frame
 from streaming.pipeline import Pipeline
 from streaming.processor import build_processor
-from streaming.run_stats import LatencySeries, RunStats
+from streaming.run_stats import RunStats
+from streaming.stats import LatencyStats
 
 __all__ = ["UdpCounter", "cmd_bench_live", "cmd_bench_soak", "measure_pipeline", "measure_stages", "rss_mb"]
 
@@ -123,7 +124,7 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
             logger.info("MediaPipe unavailable (%s): measuring with the synthetic performer", exc)
             video = None
     processor = build_processor(rig, perception=perception, device=device, backend=backend)
-    series = {s: LatencySeries() for s in STAGES}
+    series = {s: LatencyStats() for s in STAGES}
     if video is not None:
         images, input_name = video
         next_image = lambda i: (images[i % len(images)], None)  # noqa: E731
@@ -149,7 +150,7 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
             with_person += 1
             for stage, ms in result.latencies_ms().items():
                 if stage in series:
-                    series[stage].add(ms)
+                    series[stage].add_ms(ms)
     finally:
         processor.close()
     return {
@@ -159,7 +160,7 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
         "rig": rig.name,
         "joints": rig.skeleton.num_joints,
         "model": processor.info.to_dict(),
-        "latency_ms": {s: series[s].summary() for s in STAGES},
+        "latency_ms": {s: series[s].to_dict() for s in STAGES},
     }
 
 
@@ -185,16 +186,12 @@ def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", bac
         pipeline = Pipeline(SyntheticSource(), processor, outputs=[output], stats=stats)
         start = time.monotonic()
         with pipeline:
-            next_sample, seen = start + (sample_s or seconds), 0
+            next_sample = start + (sample_s or seconds)
             while time.monotonic() - start < seconds and not pipeline.wait(0.2):
                 if sample_s and time.monotonic() >= next_sample:
-                    # Percentiles of this interval only (the series keeps the last WINDOW samples).
-                    sent = stats.counter("sent.vmc")
-                    recent = stats.latency_values("capture_to_vmc")[-(sent - seen):] if sent > seen else np.zeros(1)
+                    interval = stats.take_interval("capture_to_vmc")  # this interval's samples only
                     samples.append({"t_s": round(time.monotonic() - start, 1), "rss_mb": round(rss_mb(), 1),
-                                    "p50_ms": float(np.percentile(recent, 50)), "p95_ms": float(np.percentile(recent, 95)),
-                                    "sent": sent - seen})
-                    seen = sent
+                                    "p50_ms": interval["p50_ms"], "p95_ms": interval["p95_ms"], "sent": interval["count"]})
                     next_sample += sample_s
         time.sleep(0.2)  # let the last datagrams arrive
         sender_stats = output.sender.stats.to_dict()
@@ -210,8 +207,8 @@ def _budget(report: dict[str, Any]) -> dict[str, Any]:
     lat = report["latency_ms"].get("capture_to_vmc", {})
     return {
         "fps_ok": report["fps"]["processed"] >= 29.0,
-        "median_ok": bool(lat) and lat["p50"] <= 40.0,
-        "p95_ok": bool(lat) and lat["p95"] <= 60.0,
+        "median_ok": bool(lat) and lat["p50_ms"] <= 40.0,
+        "p95_ok": bool(lat) and lat["p95_ms"] <= 60.0,
     }
 
 
@@ -223,11 +220,11 @@ def cmd_bench_live(args: argparse.Namespace) -> int:
     report = {"stages": stages, "pipeline": pipe, "budget": _budget(pipe), "cpu_count": os.cpu_count()}
     for stage in STAGES:
         s = stages["latency_ms"][stage]
-        logger.info("%-10s p50 %7.2f ms  p95 %7.2f ms", stage, s["p50"], s["p95"])
-    lat = pipe["latency_ms"].get("capture_to_vmc", {"p50": 0, "p95": 0, "p99": 0})
+        logger.info("%-10s p50 %7.2f ms  p95 %7.2f ms", stage, s["p50_ms"], s["p95_ms"])
+    lat = pipe["latency_ms"].get("capture_to_vmc", {"p50_ms": 0, "p95_ms": 0, "p99_ms": 0})
     print(f"live path on {stages['input']} -> {stages['rig']} ({stages['model']['solver']}): stage total p50 "
-          f"{stages['latency_ms']['total']['p50']:.1f} ms; pipeline {pipe['fps']['processed']:.1f} fps, "
-          f"capture->send p50 {lat['p50']:.1f} / p95 {lat['p95']:.1f} / p99 {lat['p99']:.1f} ms, "
+          f"{stages['latency_ms']['total']['p50_ms']:.1f} ms; pipeline {pipe['fps']['processed']:.1f} fps, "
+          f"capture->send p50 {lat['p50_ms']:.1f} / p95 {lat['p95_ms']:.1f} / p99 {lat['p99_ms']:.1f} ms, "
           f"{pipe['frames']['dropped']} dropped")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n")

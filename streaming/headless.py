@@ -147,7 +147,7 @@ def run_summary(report: dict[str, Any]) -> str:
     )
     e2e = report.get("end_to_end_ms")
     if e2e and e2e.get("count"):
-        line += f"; {report['end_to_end_series']} latency p50 {e2e['p50']:.1f} ms, p95 {e2e['p95']:.1f} ms, p99 {e2e['p99']:.1f} ms"
+        line += f"; {report['end_to_end_series']} latency p50 {e2e['p50_ms']:.1f} ms, p95 {e2e['p95_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms"
     model = report.get("model", {})
     if model:
         line += f"; solver {model.get('solver')} ({model.get('backend')}, {model.get('device')})"
