@@ -1,0 +1,288 @@
+"""Take files: the recorder's journal format, the :class:`Take` container, and .npz/BVH/GLB output.
+
+Journal layout (little-endian; written by :class:`streaming.takes.TakeRecorder`)::
+
+    b"ARTAKE01"  uint32 header_size  header (UTF-8 JSON: format, joint names, skeleton, rig path, fps)
+    record * N:  int64 index, int64 t_capture_ns, float64 rotations (J*4) x y z w,
+                 float64 root_translation (3), float64 positions (J*3), uint32 crc32(previous bytes)
+
+Records have a fixed size, so a reader needs only the joint count. A torn last record (short read)
+or a corrupt one (CRC mismatch) ends the take: everything before it loads.
+
+The ``.npz`` take stores the raw samples exactly as recorded (float64, capture timestamps), the
+joint names, the rig path and, when known, the skeleton. BVH and GLB need one frame rate: the poses
+are resampled onto a uniform grid by capture time (:meth:`Take.to_clip`).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine import rotations as rot
+from engine.errors import AnyRigError
+from engine.rig import Clip, Rig
+from engine.skeleton import Skeleton
+from streaming.frames import PoseResult
+
+__all__ = ["FORMATS", "MAGIC", "TakeError", "Take", "journal_header", "journal_record", "load_journal", "save_take", "load_take_npz"]
+
+MAGIC = b"ARTAKE01"
+FORMATS = {".npz": "npz", ".bvh": "bvh", ".glb": "glb"}
+_PREFIX = struct.Struct("<qq")  # index, t_capture_ns
+_CRC = struct.Struct("<I")
+_NPZ_KEYS = ("names", "index", "t_capture_ns", "rotations", "root_translations", "positions", "rig_path", "rig_name", "fps")
+
+
+class TakeError(AnyRigError):
+    """A take that cannot be recorded, read or recovered: names the file and the fault."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass(eq=False)
+class Take:
+    """A recorded take: raw per-pose samples as they came out of the pipeline.
+
+    Attributes:
+        names: ``(J,)`` joint names.
+        index: ``(T,)`` int64 source frame indices.
+        t_capture_ns: ``(T,)`` int64 capture times, ``time.monotonic_ns()`` of the recording process.
+        rotations: ``(T, J, 4)`` float64 x y z w local rotations, parent space, rest included.
+        root_translations: ``(T, 3)`` float64 metres, joint 0's translation.
+        positions: ``(T, J, 3)`` float64 metres, world joint positions.
+        skeleton: the rig's skeleton, if it was given to the recorder.
+        rig_path: the rig file the take was recorded on ("" if unknown).
+        rig_name: name for BVH/GLB output.
+        fps: frame rate of BVH/GLB output.
+    """
+
+    names: tuple[str, ...]
+    index: np.ndarray
+    t_capture_ns: np.ndarray
+    rotations: np.ndarray
+    root_translations: np.ndarray
+    positions: np.ndarray
+    skeleton: Skeleton | None = None
+    rig_path: str = ""
+    rig_name: str = "take"
+    fps: float = 30.0
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.index.shape[0])
+
+    def times_s(self) -> np.ndarray:
+        """``(T,)`` seconds since the first pose."""
+        return (self.t_capture_ns - (self.t_capture_ns[0] if self.num_frames else 0)) * 1e-9
+
+    def to_clip(self, fps: float | None = None, name: str | None = None) -> Clip:
+        """The take as a clip sampled every ``1 / fps`` s of capture time.
+
+        Frame ``k`` is at ``k / fps`` s after the first pose, ``k = 0 .. floor(duration * fps)``;
+        rotations are slerped (shorter arc) and the root translation is interpolated linearly
+        between the two poses around each time, so dropped frames do not speed the motion up.
+
+        Raises:
+            TakeError: no skeleton or no frame.
+        """
+        if self.skeleton is None:
+            raise TakeError(self.rig_path or self.rig_name, "the take has no skeleton; only .npz can be written")
+        if self.num_frames == 0:
+            raise TakeError(self.rig_path or self.rig_name, "the take has no frame")
+        fps = float(fps or self.fps)
+        times = self.times_s()
+        # 1e-3 frame of slack: stamps a few ns short of the grid (33,333,333 ns frames) keep their last frame.
+        grid = np.arange(int(np.floor(times[-1] * fps + 1e-3)) + 1) / fps  # (F,)
+        i0 = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, self.num_frames - 1)
+        i1 = np.minimum(i0 + 1, self.num_frames - 1)
+        span = times[i1] - times[i0]
+        frac = np.where(span > 0, (grid - times[i0]) / np.where(span > 0, span, 1.0), 0.0).clip(0.0, 1.0)  # (F,)
+        rotations = rot.slerp(self.rotations[i0], self.rotations[i1], frac[:, None])  # (F, J, 4)
+        root = self.root_translations[i0] + frac[:, None] * (self.root_translations[i1] - self.root_translations[i0])
+        translations = np.broadcast_to(self.skeleton.rest_translations, rotations.shape[:2] + (3,)).copy()  # (F, J, 3)
+        translations[:, 0] = root
+        return Clip(name or self.rig_name, fps, rotations, translations)
+
+    def to_rig(self, fps: float | None = None) -> Rig:
+        """A rig holding the skeleton and the take as its one clip."""
+        clip = self.to_clip(fps)
+        return Rig(name=self.rig_name, skeleton=self.skeleton, clips=[clip])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- journal
+def journal_header(fmt: str, names: tuple[str, ...], skeleton: Skeleton | None, rig_path: str | None, rig_name: str, fps: float) -> bytes:
+    """The journal's magic, header size and JSON header (floats round-trip exactly through JSON)."""
+    head: dict[str, object] = {
+        "version": 1,
+        "format": fmt,
+        "names": list(names),
+        "rig_path": rig_path or "",
+        "rig_name": rig_name,
+        "fps": float(fps),
+        "created_unix": time.time(),
+    }
+    if skeleton is not None:
+        head["skeleton"] = {
+            "parents": skeleton.parents.tolist(),
+            "rest_translations": skeleton.rest_translations.tolist(),
+            "rest_rotations": skeleton.rest_rotations.tolist(),
+            "end_site_joints": skeleton.end_site_joints.tolist(),
+            "end_site_offsets": skeleton.end_site_offsets.tolist(),
+        }
+    data = json.dumps(head).encode("utf-8")
+    return MAGIC + struct.pack("<I", len(data)) + data
+
+
+def journal_record(result: PoseResult) -> bytes:
+    """One fixed-size journal record of ``16 + 8 * (7 J + 3) + 4`` bytes."""
+    body = _PREFIX.pack(result.index, result.t_capture_ns) + np.concatenate(
+        [result.rotations.ravel(), result.root_translation, result.positions.ravel()]
+    ).astype("<f8").tobytes()
+    return body + _CRC.pack(zlib.crc32(body))
+
+
+def _skeleton_from(names: list[str], data: dict) -> Skeleton:
+    return Skeleton(
+        names=tuple(names),
+        parents=np.array(data["parents"], dtype=np.int64),
+        rest_translations=np.array(data["rest_translations"], dtype=np.float64).reshape(-1, 3),
+        rest_rotations=np.array(data["rest_rotations"], dtype=np.float64).reshape(-1, 4),
+        end_site_joints=np.array(data.get("end_site_joints", []), dtype=np.int64),
+        end_site_offsets=np.array(data.get("end_site_offsets", []), dtype=np.float64).reshape(-1, 3),
+    )
+
+
+def load_journal(path: str | Path) -> Take:
+    """Read a journal, stopping at the first torn or corrupt record.
+
+    Raises:
+        TakeError: not a journal (bad magic) or an unreadable header.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if data[: len(MAGIC)] != MAGIC or len(data) < len(MAGIC) + 4:
+        raise TakeError(path, "not an AnyRig take journal (bad magic)")
+    (size,) = struct.unpack_from("<I", data, len(MAGIC))
+    start = len(MAGIC) + 4 + size
+    try:
+        head = json.loads(data[len(MAGIC) + 4 : start].decode("utf-8"))
+        names = [str(n) for n in head["names"]]
+        skeleton = _skeleton_from(names, head["skeleton"]) if "skeleton" in head else None
+    except (ValueError, KeyError, TypeError) as error:
+        raise TakeError(path, f"unreadable journal header: {error}") from error
+    J = len(names)
+    floats = 7 * J + 3
+    record = _PREFIX.size + 8 * floats + _CRC.size
+    count = max(len(data) - start, 0) // record
+    good = 0
+    for k in range(count):  # the first bad CRC ends the take (a power loss can leave garbage)
+        off = start + k * record
+        (crc,) = _CRC.unpack_from(data, off + record - _CRC.size)
+        if zlib.crc32(data[off : off + record - _CRC.size]) != crc:
+            break
+        good += 1
+    raw = np.frombuffer(data, dtype=np.uint8, count=good * record, offset=start).reshape(good, record)
+    prefix = raw[:, : _PREFIX.size].copy().view("<i8")  # (T, 2)
+    values = raw[:, _PREFIX.size : _PREFIX.size + 8 * floats].copy().view("<f8").astype(np.float64)  # (T, 7J+3)
+    return Take(
+        names=tuple(names),
+        index=prefix[:, 0].astype(np.int64),
+        t_capture_ns=prefix[:, 1].astype(np.int64),
+        rotations=values[:, : 4 * J].reshape(good, J, 4),
+        root_translations=values[:, 4 * J : 4 * J + 3].reshape(good, 3),
+        positions=values[:, 4 * J + 3 :].reshape(good, J, 3),
+        skeleton=skeleton,
+        rig_path=str(head.get("rig_path", "")),
+        rig_name=str(head.get("rig_name", "take")),
+        fps=float(head.get("fps", 30.0)),
+    )
+
+
+# --------------------------------------------------------------------------- take files
+def save_take(take: Take, path: str | Path) -> None:
+    """Write ``take`` as ``.npz`` (raw samples, exact), ``.bvh`` or ``.glb`` (resampled clip).
+
+    BVH uses ``engine.bvh.write_bvh`` and GLB ``engine.gltf_write.write_glb``, imported here so a
+    recorder that only writes ``.npz`` never loads them.
+
+    Raises:
+        TakeError: unknown suffix, or BVH/GLB without a skeleton or frames.
+        ImportError: the BVH/GLB writer is not available.
+        OSError: the file cannot be written.
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise TakeError(path, f"unknown take format {path.suffix!r}; use one of {sorted(FORMATS)}")
+    if fmt == "npz":
+        arrays: dict[str, np.ndarray] = {
+            "names": np.array(take.names, dtype=str),
+            "index": take.index,
+            "t_capture_ns": take.t_capture_ns,
+            "rotations": take.rotations,
+            "root_translations": take.root_translations,
+            "positions": take.positions,
+            "rig_path": np.array(take.rig_path),
+            "rig_name": np.array(take.rig_name),
+            "fps": np.array(take.fps),
+        }
+        if take.skeleton is not None:
+            sk = take.skeleton
+            arrays |= {
+                "parents": sk.parents,
+                "rest_translations": sk.rest_translations,
+                "rest_rotations": sk.rest_rotations,
+                "end_site_joints": sk.end_site_joints,
+                "end_site_offsets": sk.end_site_offsets,
+            }
+        with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to other names
+            np.savez(f, **arrays)
+        return
+    rig = take.to_rig()
+    if fmt == "bvh":
+        from engine.bvh import write_bvh
+
+        write_bvh(rig, path, clip=rig.clips[0])
+    else:
+        from engine.gltf_write import write_glb
+
+        write_glb(rig, path)  # the rig holds exactly the take's clip
+
+
+def load_take_npz(path: str | Path) -> Take:
+    """Read a ``.npz`` take written by :func:`save_take` (no pickles).
+
+    Raises:
+        TakeError: a required array is missing (the message lists them).
+    """
+    path = Path(path)
+    with np.load(path, allow_pickle=False) as z:
+        missing = [k for k in _NPZ_KEYS if k not in z.files]
+        if missing:
+            raise TakeError(path, f"not a take file: missing {', '.join(missing)}")
+        names = tuple(str(n) for n in z["names"])
+        skeleton = None
+        if "parents" in z.files:
+            keys = ("parents", "rest_translations", "rest_rotations", "end_site_joints", "end_site_offsets")
+            skeleton = _skeleton_from(list(names), {k: z[k] for k in keys if k in z.files})
+        return Take(
+            names=names,
+            index=z["index"],
+            t_capture_ns=z["t_capture_ns"],
+            rotations=z["rotations"],
+            root_translations=z["root_translations"],
+            positions=z["positions"],
+            skeleton=skeleton,
+            rig_path=str(z["rig_path"]),
+            rig_name=str(z["rig_name"]),
+            fps=float(z["fps"]),
+        )
