@@ -197,10 +197,17 @@ def _body_limbs(chains: list[Chain], body: set[int]) -> list[Chain]:
     return [c for c in chains if c.joints[0] in body]
 
 
-def suggest_map(skeleton: Skeleton, name: str = "") -> RetargetMap:
-    """An automatic retarget map for any skeleton (see the module docstring for the rules)."""
+def suggest_map(skeleton: Skeleton, name: str = "", *, reference_positions: np.ndarray | None = None) -> RetargetMap:
+    """An automatic retarget map for any skeleton (see the module docstring for the rules).
+
+    Args:
+        skeleton: the rig's skeleton.
+        name: the rig's name, stored in the map.
+        reference_positions: ``(J, 3)`` the rig pose that corresponds to the performer's T-pose
+            (default: the rest pose); pass a rig's reference pose when its rest pose is not neutral.
+    """
     chains = find_chains(skeleton)
-    rest = skeleton.rest_positions()
+    rest = skeleton.rest_positions() if reference_positions is None else np.asarray(reference_positions, dtype=np.float64)
     match = find_humanoid_bones(skeleton)
     if not match.missing and not any("not below" in i or "same joint" in i for i in match.issues):
         return _suggest_humanoid(skeleton, match.bones, chains, rest, name)

@@ -161,17 +161,26 @@ class Retargeter:
         skeleton: the target rig's skeleton.
         retarget_map: the chain map (e.g. from :func:`engine.retarget.mapping.suggest_map`).
         root_motion: move the rig's root with the performer's pelvis (False: root stays at rest).
+        reference_positions: ``(J, 3)`` the rig pose that corresponds to the performer's T-pose
+            (default: the rest pose), e.g. the positions of ``Rig.reference_rotations()`` for a BVH
+            whose offsets-only rest pose is not neutral. Bone lengths are the skeleton's either way.
 
     Raises:
         RetargetMapError: the map names joints the rig does not have, or its facing is vertical.
     """
 
-    def __init__(self, skeleton: Skeleton, retarget_map: RetargetMap, *, root_motion: bool = True) -> None:
+    def __init__(self, skeleton: Skeleton, retarget_map: RetargetMap, *, root_motion: bool = True,
+                 reference_positions: np.ndarray | None = None) -> None:
         where = f"<map of {retarget_map.rig or 'rig'}>"
         self.skeleton = skeleton
         self.map = RetargetMap.from_dict(retarget_map.to_dict(), path=where, skeleton=skeleton)
         self.root_motion = root_motion
-        self._rest = skeleton.rest_positions()
+        if reference_positions is None:
+            self._rest = skeleton.rest_positions()
+        else:
+            self._rest = np.asarray(reference_positions, dtype=np.float64)
+            if self._rest.shape != (skeleton.num_joints, 3) or not np.isfinite(self._rest).all():
+                raise ValueError(f"reference_positions must be finite ({skeleton.num_joints}, 3), got {self._rest.shape}")
         f = np.asarray(self.map.forward, dtype=np.float64) * [1.0, 0.0, 1.0]
         if np.linalg.norm(f) < 1e-9:
             raise RetargetMapError(where, "'forward' must not be vertical")

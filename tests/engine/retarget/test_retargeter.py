@@ -212,3 +212,21 @@ def test_shared_rigs_keep_bone_lengths(shared_data, rel: str, performer_clip: np
     for frame in performer_clip[::6]:
         q = rt(frame)
         assert np.isfinite(q).all() and _bone_error(sk, q) < 1e-6
+
+
+def test_reference_pose_replaces_the_rest_pose() -> None:
+    """A rig whose neutral pose differs from its rest pose: the performer's T-pose lands on the reference."""
+    from engine import rotations as rotm
+    from engine.kinematics import forward_kinematics
+
+    sk = _rig("humanoid").skeleton
+    local = rotm.quat_to_matrix(np.array(sk.rest_rotations))
+    bend = rotm.axis_angle_to_matrix(np.array([0.0, 0.0, -0.6]))
+    local[sk.index("LeftUpperArm")] = local[sk.index("LeftUpperArm")] @ bend  # an A-pose-ish left arm
+    ref = forward_kinematics(sk.parents, local, sk.rest_translations)[1]
+    m = suggest_map(sk, "humanoid", reference_positions=ref)
+    rt = Retargeter(sk, m, reference_positions=ref)
+    np.testing.assert_allclose(rt(performer_rest_positions()), ref, atol=1e-9)
+    assert _bone_error(sk, rt(_rotate_arm(performer_rest_positions(), "left", 40))) < 1e-6
+    with pytest.raises(ValueError, match="reference_positions"):
+        Retargeter(sk, m, reference_positions=ref[:-1])
