@@ -21,6 +21,7 @@ HANDLERS = {
     "info": "engine.rig_summary:cmd_info",
     "convert": "engine.rig_summary:cmd_convert",
     "eval": "engine.evaluation:cmd_eval",
+    "eval-live": "app.live_eval:cmd_eval_live",
     "train": "engine.training:cmd_train",
     "bench model": "engine.benchmark:cmd_bench_model",
     "bench live": "streaming.bench_live:cmd_bench_live",
@@ -41,8 +42,9 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="auto", help="model backend: auto | eager | compile | tensorrt")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface: ``python main.py [SUB-COMMAND] ...``."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line interface: ``python main.py [SUB-COMMAND] ...`` (``argv`` picks lazy options)."""
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="AnyRig: drive any rig (humanoid, quadruped, dragon, bird, snake, spider) from a webcam, "
@@ -74,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", help="P2R weights (default: the shipped resources/weights/p2r)")
     p.add_argument("--max-frames", type=int, default=300, help="frames evaluated per clip (default 300)")
     p.add_argument("--split", help="evaluate only the skeletons listed as held out in this split file")
+
+    p = sub.add_parser("eval-live", help="measure the live path end to end on rendered humanoids and real videos (no camera)")
+    if "eval-live" in argv:  # its options live with the renderer; importing it is slow, so only when asked
+        from app.live_eval import add_eval_live_args
+
+        add_eval_live_args(p)
 
     p = sub.add_parser("train", help="train a model (P2R or V2P) on CPU or CUDA")
     p.add_argument("model", choices=["p2r", "v2p"], help="which network to train")
@@ -112,9 +120,9 @@ def _handler_key(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen sub-command; returns the process exit code."""
-    parser = build_parser()
     if argv is None:
         argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui", *argv])
