@@ -28,7 +28,7 @@ import numpy as np
 
 from engine import rotations as rot
 from engine.data_licences import load_split
-from engine.kinematics import forward_kinematics
+from engine.synthetic._fk import fk_levels
 from engine.skeleton import Skeleton
 from engine.synthetic.motions import evaluate_motion, random_motion_params
 from engine.synthetic.skeletons import SyntheticRig, random_rig
@@ -149,5 +149,5 @@ class MotionDataset:
             quats[-1, 0] = quats[0, 0]  # keep the root's orientation so the rest pose is not a jump
         trans = np.broadcast_to(sk.rest_translations, quats.shape[:2] + (3,)).copy()
         trans[:, 0] = root_t
-        _, positions = forward_kinematics(sk.parents, rot.quat_to_matrix(quats), trans)
+        _, positions = fk_levels(sk.parents, rot.quat_to_matrix(quats), trans)
         return MotionSample(f"proc:{rig.plan}:{k}", sk, positions[:-1], quats[:-1], positions[-1], quats[-1], FPS, trans[:-1])

@@ -30,7 +30,7 @@ import numpy as np
 
 from engine import rotations as rot
 from engine.data_licences import HeldOutSplit, training_files
-from engine.kinematics import forward_kinematics
+from engine.synthetic._fk import depth_levels, fk_levels
 from engine.rig import Clip, Rig
 from engine.skeleton import Skeleton
 from engine.synthetic.naming import JointLabel, name_joints
@@ -133,8 +133,10 @@ def transfer_window(skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_fram
     if rng.random() < 0.3:  # rest pose of the new rig = another frame of the clip
         times = np.append(times, rng.uniform(0, clip.num_frames - 1))
     local_q, local_t = _sample_clip(clip, times)
-    world_r, world_p = forward_kinematics(parents, rot.quat_to_matrix(local_q), local_t)  # (T', J, 3, 3), (T', J, 3)
-    rest_r, _ = skeleton.rest_world()
+    world_r, world_p = fk_levels(parents, rot.quat_to_matrix(local_q), local_t)  # (T', J, 3, 3), (T', J, 3)
+    rest_r = rot.quat_to_matrix(rot.quat_normalize(skeleton.rest_rotations))
+    for idx in depth_levels(parents)[1:]:
+        rest_r[idx] = rest_r[parents[idx]] @ rest_r[idx]
     base = world_r[-1] if len(times) > len(frames) + 1 else rest_r  # (J, 3, 3)
     n_motion = len(frames) + 1
     g = float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))
@@ -142,18 +144,16 @@ def transfer_window(skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_fram
     G = rot.axis_angle_to_matrix(rng.normal(0, 1, 3) * rng.uniform(0, np.pi)) if rng.random() < 0.2 else np.eye(3)
     Y = rot.axis_angle_to_matrix(np.array([0.0, rng.uniform(-np.pi, np.pi), 0.0]))
     # New rest world positions: offsets o_c = s_c G B_p t_c accumulated from the roots.
-    new_pos = np.zeros((J, 3))
-    for c in range(J):
-        p = parents[c]
-        if p < 0:
-            new_pos[c] = g * (G @ skeleton.rest_translations[c])
-        else:
-            new_pos[c] = new_pos[p] + factors[c] * (G @ base[p] @ skeleton.rest_translations[c])
+    has_p = parents >= 0
+    offsets = g * np.einsum("ab,jb->ja", G, skeleton.rest_translations)  # roots: scaled, rotated rest position
+    offsets[has_p] = factors[has_p, None] * np.einsum("ab,jbc,jc->ja", G, base[parents[has_p]], skeleton.rest_translations[has_p])
+    new_pos = offsets.copy()
+    for idx in depth_levels(parents)[1:]:
+        new_pos[idx] += new_pos[parents[idx]]
     convention = str(rng.choice(CONVENTIONS, p=[0.25, 0.25, 0.2, 0.1, 0.1, 0.1]))
     new_frames = convention_frames(convention, _bone_dirs(parents, new_pos), [""] * J, rng)  # (J, 3, 3) R'_j
     new_world = Y @ world_r[:n_motion] @ np.swapaxes(base, -1, -2) @ G.T @ new_frames  # (T+1, J, 3, 3)
     new_local = new_world.copy()
-    has_p = parents >= 0
     new_local[:, has_p] = np.swapaxes(new_world[:, parents[has_p]], -1, -2) @ new_world[:, has_p]
     rest_local_r = new_frames.copy()
     rest_local_r[has_p] = np.swapaxes(new_frames[parents[has_p]], -1, -2) @ new_frames[has_p]
@@ -170,7 +170,7 @@ def transfer_window(skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_fram
     trans[:, roots] = g * np.einsum("ab,tjb->tja", Y, world_p[:n_motion, roots])
     to_new = np.swapaxes(new_frames[parents[has_p]], -1, -2) @ G @ base[parents[has_p]]  # (C, 3, 3)
     trans[:, has_p] = factors[has_p, None] * np.einsum("jab,tjb->tja", to_new, local_t[:n_motion, has_p])
-    _, positions = forward_kinematics(parents, new_local, trans)
+    _, positions = fk_levels(parents, new_local, trans)
     quats = rot.matrix_to_quat(new_local, orthonormal=True)
     return TransferredWindow(new_skel, quats[:-1], positions[:-1], quats[-1], positions[-1], trans[:-1])
 
