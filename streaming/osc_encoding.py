@@ -21,6 +21,7 @@ __all__ = [
     "encode_float32",
     "encode_type_tags",
     "encode_message",
+    "encode_named_float_messages",
     "encode_timetag",
     "encode_bundle",
     "unix_to_ntp",
@@ -122,6 +123,27 @@ def encode_message(address: str, *args: int | float | str) -> bytes:
         parts.append(encode_int32(args[i]) if tag == "i" else encode_string(args[i]))  # type: ignore[arg-type]
         i += 1
     return b"".join(parts)
+
+
+def encode_named_float_messages(address: str, names: Sequence[str], values: np.ndarray) -> list[bytes]:
+    """``N`` messages ``address s name f v0 ... f v{K-1}``, one per row: the same bytes as
+    ``encode_message(address, name, *row)`` (a test checks it), with the floats packed in one step.
+
+    Args:
+        address: OSC address of every message.
+        names: ``N`` strings, the first argument of each message.
+        values: ``(N, K)`` numbers, written as big-endian float32.
+    """
+    values = np.asarray(values)
+    N, K = values.shape
+    if len(names) != N:
+        raise OscEncodeError(f"{len(names)} names for {N} rows of values")
+    if not address.startswith("/"):
+        raise OscEncodeError(f"OSC address must start with '/': {address!r}")
+    head = encode_string(address) + encode_type_tags("s" + "f" * K)
+    rows = np.ascontiguousarray(values, dtype=">f4").tobytes()  # OSC 1.0: float32 big-endian
+    size = 4 * K
+    return [head + encode_string(n) + rows[i * size : (i + 1) * size] for i, n in enumerate(names)]
 
 
 def unix_to_ntp(unix_seconds: float) -> int:

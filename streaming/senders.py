@@ -25,10 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 from engine.errors import AnyRigError
 from engine.skeleton import Skeleton
 from streaming.frames import PoseResult
-from streaming.osc_encoding import IMMEDIATELY, encode_message, split_into_bundles, unix_to_ntp
+from streaming.osc_encoding import IMMEDIATELY, encode_message, encode_named_float_messages, split_into_bundles, unix_to_ntp
 from streaming.vmc import VMC_PORT, BoneLayout, frame_messages
 
 __all__ = ["SenderAddressError", "SenderState", "SenderStats", "VmcSender", "OscSender", "osc_frame_messages"]
@@ -294,9 +296,7 @@ def osc_frame_messages(prefix: str, names: Sequence[str], result: PoseResult, ti
         encode_message(f"{prefix}/frame", result.index, float(time_s), result.num_joints),
         encode_message(f"{prefix}/root", *result.root_translation.tolist()),
     ]
-    address = f"{prefix}/joint"
-    for name, q, p in zip(names, result.rotations.tolist(), result.positions.tolist()):
-        messages.append(encode_message(address, name, *q, *p))
+    messages += encode_named_float_messages(f"{prefix}/joint", names, np.concatenate([result.rotations, result.positions], axis=1))
     return messages
 
 

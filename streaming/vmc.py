@@ -31,7 +31,7 @@ from engine import rotations as rot
 from engine.humanoid_bones import HUMAN_BODY_BONES  # Unity's enum names, which VMC bone names are
 from engine.skeleton import Skeleton
 from streaming.frames import PoseResult
-from streaming.osc_encoding import encode_message
+from streaming.osc_encoding import encode_message, encode_named_float_messages
 
 __all__ = [
     "VMC_PORT",
@@ -130,10 +130,19 @@ class BoneLayout:
     rest_translations: np.ndarray | None
 
     def __post_init__(self) -> None:
-        # Bones whose parent is sent too need no composition: gather them in one indexing step.
-        direct = np.array([len(c) == 1 for c in self.chains], dtype=bool)
-        object.__setattr__(self, "_direct", direct)
-        object.__setattr__(self, "_composed", [b for b, c in enumerate(self.chains) if len(c) > 1])
+        # Composition plan: joint j's transform relative to its nearest sent ancestor is its local
+        # transform, preceded by its parent's relative transform when the parent is not sent. Joints
+        # needing that are grouped by depth, so each level is one vectorised step.
+        levels: list[tuple[np.ndarray, np.ndarray]] = []
+        if self.rest_translations is not None:
+            parent_of = {c[k]: c[k - 1] for c in self.chains for k in range(1, len(c))}
+            depth: dict[int, int] = {}
+            for j in sorted(parent_of):  # parents come before children
+                depth[j] = depth.get(parent_of[j], 0) + 1
+            for d in sorted(set(depth.values())):
+                idx = [j for j in sorted(depth) if depth[j] == d]
+                levels.append((np.array(idx), np.array([parent_of[j] for j in idx])))
+        object.__setattr__(self, "_levels", levels)
 
     @classmethod
     def generic(cls, rig: Skeleton | Sequence[str]) -> BoneLayout:
@@ -196,19 +205,11 @@ class BoneLayout:
         if self.rest_translations is None:
             return np.zeros((len(self.names), 3)), rotations[self.joints], np.array(result.root_translation, dtype=np.float64)
         trans = self.rest_translations
-        out_p = np.empty((len(self.names), 3))
-        out_q = np.empty((len(self.names), 4))
-        direct = self._direct  # type: ignore[attr-defined]
-        out_p[direct] = trans[self.joints[direct]]
-        out_q[direct] = rotations[self.joints[direct]]
-        for b in self._composed:  # type: ignore[attr-defined]
-            chain = self.chains[b]
-            q = rotations[chain[0]]
-            p = trans[chain[0]]
-            for k in chain[1:]:
-                p = p + rot.quat_apply(q, trans[k])
-                q = rot.quat_multiply(q, rotations[k])
-            out_p[b], out_q[b] = p, q
+        rel_q, rel_p = rotations.copy(), trans.copy()  # (J, 4), (J, 3) relative to the nearest sent ancestor
+        for idx, par in self._levels:  # type: ignore[attr-defined]
+            rel_p[idx] = rel_p[par] + rot.quat_apply(rel_q[par], trans[idx])
+            rel_q[idx] = rot.quat_multiply(rel_q[par], rotations[idx])
+        out_p, out_q = rel_p[self.joints], rel_q[self.joints]
         root = np.asarray(result.root_translation, dtype=np.float64) - trans[0]
         return out_p, out_q, root
 
@@ -234,5 +235,6 @@ def frame_messages(layout: BoneLayout, result: PoseResult, time_s: float) -> lis
     positions = to_unity_position(positions)
     rotations = to_unity_rotation(rotations)
     messages = [encode_ok(1), encode_time(time_s), encode_root_pos(to_unity_position(root), (0.0, 0.0, 0.0, 1.0))]
-    messages += [encode_bone_pos(n, p, q) for n, p, q in zip(layout.names, positions.tolist(), rotations.tolist())]
+    # Same bytes as encode_bone_pos per bone (tests/streaming/test_vmc.py checks it), packed at once.
+    messages += encode_named_float_messages("/VMC/Ext/Bone/Pos", layout.names, np.concatenate([positions, rotations], axis=1))
     return messages

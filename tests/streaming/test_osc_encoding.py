@@ -15,6 +15,7 @@ from streaming.osc_encoding import (
     encode_float32,
     encode_int32,
     encode_message,
+    encode_named_float_messages,
     encode_string,
     encode_timetag,
     encode_type_tags,
@@ -100,6 +101,17 @@ def test_message_matches_python_osc_builder() -> None:
     for a in args[1:]:
         builder.add_arg(a, "f")
     assert encode_message("/VMC/Ext/Bone/Pos", *args) == builder.build().dgram
+
+
+def test_named_float_messages_equal_one_message_each() -> None:
+    values = np.random.default_rng(0).normal(size=(6, 7))
+    names = ["Hips", "a", "abc", "abcd", "mixamorig:LeftArm", "é"]
+    fast = encode_named_float_messages("/VMC/Ext/Bone/Pos", names, values)
+    assert fast == [encode_message("/VMC/Ext/Bone/Pos", n, *row) for n, row in zip(names, values.tolist())]
+    with pytest.raises(OscEncodeError, match="2 names for 6 rows"):
+        encode_named_float_messages("/x", ["a", "b"], values)
+    with pytest.raises(OscEncodeError, match="must start with '/'"):
+        encode_named_float_messages("x", names, values)
 
 
 def test_timetags() -> None:

@@ -164,6 +164,36 @@ def test_frame_messages_order_and_values() -> None:
         assert m.address == "/VMC/Ext/Bone/Pos" and len(m.params) == 8
         np.testing.assert_allclose(m.params[1:4], to_unity_position(p), atol=1e-6)
         np.testing.assert_allclose(m.params[4:], to_unity_rotation(q), atol=1e-6)
+    raw = frame_messages(layout, r, time_s=1.5)[3:]  # the packed path equals the one-bone encoder
+    assert raw == [encode_bone_pos(n, to_unity_position(p), to_unity_rotation(q)) for n, p, q in zip(layout.names, pos, quats)]
     small = PoseResult(np.tile([0, 0, 0, 1.0], (2, 1)), np.zeros(3), np.zeros((2, 3)), 0, 0)
     with pytest.raises(ValueError, match="pose has 2 joints"):
         frame_messages(layout, small, 0.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_trees_with_random_mapped_subsets_match_kinematics(seed: int) -> None:
+    """Any tree, any subset of joints sent: every sent bone is its transform relative to its
+    nearest sent ancestor (world for none, with joint 0's displacement taken out)."""
+    rng = np.random.default_rng(100 + seed)
+    J = 30
+    parents = np.array([-1] + [int(rng.integers(0, j)) for j in range(1, J)])
+    names = tuple(f"j{j}" for j in range(J))
+    sk = Skeleton(names, parents, rng.normal(size=(J, 3)), rot.quat_normalize(rng.normal(size=(J, 4))))
+    sent = sorted(rng.choice(J, size=12, replace=False).tolist())
+    layout = BoneLayout.humanoid(sk, {names[j]: HUMAN_BODY_BONES[i] for i, j in enumerate(sent)})
+    r = random_result(sk, rng)
+    trans = np.array(sk.rest_translations)
+    trans[0] = r.root_translation
+    W, P = forward_kinematics(sk.parents, rot.quat_to_matrix(r.rotations), trans)
+    pos, quats, root = layout.local_transforms(r)
+    for b, j in enumerate(sent):
+        a = int(parents[j])
+        while a >= 0 and a not in sent:
+            a = int(parents[a])
+        if a < 0:
+            want_r, want_p = W[j], P[j] - root
+        else:
+            want_r, want_p = W[a].T @ W[j], W[a].T @ (P[j] - P[a])
+        np.testing.assert_allclose(rot.quat_to_matrix(quats[b]), want_r, atol=1e-9)
+        np.testing.assert_allclose(pos[b], want_p, atol=1e-9)
