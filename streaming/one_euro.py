@@ -2,7 +2,7 @@
 
 The filter is an exponential low-pass whose cutoff rises with the signal's speed: quiet when still
 (``min_cutoff``), responsive when moving fast (``beta``). Per step, with ``dt`` seconds since the
-previous sample (paper, Eq. 1-5)::
+previous sample (the paper's algorithm)::
 
     alpha(fc) = 1 / (1 + tau / dt),  tau = 1 / (2 pi fc)
     dx_hat    = lerp(dx_hat_prev, (x - x_prev) / dt, alpha(d_cutoff))   # smoothed velocity
@@ -184,7 +184,7 @@ class PoseFilterConfig:
     Attributes:
         rotation: filter on joint rotations (signal unit: radians).
         translation: filter on the root translation and the joint positions (unit: metres).
-        enabled: ``False`` passes results through untouched.
+        enabled: ``False`` passes poses through unchanged (still stamped with the ``"filter"`` stage).
     """
 
     rotation: OneEuroConfig = field(default_factory=OneEuroConfig)

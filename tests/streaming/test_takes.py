@@ -50,11 +50,14 @@ exec(POSE_CODE, _ns)
 skeleton, pose = _ns["skeleton"], _ns["pose"]
 
 
-@pytest.fixture
-def no_leaked_threads():
+@pytest.fixture(autouse=True)
+def no_leaked_threads_or_files():
+    """Every test ends with the threads and open file descriptors it started with."""
     before = set(threading.enumerate())
+    fds = len(os.listdir("/proc/self/fd")) if sys.platform.startswith("linux") else None
     yield
     assert set(threading.enumerate()) == before
+    assert (len(os.listdir("/proc/self/fd")) if fds is not None else None) == fds
 
 
 def _record(path: Path, n: int, sk: Skeleton | None = None, **kw) -> list[PoseResult]:
@@ -68,7 +71,7 @@ def _record(path: Path, n: int, sk: Skeleton | None = None, **kw) -> list[PoseRe
     return results
 
 
-def test_npz_take_reloads_exactly(tmp_path: Path, no_leaked_threads) -> None:
+def test_npz_take_reloads_exactly(tmp_path: Path) -> None:
     results = _record(tmp_path / "take.npz", 50)
     assert not (tmp_path / ("take.npz" + JOURNAL_SUFFIX)).exists()
     take = load_take_npz(tmp_path / "take.npz")
