@@ -191,6 +191,8 @@ class LiveProcessor:
         filter_config: One Euro settings (``enabled=False`` to pass results through).
         max_hold_ms: hold the last pose this long while the person is lost (then send nothing).
         backend, device: facts reported in :attr:`info`.
+        warmup_steps: solver steps run on the reference pose at construction (then reset), so a
+            compiled model compiles before the first live frame.
     """
 
     def __init__(
@@ -205,18 +207,29 @@ class LiveProcessor:
         max_hold_ms: int | None = 1000,
         backend: str = "none",
         device: str = "cpu",
+        warmup_steps: int = 2,
     ) -> None:
         self.rig = rig
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
         self.filter = PoseFilter(filter_config)
         self._hold = LandmarkHold(max_hold_ms)
         self._backend, self._device = backend, device
-        skeleton = rig.skeleton
-        ref_rotations = rig.reference_rotations()
-        _, ref_world = forward_kinematics(skeleton.parents, rot.quat_to_matrix(ref_rotations), skeleton.rest_translations)
-        solver.reset(skeleton, ref_world, ref_rotations)
-        self._rest_translations = np.array(skeleton.rest_translations)
+        self._rest_translations = np.array(rig.skeleton.rest_translations)
         self.frames_without_person = 0
+        ref_world = self._bind_solver()
+        if warmup_steps:
+            # A compiled model compiles on its first steps: do it here, not on the live thread.
+            for _ in range(warmup_steps):
+                solver.step(ref_world)
+            self._bind_solver()
+
+    def _bind_solver(self) -> np.ndarray:
+        """``solver.reset`` with the rig's reference pose-rotation pair; returns its ``(J, 3)`` positions."""
+        skeleton = self.rig.skeleton
+        ref_rotations = self.rig.reference_rotations()
+        _, ref_world = forward_kinematics(skeleton.parents, rot.quat_to_matrix(ref_rotations), skeleton.rest_translations)
+        self.solver.reset(skeleton, ref_world, ref_rotations)
+        return ref_world
 
     @property
     def info(self) -> ProcessorInfo:
@@ -224,10 +237,7 @@ class LiveProcessor:
 
     def reset(self) -> None:
         """Forget the history (filters, causal windows, held pose)."""
-        skeleton = self.rig.skeleton
-        ref_rotations = self.rig.reference_rotations()
-        _, ref_world = forward_kinematics(skeleton.parents, rot.quat_to_matrix(ref_rotations), skeleton.rest_translations)
-        self.solver.reset(skeleton, ref_world, ref_rotations)
+        self._bind_solver()
         self.performer.reset()
         self.filter.reset()
         self._hold.reset()
@@ -272,6 +282,7 @@ def build_processor(
     filter_config: PoseFilterConfig = PoseFilterConfig(),
     p2r_weights: str | None = None,
     use_models: bool = True,
+    cpu_threads: int | None = 1,
 ) -> LiveProcessor:
     """The best available processor for ``rig`` on this machine.
 
@@ -283,6 +294,10 @@ def build_processor(
         filter_config: One Euro settings.
         p2r_weights: P2R weights (default: the shipped ``resources/weights/p2r``).
         use_models: ``False`` forces the model-free stages (geometric performer, analytic IK).
+        cpu_threads: torch intra-op threads when a model runs on the CPU (process-wide; ``None``
+            leaves torch's default). One thread: a P2R step on the dragon (J=62) took 9.7 ms with 1
+            thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
+            processes ran (OpenMP workers spin against them).
     """
     perceptions: dict[str, Callable[[], Perception]] = {
         "auto": AutoPerception, "mediapipe": MediaPipePerception, "simulated": SimulatedPerception,
@@ -290,6 +305,10 @@ def build_processor(
     if perception not in perceptions:
         raise ValueError(f"perception must be one of {sorted(perceptions)}, got {perception!r}")
     solver, used_backend, used_device = _build_solver(p2r_weights, device, backend, use_models)
+    if used_device == "cpu" and used_backend != "none" and cpu_threads is not None:
+        import torch
+
+        torch.set_num_threads(cpu_threads)
     return LiveProcessor(
         rig,
         perception=perceptions[perception](),

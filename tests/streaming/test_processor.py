@@ -114,3 +114,26 @@ def test_mediapipe_on_a_real_video_frame(shared_video, shared_models, dragon) ->
         assert result is not None and np.isfinite(result.rotations).all()
     finally:
         proc.close()
+
+
+def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames) -> None:
+    import torch
+
+    from engine.model.config import P2RConfig
+    from engine.model.p2r import P2RModel
+    from engine.model.weights import save_weights
+
+    torch.manual_seed(0)
+    weights = save_weights(P2RModel(P2RConfig(layers=1, window=4)), tmp_path / "p2r")
+    rig = build_rig("snake").rig
+    threads = torch.get_num_threads()
+    try:
+        proc = build_processor(rig, p2r_weights=str(weights), device="cpu", backend="eager")
+        assert proc.info.to_dict() == {"perception": "auto", "performer": "geometric", "solver": "p2r", "backend": "eager", "device": "cpu"}
+        assert torch.get_num_threads() == 1  # one intra-op thread for the live path on the CPU
+        results = [proc.process(f) for f in synthetic_frames[:5]]
+        assert all(r is not None and r.num_joints == rig.skeleton.num_joints for r in results)
+        assert np.isfinite(results[-1].rotations).all()
+    finally:
+        torch.set_num_threads(threads)
+    assert build_processor(rig, p2r_weights=str(tmp_path / "missing")).info.solver == "analytic_ik"
