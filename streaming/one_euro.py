@@ -114,13 +114,25 @@ class VectorOneEuro:
 
 
 def _quat_exp(v: np.ndarray) -> np.ndarray:
-    """Unit quaternions ``(..., 4)`` of rotation vectors ``(..., 3)`` (radians), ``w >= 0``."""
-    return rot.axis_angle_to_quat(v)
+    """Unit quaternions ``(..., 4)`` of rotation vectors ``(..., 3)`` (radians), ``w >= 0`` for
+    angles up to pi. Same result as :func:`engine.rotations.axis_angle_to_quat`, without its
+    re-normalisation (this runs on every joint of every frame)."""
+    angle = np.linalg.norm(v, axis=-1, keepdims=True)
+    half = 0.5 * angle
+    # sin(half) / angle, with its Taylor expansion near zero.
+    k = np.where(angle > 1e-8, np.sin(half) / np.maximum(angle, 1e-8), 0.5 - angle**2 / 48.0)
+    return np.concatenate([v * k, np.cos(half)], axis=-1)
 
 
 def _quat_log(q: np.ndarray) -> np.ndarray:
-    """Rotation vectors ``(..., 3)`` of unit quaternions, shortest arc (angle in ``[0, pi]``)."""
-    return rot.quat_to_axis_angle(q)
+    """Rotation vectors ``(..., 3)`` of unit quaternions along the shorter arc (angle in
+    ``[0, pi]``): ``q`` is flipped to ``w >= 0`` first, so ``q`` and ``-q`` give the same vector."""
+    sign = np.where(q[..., 3:4] < 0, -1.0, 1.0)
+    xyz, w = q[..., :3] * sign, q[..., 3:4] * sign
+    s = np.linalg.norm(xyz, axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(s, w)
+    k = np.where(s > 1e-8, angle / np.maximum(s, 1e-8), 2.0 + s**2 / 3.0)
+    return xyz * k
 
 
 class QuaternionOneEuro:

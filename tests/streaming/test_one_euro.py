@@ -142,3 +142,18 @@ def test_pose_filter_keeps_stamps_and_adds_a_filter_stage() -> None:
     # A rig with another joint count resets the filter instead of failing.
     r6 = PoseResult(np.tile([0, 0, 0, 1.0], (6, 1)), np.zeros(3), np.zeros((6, 3)), 10**9, 9)
     np.testing.assert_array_equal(pf(r6).rotations, r6.rotations)
+
+
+def test_lean_log_and_exp_equal_the_engine_conversions() -> None:
+    """The filter's own log/exp maps (no re-normalisation) against engine.rotations, tolerance 1e-12."""
+    from streaming.one_euro import _quat_exp, _quat_log
+
+    rng = np.random.default_rng(6)
+    q = rot.quat_normalize(rng.normal(size=(500, 4)))
+    q[:5] = rot.quat_identity((5,))  # the small-angle branch
+    np.testing.assert_allclose(_quat_log(q), rot.quat_to_axis_angle(q), atol=1e-12)
+    np.testing.assert_allclose(_quat_log(-q), _quat_log(q), atol=1e-12)
+    v = rng.normal(size=(500, 3))
+    v *= rng.uniform(0, np.pi, size=(500, 1)) / np.linalg.norm(v, axis=-1, keepdims=True)  # angles in [0, pi]
+    v[:5] = 0.0
+    np.testing.assert_allclose(_quat_exp(v), rot.axis_angle_to_quat(v), atol=1e-12)

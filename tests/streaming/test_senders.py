@@ -280,3 +280,17 @@ def test_bad_rig_or_address() -> None:
         VmcSender("127.0.0.1", 39539, mode="other")
     with pytest.raises(ValueError, match="pose of 9 joints"):
         osc_frame_messages("/x", ["a"], r, 0.0)
+
+
+def test_ipv6_destination(no_leaks: None) -> None:
+    try:
+        raw = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        raw.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    with raw:
+        raw.settimeout(2.0)
+        sk = humanoid_skeleton()
+        with OscSender("::1", raw.getsockname()[1], bundle=False) as sender:
+            assert sender.send(random_result(sk, np.random.default_rng(18)), sk)
+        assert raw.recv(65536).startswith(b"/anyrig/frame\x00\x00\x00,ifi")
