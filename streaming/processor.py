@@ -43,10 +43,13 @@ __all__ = [
     "ProcessorInfo",
     "Retarget",
     "SimulatedPerception",
+    "V2PPerformer",
     "build_processor",
 ]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_V2P_NAME = "v2p_performer"  # resources/weights/v2p_performer.{safetensors,json}
 
 
 # %% stage protocols -------------------------------------------------------------------------------
@@ -154,6 +157,43 @@ class GeometricPerformer:
 
     def step(self, landmarks: LandmarkFrame) -> np.ndarray:
         return performer_positions_from_landmarks(landmarks)
+
+
+class V2PPerformer:
+    """The causal V2P network on the canonical performer: landmarks -> ``(28, 3)`` positions.
+
+    Token convention (how the live performer model is fed and must be trained): one token per
+    BlazePose landmark, ``(x, y, z, visibility)``, with ``x y z`` the world landmark in the internal
+    frame (:meth:`LandmarkFrame.internal_world`: hip-centred, Y up, metres) divided by the
+    performer's rest height; every token valid. The output is model-space (pelvis-relative,
+    ``/ height``) and is scaled back to metres, pelvis at the origin like the geometric mapping.
+
+    Args:
+        model: a :class:`engine.model.v2p.V2PModel` with ``token_dim = 4``.
+        device, backend: see :mod:`engine.model.session`.
+    """
+
+    name = "v2p"
+
+    def __init__(self, model: Any, *, device: Any = "cpu", backend: str = "eager") -> None:
+        from engine.model.rig_tensors import build_rig_tensors
+        from engine.performer import performer_skeleton
+
+        skeleton = performer_skeleton()
+        self.height = skeleton.height
+        self._rig = build_rig_tensors(skeleton)
+        self._model, self._device, self._backend = model.eval(), device, backend
+        self.reset()
+
+    def reset(self) -> None:
+        from engine.model.session import V2PSession
+
+        self._session = V2PSession(self._model, self._rig, device=self._device, backend=self._backend)
+
+    def step(self, landmarks: LandmarkFrame) -> np.ndarray:
+        tokens = np.concatenate([landmarks.internal_world() / self.height, landmarks.visibility[:, None]], axis=1)  # (33, 4)
+        out = self._session.step(tokens.astype(np.float32)).cpu().numpy()  # (28, 3) model space
+        return out.astype(np.float64) * self.height
 
 
 # %% the processor ---------------------------------------------------------------------------------
@@ -281,6 +321,7 @@ def build_processor(
     backend: str = "auto",
     filter_config: PoseFilterConfig = PoseFilterConfig(),
     p2r_weights: str | None = None,
+    v2p_weights: str | None = None,
     use_models: bool = True,
     cpu_threads: int | None = 1,
 ) -> LiveProcessor:
@@ -293,6 +334,7 @@ def build_processor(
         device, backend: for the learned models (see :mod:`engine.model.session`).
         filter_config: One Euro settings.
         p2r_weights: P2R weights (default: the shipped ``resources/weights/p2r``).
+        v2p_weights: the live performer V2P weights (default ``resources/weights/v2p_performer``).
         use_models: ``False`` forces the model-free stages (geometric performer, analytic IK).
         cpu_threads: torch intra-op threads when a model runs on the CPU (process-wide; ``None``
             leaves torch's default). One thread: a P2R step on the dragon (J=62) took 9.7 ms with 1
@@ -305,14 +347,18 @@ def build_processor(
     if perception not in perceptions:
         raise ValueError(f"perception must be one of {sorted(perceptions)}, got {perception!r}")
     solver, used_backend, used_device = _build_solver(p2r_weights, device, backend, use_models)
-    if used_device == "cpu" and used_backend != "none" and cpu_threads is not None:
+    performer, v2p_backend, v2p_device = _build_performer(v2p_weights, device, backend, use_models)
+    models_on_cpu = [d == "cpu" for b, d in ((used_backend, used_device), (v2p_backend, v2p_device)) if b != "none"]
+    if used_backend == "none":
+        used_backend, used_device = v2p_backend, v2p_device
+    if any(models_on_cpu) and cpu_threads is not None:
         import torch
 
         torch.set_num_threads(cpu_threads)
     return LiveProcessor(
         rig,
         perception=perceptions[perception](),
-        performer=GeometricPerformer(),
+        performer=performer,
         retarget=_build_retarget(rig),
         solver=solver,
         filter_config=filter_config,
@@ -338,6 +384,26 @@ def _build_solver(weights: str | None, device: str, backend: str, use_models: bo
     from engine.ik_baseline import AnalyticIKSolver
 
     return AnalyticIKSolver(), "none", "cpu"
+
+
+def _build_performer(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[PerformerEstimator, str, str]:
+    """The causal V2P performer model when its weights exist, else the geometric mapping."""
+    if use_models:
+        from engine.model.weights import DEFAULT_WEIGHTS_DIR, load_weights, weights_paths
+
+        path = weights or DEFAULT_WEIGHTS_DIR / DEFAULT_V2P_NAME
+        if weights_paths(path)[0].is_file():
+            from engine.model.session import resolve_backend, resolve_device
+            from engine.model.v2p import V2PModel
+
+            model = load_weights(path)
+            if not isinstance(model, V2PModel):
+                raise TypeError(f"{path} holds P2R weights, not V2P")
+            dev = resolve_device(device)
+            chosen = resolve_backend(backend, dev)
+            return V2PPerformer(model, device=dev, backend=chosen), chosen, str(dev)
+        logger.info("no V2P performer weights at %s: using the geometric mapping", path)
+    return GeometricPerformer(), "none", "cpu"
 
 
 def _build_retarget(rig: Rig) -> Retarget:

@@ -137,3 +137,24 @@ def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames) 
     finally:
         torch.set_num_threads(threads)
     assert build_processor(rig, p2r_weights=str(tmp_path / "missing")).info.solver == "analytic_ik"
+
+
+def test_v2p_performer_is_used_when_its_weights_exist(tmp_path, synthetic_frames) -> None:
+    import torch
+
+    from engine.model.config import V2PConfig
+    from engine.model.v2p import V2PModel
+    from engine.model.weights import save_weights
+
+    torch.manual_seed(0)
+    weights = save_weights(V2PModel(V2PConfig(layers=1, window=4)), tmp_path / "v2p")
+    threads = torch.get_num_threads()
+    try:
+        proc = build_processor(build_rig("snake").rig, v2p_weights=str(weights), device="cpu", backend="eager",
+                               p2r_weights=str(tmp_path / "none"))
+        assert proc.info.performer == "v2p" and proc.info.solver == "analytic_ik" and proc.info.backend == "eager"
+        performer = proc.performer.step(synthetic_frames[0].landmarks)
+        assert performer.shape == (28, 3) and np.isfinite(performer).all()
+        assert all(proc.process(f) is not None for f in synthetic_frames[:4])
+    finally:
+        torch.set_num_threads(threads)
