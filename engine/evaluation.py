@@ -332,9 +332,16 @@ def cmd_eval(args) -> int:
     for sid, e in sorted(entries.items()):
         for name, s in e.stats.items():
             m = s.metrics()
-            logger.info("%-32s %-12s det %6s deg  all %6s deg  mpjpe %6s %%  %7s fps", sid, name, _fmt(m["rot_err_deg_determined"]), _fmt(m["rot_err_deg_all"]), _fmt(m["mpjpe_pct_height"]), _fmt(m["fps"], ".0f"))
+            logger.info(
+                "%-32s %-12s det %6s deg  all %6s deg  mpjpe %6s %%  %7s fps", sid, name,
+                _fmt(m["rot_err_deg_determined"]), _fmt(m["rot_err_deg_all"]), _fmt(m["mpjpe_pct_height"]),
+                _fmt(m["fps"], ".0f")
+            )
     for name, m in overall.items():
-        logger.info("OVERALL %-12s det %6s deg  all %6s deg  mpjpe %6s %%  %7s fps", name, _fmt(m["rot_err_deg_determined"]), _fmt(m["rot_err_deg_all"]), _fmt(m["mpjpe_pct_height"]), _fmt(m["fps"], ".0f"))
+        logger.info(
+            "OVERALL %-12s det %6s deg  all %6s deg  mpjpe %6s %%  %7s fps", name, _fmt(m["rot_err_deg_determined"]),
+            _fmt(m["rot_err_deg_all"]), _fmt(m["mpjpe_pct_height"]), _fmt(m["fps"], ".0f")
+        )
     if args.json_out:
         Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_out).write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -113,7 +113,9 @@ def _new_names(names: tuple[str, ...], rng: np.random.Generator) -> tuple[str, .
     return names
 
 
-def transfer_window(skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_frame: float, rng: np.random.Generator) -> TransferredWindow:
+def transfer_window(
+    skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_frame: float, rng: np.random.Generator
+) -> TransferredWindow:
     """A window of ``clip`` on a randomised copy of ``skeleton``.
 
     Args:
@@ -146,7 +148,9 @@ def transfer_window(skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_fram
     # New rest world positions: offsets o_c = s_c G B_p t_c accumulated from the roots.
     has_p = parents >= 0
     offsets = g * np.einsum("ab,jb->ja", G, skeleton.rest_translations)  # roots: scaled, rotated rest position
-    offsets[has_p] = factors[has_p, None] * np.einsum("ab,jbc,jc->ja", G, base[parents[has_p]], skeleton.rest_translations[has_p])
+    offsets[has_p] = factors[has_p, None] * np.einsum(
+        "ab, jbc, jc->ja", G, base[parents[has_p]], skeleton.rest_translations[has_p]
+    )
     new_pos = offsets.copy()
     for idx in depth_levels(parents)[1:]:
         new_pos[idx] += new_pos[parents[idx]]
@@ -160,7 +164,10 @@ def transfer_window(skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_fram
     rest_local_t = new_pos.copy()
     rest_local_t[has_p] = np.einsum("jba,jb->ja", new_frames[parents[has_p]], new_pos[has_p] - new_pos[parents[has_p]])
     end_j = skeleton.end_site_joints
-    end_off = np.einsum("eba,eb->ea", new_frames[end_j], factors[end_j, None] * np.einsum("ab,ebc,ec->ea", G, base[end_j], skeleton.end_site_offsets)) if len(end_j) else np.zeros((0, 3))
+    end_off = np.einsum(
+        "eba, eb->ea", new_frames[end_j],
+        factors[end_j, None] * np.einsum("ab,ebc,ec->ea", G, base[end_j], skeleton.end_site_offsets)
+    ) if len(end_j) else np.zeros((0, 3))
     new_skel = Skeleton(_new_names(skeleton.names, rng), parents, rest_local_t, rot.matrix_to_quat(rest_local_r, orthonormal=True), end_j, end_off)
     # Translations: roots follow the source roots, scaled and yawed; other joints keep their
     # source translation (usually the rest offset; animated in some glTF clips), mapped like the
