@@ -26,12 +26,12 @@ forward (glTF's own frame), so no conversion is applied.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engine import rotations as rot
 from engine import vrm
 from engine._gltf_accessors import GltfDocument, _is_int, parse_document
 from engine._gltf_animation import MAX_FRAMES, infer_fps, sample
@@ -42,8 +42,6 @@ from engine.rig import Clip, Rig, SourceInfo
 from engine.skeleton import Skeleton
 
 __all__ = ["read_gltf"]
-
-logger = logging.getLogger(__name__)
 
 IBM_TOLERANCE = 1e-3  # fraction of the rig height
 PATHS = {"translation": 3, "rotation": 4, "scale": 3}
@@ -116,7 +114,8 @@ class _Reader:
         world = graph.world_matrices()  # (N, 4, 4) rest, scene frame
         self._check_scale(world[self.nodes])
         rest_r, rest_t = locals_from_world(self.parents, world[self.nodes])
-        skeleton = Skeleton(tuple(graph.names[n] for n in nodes), self.parents, rest_t, rest_r)
+        end_joints, end_offsets = self._end_sites(world, slot)
+        skeleton = Skeleton(tuple(graph.names[n] for n in nodes), self.parents, rest_t, rest_r, end_joints, end_offsets)
         # Nodes above each skeleton root: their (static) world matrix, baked into the root.
         self.above = np.array([world[graph.parents[n]] if graph.parents[n] >= 0 else np.eye(4) for n in nodes])
         clips = self._clips(skeleton)
@@ -166,6 +165,21 @@ class _Reader:
         if not isinstance(mapping, dict):
             return {}
         return {k: v for k, v in mapping.items() if isinstance(k, str) and isinstance(v, str) and v in skeleton.names}
+
+    def _end_sites(self, world: np.ndarray, slot: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """End sites: leaf nodes marked ``extras.end_site`` (engine.gltf_write) under a joint.
+
+        Returns ``(joint indices (E,), offsets (E, 3))``, offsets in the joint's (scale-free) frame.
+        """
+        joints, offsets = [], []
+        for n, node in enumerate(self.doc.array("nodes")):
+            extras = node.get("extras") if isinstance(node, dict) else None
+            p = int(self.graph.parents[n])
+            if isinstance(extras, dict) and extras.get("end_site") is True and n not in slot and p in slot:
+                r = rot.orthonormalize(world[p, :3, :3])
+                joints.append(slot[p])
+                offsets.append(r.T @ (world[n, :3, 3] - world[p, :3, 3]))
+        return np.array(joints, dtype=np.int64), np.array(offsets, dtype=np.float64).reshape(-1, 3)
 
     def _all_nodes(self, graph: NodeGraph) -> list[int]:
         return skeleton_nodes(graph.parents, list(range(len(graph.parents))))

@@ -2,7 +2,8 @@
 
 Layout of the file:
 - one node per joint (``translation`` + ``rotation`` of the rest pose, children in joint order),
-  one scene whose roots are the root joints (and the mesh node);
+  one scene whose roots are the root joints (and the mesh node); end sites are leaf nodes outside
+  the skin marked ``extras.end_site``;
 - one skin over all joints, with inverse bind matrices = inverse rest world matrices, so a mesh
   given in rest-pose world coordinates is bound exactly as it is; ``extras.humanoid`` holds
   ``rig.humanoid`` if set. The skin is written even without a mesh (the validator reports it as
@@ -65,6 +66,10 @@ def glb_bytes(rig: Rig, *, clips: list[str] | None = None) -> bytes:
     for j, p in enumerate(sk.parents):
         if p >= 0:
             nodes[p].setdefault("children", []).append(j)
+    for k, (j, offset) in enumerate(zip(sk.end_site_joints, sk.end_site_offsets)):
+        # End sites (BVH "End Site") as marked leaf nodes outside the skin; read_gltf restores them.
+        nodes[j].setdefault("children", []).append(len(nodes))
+        nodes.append({"name": f"{sk.names[j]}_end_site_{k}", "translation": _floats(offset), "extras": {"end_site": True}})
     roots = [int(r) for r in sk.roots]
     mats, pos = sk.rest_world()
     world = np.tile(np.eye(4), (J, 1, 1))

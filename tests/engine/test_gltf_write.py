@@ -74,6 +74,8 @@ def _assert_round_trip(rig: Rig, back: Rig) -> None:
     np.testing.assert_array_equal(back.skeleton.parents, rig.skeleton.parents)
     np.testing.assert_allclose(back.skeleton.rest_translations, rig.skeleton.rest_translations, atol=1e-6 * h)
     assert np.all(rot.quat_geodesic_angle(back.skeleton.rest_rotations, rig.skeleton.rest_rotations) < 1e-5)
+    np.testing.assert_array_equal(back.skeleton.end_site_joints, rig.skeleton.end_site_joints)
+    np.testing.assert_allclose(back.skeleton.end_site_offsets, rig.skeleton.end_site_offsets, atol=1e-6 * h)
     assert [c.name for c in back.clips] == [c.name for c in rig.clips]
     for a, b in zip(rig.clips, back.clips):
         assert b.num_frames == a.num_frames and b.fps == pytest.approx(a.fps)
@@ -110,6 +112,7 @@ def test_skeleton_only_rig_passes_validator_and_reads_back(tmp_path, validate):
 def test_converted_bvh_passes_validator_and_round_trips(tmp_path, shared_data, validate):
     bvh = pytest.importorskip("engine.bvh")
     rig = bvh.read_bvh(shared_data / "animated_drawings" / "cmu1" / "jumping_jacks.bvh")
+    assert len(rig.skeleton.end_site_joints) == 7  # written as marked leaf nodes, read back
     path = tmp_path / "jumping_jacks.glb"
     write_glb(rig, path)
     assert _errors(validate(path)) == []
