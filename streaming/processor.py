@@ -43,13 +43,11 @@ __all__ = [
     "ProcessorInfo",
     "Retarget",
     "SimulatedPerception",
-    "V2PPerformer",
     "build_processor",
 ]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_V2P_NAME = "v2p_performer"  # resources/weights/v2p_performer.{safetensors,json}
 
 
 # %% stage protocols -------------------------------------------------------------------------------
@@ -159,43 +157,6 @@ class GeometricPerformer:
         return performer_positions_from_landmarks(landmarks)
 
 
-class V2PPerformer:
-    """The causal V2P network on the canonical performer: landmarks -> ``(28, 3)`` positions.
-
-    Token convention (how the live performer model is fed and must be trained): one token per
-    BlazePose landmark, ``(x, y, z, visibility)``, with ``x y z`` the world landmark in the internal
-    frame (:meth:`LandmarkFrame.internal_world`: hip-centred, Y up, metres) divided by the
-    performer's rest height; every token valid. The output is model-space (pelvis-relative,
-    ``/ height``) and is scaled back to metres, pelvis at the origin like the geometric mapping.
-
-    Args:
-        model: a :class:`engine.model.v2p.V2PModel` with ``token_dim = 4``.
-        device, backend: see :mod:`engine.model.session`.
-    """
-
-    name = "v2p"
-
-    def __init__(self, model: Any, *, device: Any = "cpu", backend: str = "eager") -> None:
-        from engine.model.rig_tensors import build_rig_tensors
-        from engine.performer import performer_skeleton
-
-        skeleton = performer_skeleton()
-        self.height = skeleton.height
-        self._rig = build_rig_tensors(skeleton)
-        self._model, self._device, self._backend = model.eval(), device, backend
-        self.reset()
-
-    def reset(self) -> None:
-        from engine.model.session import V2PSession
-
-        self._session = V2PSession(self._model, self._rig, device=self._device, backend=self._backend)
-
-    def step(self, landmarks: LandmarkFrame) -> np.ndarray:
-        tokens = np.concatenate([landmarks.internal_world() / self.height, landmarks.visibility[:, None]], axis=1)  # (33, 4)
-        out = self._session.step(tokens.astype(np.float32)).cpu().numpy()  # (28, 3) model space
-        return out.astype(np.float64) * self.height
-
-
 # %% the processor ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProcessorInfo:
@@ -231,8 +192,8 @@ class LiveProcessor:
         filter_config: One Euro settings (``enabled=False`` to pass results through).
         max_hold_ms: hold the last pose this long while the person is lost (then send nothing).
         backend, device: facts reported in :attr:`info`.
-        warmup_steps: solver steps run on the reference pose at construction (then reset), so a
-            compiled model compiles before the first live frame.
+        warmup_steps: performer and solver steps run on rest poses at construction (then both are
+            reset), so a compiled model compiles before the first live frame.
     """
 
     def __init__(
@@ -259,8 +220,11 @@ class LiveProcessor:
         ref_world = self._bind_solver()
         if warmup_steps:
             # A compiled model compiles on its first steps: do it here, not on the live thread.
+            rest = _rest_landmarks()
             for _ in range(warmup_steps):
+                performer.step(rest)
                 solver.step(ref_world)
+            performer.reset()
             self._bind_solver()
 
     def _bind_solver(self) -> np.ndarray:
@@ -312,6 +276,18 @@ class LiveProcessor:
         self.perception.close()
 
 
+def _rest_landmarks() -> LandmarkFrame:
+    """The landmarks of the performer's rest T-pose (hip-centred, MediaPipe world frame), for warm-ups."""
+    from engine.perception.landmark_simulator import landmarks_from_performer
+    from engine.perception.landmarks import NUM_LANDMARKS, internal_to_world
+    from engine.performer import performer_rest_positions
+
+    points = landmarks_from_performer(performer_rest_positions())  # (33, 3) internal frame
+    hips = 0.5 * (points[23] + points[24])  # BlazePose LEFT_HIP, RIGHT_HIP
+    ones = np.ones(NUM_LANDMARKS)
+    return LandmarkFrame(internal_to_world(points - hips), np.zeros((NUM_LANDMARKS, 3)), ones, ones, True, 0)
+
+
 # %% building one -------------------------------------------------------------------------------------
 def build_processor(
     rig: Rig,
@@ -334,7 +310,7 @@ def build_processor(
         device, backend: for the learned models (see :mod:`engine.model.session`).
         filter_config: One Euro settings.
         p2r_weights: P2R weights (default: the shipped ``resources/weights/p2r``).
-        v2p_weights: the live performer V2P weights (default ``resources/weights/v2p_performer``).
+        v2p_weights: the landmark V2P weights (default ``resources/weights/v2p_landmarks``).
         use_models: ``False`` forces the model-free stages (geometric performer, analytic IK).
         cpu_threads: torch intra-op threads when a model runs on the CPU (process-wide; ``None``
             leaves torch's default). One thread: a P2R step on the dragon (J=62) took 9.7 ms with 1
@@ -387,22 +363,19 @@ def _build_solver(weights: str | None, device: str, backend: str, use_models: bo
 
 
 def _build_performer(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[PerformerEstimator, str, str]:
-    """The causal V2P performer model when its weights exist, else the geometric mapping."""
+    """The causal landmark V2P (:mod:`engine.v2p_landmarks`) when its weights exist, else the geometric mapping."""
     if use_models:
-        from engine.model.weights import DEFAULT_WEIGHTS_DIR, load_weights, weights_paths
+        from engine.model.weights import weights_paths
+        from engine.v2p_landmarks import DEFAULT_V2P_LANDMARK_WEIGHTS, V2PPerformer
 
-        path = weights or DEFAULT_WEIGHTS_DIR / DEFAULT_V2P_NAME
+        path = weights or DEFAULT_V2P_LANDMARK_WEIGHTS
         if weights_paths(path)[0].is_file():
             from engine.model.session import resolve_backend, resolve_device
-            from engine.model.v2p import V2PModel
 
-            model = load_weights(path)
-            if not isinstance(model, V2PModel):
-                raise TypeError(f"{path} holds P2R weights, not V2P")
             dev = resolve_device(device)
             chosen = resolve_backend(backend, dev)
-            return V2PPerformer(model, device=dev, backend=chosen), chosen, str(dev)
-        logger.info("no V2P performer weights at %s: using the geometric mapping", path)
+            return V2PPerformer.from_weights(path, device=dev, backend=chosen), chosen, str(dev)
+        logger.info("no landmark V2P weights at %s: using the geometric mapping", path)
     return GeometricPerformer(), "none", "cpu"
 
 

@@ -147,7 +147,7 @@ def test_v2p_performer_is_used_when_its_weights_exist(tmp_path, synthetic_frames
     from engine.model.weights import save_weights
 
     torch.manual_seed(0)
-    weights = save_weights(V2PModel(V2PConfig(layers=1, window=4)), tmp_path / "v2p")
+    weights = save_weights(V2PModel(V2PConfig(layers=1, window=4)), tmp_path / "v2p_landmarks")
     threads = torch.get_num_threads()
     try:
         proc = build_processor(build_rig("snake").rig, v2p_weights=str(weights), device="cpu", backend="eager",
