@@ -1,0 +1,98 @@
+"""The camera view: the newest input frame with the detected pose landmarks drawn over it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from engine.performer import PERFORMER_PARENTS
+
+__all__ = ["CameraView", "POSE_CONNECTIONS"]
+
+# BlazePose's 33-landmark skeleton (pairs of landmark indices), as drawn by MediaPipe's own tools.
+POSE_CONNECTIONS = (
+    (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),
+    (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
+    (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20),
+    (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28),
+    (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
+)
+LEFT_SIDE = {11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
+
+
+class CameraView(QtWidgets.QLabel):
+    """Shows ``(H, W, 3)`` uint8 BGR frames, scaled to fit, with landmarks overlaid."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(240, 180)
+        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("background: #111; color: #aaa;")
+        self.setText("no camera frame yet")
+        self._last_size = (0, 0)
+
+    def show_frame(
+        self,
+        image_bgr: np.ndarray,
+        landmarks: np.ndarray | None = None,
+        visibility: np.ndarray | None = None,
+        performer: np.ndarray | None = None,
+    ) -> None:
+        """Display a frame with the landmarks and, in a corner, the performer skeleton.
+
+        Args:
+            image_bgr: ``(H, W, 3)`` uint8 BGR (or ``(H, W)`` grey).
+            landmarks: ``(33, 2+)`` normalised image coordinates (x right, y down).
+            visibility: ``(33,)`` in ``[0, 1]``; landmarks under 0.5 are not drawn.
+            performer: ``(28, 3)`` canonical performer positions, metres, internal frame (Y up,
+                facing +Z): drawn from the front in an inset.
+        """
+        image = np.ascontiguousarray(image_bgr[..., ::-1]) if image_bgr.ndim == 3 else np.ascontiguousarray(image_bgr)
+        h, w = image.shape[:2]
+        fmt = QtGui.QImage.Format.Format_RGB888 if image.ndim == 3 else QtGui.QImage.Format.Format_Grayscale8
+        qimage = QtGui.QImage(image.data, w, h, image.strides[0], fmt).copy()
+        if landmarks is not None and len(landmarks) >= 33:
+            self._draw_landmarks(qimage, np.asarray(landmarks, dtype=np.float64), visibility)
+        if performer is not None and len(performer) == len(PERFORMER_PARENTS):
+            self._draw_performer(qimage, np.asarray(performer, dtype=np.float64))
+        pixmap = QtGui.QPixmap.fromImage(qimage).scaled(
+            self.size(), QtCore.Qt.AspectRatioMode.KeepAspectRatio, QtCore.Qt.TransformationMode.FastTransformation
+        )
+        self.setPixmap(pixmap)
+
+    @staticmethod
+    def _draw_landmarks(qimage: QtGui.QImage, landmarks: np.ndarray, visibility: np.ndarray | None) -> None:
+        w, h = qimage.width(), qimage.height()
+        pts = [QtCore.QPointF(float(x) * w, float(y) * h) for x, y in landmarks[:33, :2]]
+        visible = np.ones(33, dtype=bool) if visibility is None else np.asarray(visibility)[:33] > 0.5
+        painter = QtGui.QPainter(qimage)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        pen_width = max(2.0, w / 320.0)
+        for a, b in POSE_CONNECTIONS:
+            if visible[a] and visible[b]:
+                painter.setPen(QtGui.QPen(QtGui.QColor("#00e0ff"), pen_width))
+                painter.drawLine(pts[a], pts[b])
+        for i, p in enumerate(pts):
+            if visible[i]:
+                color = QtGui.QColor("#ff8000") if i in LEFT_SIDE else QtGui.QColor("#40ff40")
+                painter.setPen(QtGui.QPen(color, pen_width * 2))
+                painter.drawPoint(p)
+        painter.end()
+
+    @staticmethod
+    def _draw_performer(qimage: QtGui.QImage, positions: np.ndarray) -> None:
+        """The performer seen from the front (its +Z), in the lower-right quarter-height inset."""
+        w, h = qimage.width(), qimage.height()
+        size = h // 3
+        x0, y0 = w - size - 8, h - size - 8
+        painter = QtGui.QPainter(qimage)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        painter.fillRect(x0, y0, size, size, QtGui.QColor(0, 0, 0, 150))
+        xy = positions[:, :2] - positions[:, :2].mean(axis=0)  # front view: +X (performer's left) to the right
+        scale = 0.85 * size / max(float(np.ptp(xy, axis=0).max()), 1e-6)
+        pts = [QtCore.QPointF(x0 + size / 2 + x * scale, y0 + size / 2 - y * scale) for x, y in xy]
+        painter.setPen(QtGui.QPen(QtGui.QColor("#ffd040"), 2.0))
+        for j, p in enumerate(PERFORMER_PARENTS):
+            if p >= 0:
+                painter.drawLine(pts[p], pts[j])
+        painter.end()

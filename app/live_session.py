@@ -1,0 +1,432 @@
+"""The live session behind the window: settings -> rig, source, pipeline, outputs, takes (no Qt here).
+
+The window's panels call these methods on the Qt thread and subscribe to :attr:`LiveSession.listeners`
+(``callback(field)`` with ``field`` one of :data:`FIELDS`). Work that must not block the Qt thread
+runs on the pipeline's threads; the GUI reads results with :meth:`LiveSession.take_result` from a
+timer (STYLE rule 13). A method that fails raises the project's typed error and changes nothing:
+a malformed rig file leaves the previous rig running, a camera that cannot open leaves the previous
+source running.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from app.output_slots import RecorderSlot, SenderSlot
+from app.view_tap import CameraSample, ViewTap
+from engine.retarget.mapping import RetargetMap, load_map, map_path_for, save_map, suggest_map
+from engine.rig import Rig
+from streaming.frames import PoseResult
+from streaming.headless import load_rig_spec, make_sender_output
+from streaming.one_euro import OneEuroConfig, PoseFilter, PoseFilterConfig
+from streaming.pipeline import Pipeline, State
+from streaming.processor import build_processor
+from streaming.run_stats import RunStats
+from streaming.settings import FilterSettings, OutputSettings, SessionSettings
+from streaming.sources import create_source
+from streaming.takes import TakeRecorder, recover_takes
+
+__all__ = ["FIELDS", "LiveSession", "SessionStatus", "TAKE_FORMATS", "filter_config"]
+
+logger = logging.getLogger(__name__)
+
+FIELDS = ("rig", "source", "output", "filter", "tracking", "recording", "takes", "retarget", "calibration")
+TAKE_FORMATS = ("glb", "bvh", "npz")
+Listener = Callable[[str], None]
+
+
+def filter_config(settings: FilterSettings) -> PoseFilterConfig:
+    """The pipeline's One Euro config for the user's filter settings (rotations; translations keep defaults).
+
+    Raises:
+        ValueError: a cutoff <= 0 or a negative beta.
+    """
+    rotation = OneEuroConfig(min_cutoff=settings.min_cutoff, beta=settings.beta, d_cutoff=settings.d_cutoff)
+    return PoseFilterConfig(rotation=rotation, enabled=settings.enabled)
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """Facts for the status bar.
+
+    Attributes:
+        source: source id (``"webcam:0"``, a file name, ``"synthetic"``).
+        camera: the source's state (``"open"``, ``"reconnecting"``...), or ``"stopped"``.
+        pipeline: the pipeline's state.
+        backend, device, solver: what runs the model stage.
+        fps: results per second over the last poll interval.
+        latency_ms: newest end-to-end latency (capture -> send when an output is on, else capture -> result).
+        error: the fault that stopped the pipeline, if any.
+    """
+
+    source: str
+    camera: str
+    pipeline: str
+    backend: str
+    device: str
+    solver: str
+    fps: float
+    latency_ms: float
+    error: str = ""
+
+
+class LiveSession:
+    """Owns one pipeline built from :class:`SessionSettings`; every method runs on the Qt thread.
+
+    Args:
+        settings: initial settings (copied; read the current ones from :attr:`settings`).
+        takes_dir: folder for takes when ``settings.takes_dir`` is empty.
+        device, backend: for the model stage (see :func:`streaming.processor.build_processor`).
+    """
+
+    def __init__(self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto") -> None:
+        self.settings = SessionSettings.from_dict(settings.to_dict())
+        self.default_takes_dir = Path(takes_dir)
+        self.device, self.backend = device, backend
+        self.listeners: list[Listener] = []
+        self.tap = ViewTap()
+        self.stats = RunStats()
+        self._sender = SenderSlot()
+        self._recorder = RecorderSlot()
+        self.rig: Rig | None = None
+        self.pipeline: Pipeline | None = None
+        self.calibrated_at: float | None = None  # time.time() of the last calibration
+        self._fps_mark: tuple[float, int] = (time.monotonic(), 0)
+        self._fps = 0.0
+        self._last_result: PoseResult | None = None
+
+    # %% lifecycle ---------------------------------------------------------------------------------
+    def open(self) -> list[str]:
+        """Load the rig, open the source and start tracking (when on).
+
+        A saved rig or source that no longer works falls back to the defaults (a bundled rig, the
+        synthetic source) rather than failing: the returned list says what was replaced and why.
+        """
+        problems: list[str] = []
+        try:
+            rig = load_rig_spec(self.settings.rig)
+        except Exception as exc:  # noqa: BLE001 - any bad saved rig falls back
+            problems.append(f"rig {self.settings.rig!r} could not be loaded ({exc}); using the dragon")
+            self.settings.rig = "dragon"
+            rig = load_rig_spec("dragon")
+        try:
+            source = create_source(self.settings.source)
+        except Exception as exc:  # noqa: BLE001 - any bad saved source falls back
+            problems.append(f"source {self.settings.source!r} is unavailable ({exc}); using the synthetic performer")
+            self.settings.source = "synthetic"
+            source = create_source("synthetic")
+        self.rig = rig
+        processor = self._processor_for(rig)
+        self.pipeline = Pipeline(source, processor, outputs=[self._recorder, self._sender], stats=self.stats)
+        try:
+            self._apply_output(self.settings.output)
+        except Exception as exc:  # noqa: BLE001 - a bad saved address must not stop the app
+            problems.append(f"output {self.settings.output.kind} to {self.settings.output.host}:{self.settings.output.port} is off ({exc})")
+            self.settings.output = replace(self.settings.output, kind="off")
+        try:
+            recovered = recover_takes(self.takes_dir) if self.takes_dir.is_dir() else []
+        except Exception as exc:  # noqa: BLE001 - recovering old takes is best effort
+            recovered = []
+            problems.append(f"recovering unfinished takes in {self.takes_dir} failed ({exc})")
+        if recovered:
+            problems.append("recovered unfinished takes: " + ", ".join(p.name for p in recovered))
+        if self.settings.tracking:
+            try:
+                self.pipeline.start()
+            except Exception as exc:  # noqa: BLE001 - a camera that cannot open: report, stay open
+                problems.append(f"tracking could not start ({exc})")
+                self.settings.tracking = False
+        return problems
+
+    def close(self) -> None:
+        """Finish any take, stop every thread, close the source, senders and models (idempotent)."""
+        if self._recorder.recording:
+            try:
+                self.stop_recording()
+            except Exception:  # noqa: BLE001 - closing must go on; the journal stays for recovery
+                logger.exception("finishing the take on close failed")
+        if self.pipeline is not None:
+            self.pipeline.close()
+            self.pipeline = None
+
+    # %% events ------------------------------------------------------------------------------------
+    def _emit(self, field: str) -> None:
+        for callback in list(self.listeners):
+            callback(field)
+
+    # %% rig -------------------------------------------------------------------------------------------
+    def set_rig(self, spec: str) -> Rig:
+        """Drive another rig (a file path or a bundled rig name); a take in progress is finished first.
+
+        Raises:
+            RigFormatError: a malformed rig file (the current rig stays).
+            FileNotFoundError: neither a file nor a bundled rig name.
+        """
+        rig = load_rig_spec(spec)
+        processor = self._processor_for(rig)  # may raise (e.g. a broken saved retarget map): nothing changed yet
+        if self._recorder.recording:
+            self.stop_recording()
+        self.rig = rig
+        self.settings.rig = spec
+        assert self.pipeline is not None
+        self.pipeline.set_processor(processor)
+        if self.settings.output.kind != "off":
+            self._apply_output(self.settings.output)  # humanoid bone maps depend on the rig
+        self._emit("rig")
+        return rig
+
+    def _processor_for(self, rig: Rig):
+        processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config(self.settings.filter))
+        return self.tap.attach(processor)
+
+    # %% source ----------------------------------------------------------------------------------------
+    def set_source(self, spec: str) -> None:
+        """Read frames from ``spec`` (``webcam:N``, a video file, an image folder, ``synthetic``).
+
+        Raises:
+            SourceUnavailable: it cannot be opened (the current source stays).
+        """
+        source = create_source(spec)
+        assert self.pipeline is not None
+        self.pipeline.set_source(source)
+        self.settings.source = spec
+        self._emit("source")
+
+    # %% outputs ---------------------------------------------------------------------------------------
+    def set_output(self, output: OutputSettings) -> None:
+        """Send to ``output`` from now on (``kind="off"`` stops sending).
+
+        Raises:
+            ValueError: an unknown kind or a bad port.
+            SenderAddressError: the host cannot be resolved.
+        """
+        self._apply_output(output)
+        self.settings.output = replace(output)
+        self._emit("output")
+
+    def _apply_output(self, output: OutputSettings) -> None:
+        new = None
+        if output.kind != "off":
+            assert self.rig is not None
+            if output.kind == "osc":
+                from streaming.headless import SenderOutput
+                from streaming.senders import OscSender
+
+                new = SenderOutput("osc", OscSender(output.host, int(output.port), output.osc_prefix, bundle=output.bundle))
+            else:
+                new = make_sender_output(output.kind, f"{output.host}:{int(output.port)}", self.rig)
+                new.sender.bundle = bool(output.bundle)
+        previous = self._sender.swap(new)
+        if previous is not None:
+            previous.close()
+
+    @property
+    def sender(self):
+        """The network sender in use (with its ``stats``), or ``None`` when the output is off."""
+        output = self._sender.output
+        return None if output is None else output.sender
+
+    # %% filter and tracking -------------------------------------------------------------------------
+    def set_filter(self, settings: FilterSettings) -> None:
+        """Filter with ``settings`` from the next frame (the filter's history starts over).
+
+        Raises:
+            ValueError: a cutoff <= 0 or a negative beta.
+        """
+        new_filter = PoseFilter(filter_config(settings))
+        assert self.pipeline is not None
+        # One attribute store: the inference thread picks the new filter up at its next frame.
+        self.pipeline.processor.filter = new_filter
+        self.settings.filter = replace(settings)
+        self._emit("filter")
+
+    def set_tracking(self, on: bool) -> None:
+        """Start or stop capture and inference (stopping releases the camera).
+
+        Raises:
+            SourceUnavailable: the source cannot be opened (tracking stays off).
+        """
+        assert self.pipeline is not None
+        if on:
+            self.pipeline.start()
+        else:
+            if self._recorder.recording:
+                self.stop_recording()
+            self.pipeline.stop()
+        self.settings.tracking = bool(on)
+        self._emit("tracking")
+
+    def calibrate(self) -> None:
+        """Take the performer's current pose as the new neutral: every history starts over from it.
+
+        A fresh processor replaces the running one at the next frame, so the One Euro filter, the
+        retargeter's delay lines and the solver's causal window start from the performer as they
+        stand now instead of blending in the poses from before.
+        """
+        assert self.rig is not None and self.pipeline is not None
+        self.pipeline.set_processor(self._processor_for(self.rig))
+        self.calibrated_at = time.time()
+        self._emit("calibration")
+
+    # %% retarget map ----------------------------------------------------------------------------------
+    def retarget_map_path(self) -> Path | None:
+        """Where the map of the current rig is saved (beside its file), ``None`` for a rig with no file."""
+        if self.rig is None or not self.rig.source.path:
+            return None
+        return map_path_for(self.rig.source.path)
+
+    def suggested_map(self) -> RetargetMap:
+        assert self.rig is not None
+        return suggest_map(self.rig.skeleton, self.rig.name)
+
+    def retarget_map(self) -> RetargetMap:
+        """The map in use: the one saved beside the rig, else the automatic suggestion."""
+        assert self.rig is not None
+        path = self.retarget_map_path()
+        if path is not None and path.is_file():
+            return load_map(path, self.rig.skeleton)
+        return self.suggested_map()
+
+    def save_retarget_map(self, retarget_map: RetargetMap) -> Path:
+        """Check ``retarget_map``, save it beside the rig and drive the rig with it from the next frame.
+
+        Raises:
+            RetargetMapError: the map names joints the rig does not have, or is otherwise invalid.
+            OSError: the rig has no file or its folder is not writable.
+        """
+        assert self.rig is not None and self.pipeline is not None
+        RetargetMap.from_dict(retarget_map.to_dict(), path="<edited map>", skeleton=self.rig.skeleton)
+        path = self.retarget_map_path()
+        if path is None:
+            raise OSError(f"rig {self.rig.name!r} has no file to save a retarget map beside")
+        save_map(retarget_map, path)
+        self.pipeline.set_processor(self._processor_for(self.rig))
+        self._emit("retarget")
+        return path
+
+    # %% takes -------------------------------------------------------------------------------------------
+    @property
+    def takes_dir(self) -> Path:
+        return Path(self.settings.takes_dir).expanduser() if self.settings.takes_dir else self.default_takes_dir
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder.recording
+
+    def set_take_options(self, *, take_format: str | None = None, takes_dir: str | None = None) -> None:
+        """Format (``glb``, ``bvh``, ``npz``) and folder of the next takes.
+
+        Raises:
+            ValueError: an unknown format.
+        """
+        if take_format is not None:
+            if take_format not in TAKE_FORMATS:
+                raise ValueError(f"take format must be one of {TAKE_FORMATS}, got {take_format!r}")
+            self.settings.take_format = take_format
+        if takes_dir is not None:
+            self.settings.takes_dir = str(takes_dir)
+        self._emit("takes")
+
+    def start_recording(self, name: str) -> Path:
+        """Record every result into ``<takes dir>/<name>.<take format>`` (a free name is picked).
+
+        Raises:
+            TakeError: the format is unknown or the file cannot be created.
+            ValueError: the name is empty once unsafe characters are removed.
+        """
+        assert self.rig is not None
+        if self._recorder.recording:
+            return self._recorder.recorder.path
+        stem = re.sub(r"[^\w.-]+", "_", name.strip()).strip("._")
+        if not stem:
+            raise ValueError(f"take name {name!r} has no usable characters")
+        folder = self.takes_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{stem}.{self.settings.take_format}"
+        n = 2
+        while path.exists() or Path(str(path) + ".partial").exists():
+            path = folder / f"{stem}_{n}.{self.settings.take_format}"
+            n += 1
+        recorder = TakeRecorder(path, self.rig.skeleton, rig_path=self.rig.source.path or None, rig_name=self.rig.name)
+        recorder.start()
+        self._recorder.swap(recorder, self.rig)
+        self._emit("recording")
+        return path
+
+    def stop_recording(self) -> Path | None:
+        """Finish the take (journal -> file, on this thread); ``None`` when not recording.
+
+        Raises:
+            TakeError: the conversion failed (the journal is kept for recovery).
+        """
+        recorder = self._recorder.swap(None)
+        if recorder is None:
+            return None
+        try:
+            return recorder.finish()
+        finally:
+            self._emit("recording")
+            self._emit("takes")
+
+    def takes(self) -> list[Path]:
+        """Take files in the takes folder, newest first."""
+        folder = self.takes_dir
+        if not folder.is_dir():
+            return []
+        files = [p for p in folder.iterdir() if p.suffix.lower().lstrip(".") in TAKE_FORMATS and p.is_file()]
+        return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+
+    # %% polling (GUI timers) ---------------------------------------------------------------------------
+    def take_result(self) -> PoseResult | None:
+        """The newest pose since the last call, or ``None``."""
+        if self.pipeline is None:
+            return None
+        result = self.pipeline.latest.take(0)
+        if result is not None:
+            self._last_result = result
+        return result
+
+    def take_camera(self) -> CameraSample | None:
+        return self.tap.camera.take(0)
+
+    def status(self) -> SessionStatus:
+        """Facts for the status bar; also updates the fps estimate (call it at a steady rate)."""
+        now, processed = time.monotonic(), self.stats.counter("frames_processed")
+        t0, n0 = self._fps_mark
+        if now - t0 >= 0.5:
+            self._fps = max(processed - n0, 0) / (now - t0)
+            self._fps_mark = (now, processed)
+        pipeline = self.pipeline
+        if pipeline is None:
+            return SessionStatus("", "stopped", "closed", "", "", "", 0.0, 0.0)
+        info = pipeline.processor.info
+        running = pipeline.state is State.RUNNING
+        return SessionStatus(
+            source=pipeline.source.source_id,
+            camera=pipeline.source.status.state.value if running else "stopped",
+            pipeline=pipeline.state.value,
+            backend=info.backend,
+            device=info.device,
+            solver=info.solver,
+            fps=self._fps if running else 0.0,
+            latency_ms=self.end_to_end_ms(),
+            error=repr(pipeline.error) if pipeline.error else "",
+        )
+
+    @property
+    def status_fps(self) -> float:
+        """Results per second as last measured by :meth:`status`."""
+        return self._fps
+
+    def end_to_end_ms(self) -> float:
+        """Newest capture -> send latency when sending, else capture -> result (0 before any result)."""
+        sent = self._sender.last_latency_ms
+        if self._sender.output is not None and sent is not None:
+            return float(sent)
+        result = self._last_result
+        return float(result.latencies_ms()["total"]) if result is not None else 0.0

@@ -1,0 +1,246 @@
+"""The main window: assembles the viewport, camera view, plots and control panels around a live session.
+
+Layout::
+
+    +-------------------------------------------------------------------------------+
+    | toolbar: Tracking (Ctrl+T)  Calibrate (Ctrl+K)  Record (Ctrl+R)  Frame rig (F) |
+    +------------------+-----------------------------------+------------------------+
+    | tabs: Source,    |  viewport (pygfx: rig, mesh,      |  camera view with      |
+    | Rig, Retarget,   |  grid, orbit camera)              |  landmarks + performer |
+    | Output, Filter,  |                                   +------------------------+
+    | Takes            |                                   |  plots: fps, latency,  |
+    |                  |                                   |  joint rotation        |
+    +------------------+-----------------------------------+------------------------+
+    | status bar: source and camera state | model backend, device | fps | latency      |
+    +-------------------------------------------------------------------------------+
+
+The state lives in :class:`~app.live_session.LiveSession` (no Qt); panels are thin views of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from app.camera_view import CameraView
+from app.filter_panel import FilterPanel
+from app.live_session import LiveSession
+from app.live_updater import LiveUpdater
+from app.output_panel import OutputPanel
+from app.plots_panel import PlotsPanel
+from app.retarget_panel import RetargetPanel
+from app.rig_panel import RigPanel
+from app.settings_store import SettingsStore
+from app.source_panel import SourcePanel
+from app.status_bar import StatusBar
+from app.takes_panel import TakesPanel
+from app.viewport import RigViewport
+from engine.errors import AnyRigError
+
+__all__ = ["MainWindow", "run_app", "default_takes_dir", "settings_from_args"]
+
+logger = logging.getLogger(__name__)
+
+
+def default_takes_dir() -> Path:
+    """``<Documents>/AnyRig/takes`` (the user's documents folder as Qt knows it)."""
+    docs = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(docs or Path.home()) / "AnyRig" / "takes"
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The desktop app's window for one :class:`LiveSession` (already opened).
+
+    Args:
+        session: the live session the panels view and edit.
+        store: where the settings and the window geometry are saved on close.
+        probe_cameras: look for cameras 0-3 at start (tests turn it off).
+    """
+
+    def __init__(self, session: LiveSession, store: SettingsStore, *, probe_cameras: bool = True) -> None:
+        super().__init__()
+        self.session, self.store = session, store
+        self.setWindowTitle("AnyRig — live motion capture onto any skeleton")
+        self.resize(1400, 860)
+        self.viewport = RigViewport()
+        self.camera_view = CameraView()
+        self.plots = PlotsPanel()
+        self.source_panel = SourcePanel(session, probe=probe_cameras)
+        self.rig_panel = RigPanel(session)
+        self.retarget_panel = RetargetPanel(session)
+        self.output_panel = OutputPanel(session)
+        self.filter_panel = FilterPanel(session)
+        self.takes_panel = TakesPanel(session)
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self._assemble()
+        self._build_actions()
+        for panel in (self.source_panel, self.rig_panel, self.retarget_panel, self.output_panel, self.filter_panel, self.takes_panel):
+            panel.error.connect(self.status.show_error)
+            if hasattr(panel, "message"):
+                panel.message.connect(self.status.show_info)
+        self.rig_panel.frame_requested.connect(self.viewport.frame_rig)
+        self.rig_panel.mesh_toggled.connect(self.viewport.set_mesh_visible)
+        self.updater = LiveUpdater(
+            session, self.viewport, self.camera_view, self.plots, self.status,
+            extra_status=(self.output_panel.refresh_counters, self.source_panel.refresh_state), parent=self,
+        )
+        session.listeners.append(self._on_session_changed)
+        geometry, state = store.load_geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self._closed = False
+        self.updater.start()
+
+    # -- assembly ----------------------------------------------------------------------------------
+    def _assemble(self) -> None:
+        tabs = QtWidgets.QTabWidget()
+        for title, panel in (("Source", self.source_panel), ("Rig", self.rig_panel), ("Retarget", self.retarget_panel),
+                             ("Output", self.output_panel), ("Filter", self.filter_panel), ("Takes", self.takes_panel)):
+            scroll = QtWidgets.QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(panel)
+            tabs.addTab(scroll, title)
+        tabs.setMinimumWidth(420)
+        self.tabs = tabs
+        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        right.addWidget(self.camera_view)
+        right.addWidget(self.plots)
+        right.setSizes([300, 500])
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        splitter.addWidget(tabs)
+        splitter.addWidget(self.viewport)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 640, 340])
+        self.setCentralWidget(splitter)
+
+    def _build_actions(self) -> None:
+        toolbar = self.addToolBar("Live")
+        toolbar.setObjectName("live-toolbar")
+        self.tracking_action = QtGui.QAction("Tracking", self, checkable=True, shortcut=QtGui.QKeySequence("Ctrl+T"))
+        self.tracking_action.setToolTip("Capture and track the performer (Ctrl+T)")
+        self.tracking_action.setChecked(self.session.settings.tracking)
+        self.tracking_action.toggled.connect(self._on_tracking_changed)
+        self.calibrate_action = QtGui.QAction("Calibrate", self, shortcut=QtGui.QKeySequence("Ctrl+K"))
+        self.calibrate_action.setToolTip("Take the performer's current pose as the neutral pose (Ctrl+K)")
+        self.calibrate_action.triggered.connect(self._on_calibrate)
+        self.record_action = QtGui.QAction("Record", self, shortcut=QtGui.QKeySequence("Ctrl+R"))
+        self.record_action.setToolTip("Start or stop a take (Ctrl+R)")
+        self.record_action.triggered.connect(self.takes_panel.toggle_recording)
+        self.frame_action = QtGui.QAction("Frame rig", self, shortcut=QtGui.QKeySequence("F"))
+        self.frame_action.triggered.connect(self.viewport.frame_rig)
+        for action in (self.tracking_action, self.calibrate_action, self.record_action, self.frame_action):
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            toolbar.addAction(action)
+            self.addAction(action)
+
+    # -- session events ----------------------------------------------------------------------------
+    def _on_session_changed(self, field: str) -> None:
+        if field == "tracking":
+            with QtCore.QSignalBlocker(self.tracking_action):
+                self.tracking_action.setChecked(self.session.settings.tracking)
+        elif field == "calibration":
+            self.status.show_info("Calibrated: the performer's current pose is the new neutral")
+
+    def _on_tracking_changed(self, on: bool) -> None:
+        try:
+            self.session.set_tracking(on)
+        except (AnyRigError, OSError, ValueError) as exc:
+            self.status.show_error(f"Tracking could not start: {exc}")
+            with QtCore.QSignalBlocker(self.tracking_action):
+                self.tracking_action.setChecked(False)
+
+    def _on_calibrate(self) -> None:
+        try:
+            self.session.calibrate()
+        except (AnyRigError, OSError, ValueError) as exc:
+            self.status.show_error(f"Calibration failed: {exc}")
+
+    # -- screenshots and closing ---------------------------------------------------------------------
+    def screenshot(self) -> QtGui.QImage:
+        """The whole window as an image, with the viewport's rendering composited in.
+
+        ``QWidget.grab()`` sees the Qt widgets but not what wgpu draws into the viewport's canvas
+        (a native surface), so the renderer's own snapshot is painted over the viewport's place.
+        """
+        image = self.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGBA8888)
+        rgba = np.ascontiguousarray(self.viewport.snapshot()[..., :4])
+        h, w = rgba.shape[:2]
+        render = QtGui.QImage(rgba.data, w, h, rgba.strides[0], QtGui.QImage.Format.Format_RGBA8888).copy()
+        target = QtCore.QRect(self.viewport.mapTo(self, QtCore.QPoint(0, 0)), self.viewport.size())
+        painter = QtGui.QPainter(image)
+        painter.drawImage(target, render)
+        painter.end()
+        return image
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Save the settings, finish any take, stop the pipeline and release the viewport (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.updater.stop()
+        self.source_panel.wait_for_probe(2.0)
+        self.store.save_geometry(self.saveGeometry(), self.saveState())
+        self.session.close()
+        self.store.save(self.session.settings)
+        self.viewport.close_viewport()
+
+
+def settings_from_args(store: SettingsStore, args: argparse.Namespace):
+    """The saved settings, with whatever the command line chose explicitly on top."""
+    from streaming.settings import parse_host_port
+
+    settings = store.load()
+    if getattr(args, "source", None) not in (None, "synthetic"):
+        settings.source = args.source
+    if getattr(args, "rig", None) not in (None, "dragon"):
+        settings.rig = args.rig
+    for kind, attr in (("vmc", "vmc"), ("vmc-generic", "vmc_generic"), ("osc", "osc")):
+        address = getattr(args, attr, None)
+        if address:
+            host, port = parse_host_port(address)
+            settings.output.kind, settings.output.host, settings.output.port = kind, host, port
+    return settings
+
+
+def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> int:
+    """Open the window and run the Qt event loop; returns the exit code.
+
+    ``args.seconds`` (``python main.py gui --seconds 5``) closes the window after that long, which
+    is how a script or a test runs the app unattended.
+    """
+    from app.gpu_setup import configure_wgpu
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("AnyRig")
+    configure_wgpu()
+    store = store or SettingsStore()
+    try:
+        settings = settings_from_args(store, args)
+    except ValueError as exc:
+        logger.error("%s", exc)
+        return 2
+    session = LiveSession(settings, takes_dir=default_takes_dir(), device=getattr(args, "device", "auto"), backend=getattr(args, "backend", "auto"))
+    problems = session.open()
+    window = MainWindow(session, store)
+    for problem in problems:
+        window.status.show_error(problem)
+    window.show()
+    if getattr(args, "seconds", None):
+        QtCore.QTimer.singleShot(int(args.seconds * 1000), window.close)
+    try:
+        return int(app.exec())
+    finally:
+        window.shutdown()

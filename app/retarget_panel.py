@@ -1,0 +1,130 @@
+"""Retarget map editor: which performer chain drives each rig chain, by which rule; saved beside the rig.
+
+The table is a view of a :class:`~engine.retarget.mapping.RetargetMap` (plain data): one row per
+chain map. Editing a cell edits the panel's working copy; *Save beside rig* checks it, writes
+``<rig file>.retarget.json`` and drives the rig with it; *Suggest* refills the table with the
+automatic map (the reset), *Revert* with the one in use.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from PyQt6 import QtCore, QtWidgets
+
+from app.live_session import LiveSession
+from engine.errors import AnyRigError
+from engine.performer import PERFORMER_CHAINS
+from engine.retarget.mapping import RULES, SOURCE_POSES, RetargetMap
+
+__all__ = ["RetargetPanel", "COLUMNS"]
+
+COLUMNS = ("Rig chain", "Rule", "Performer chain", "Performer pose", "Delay (frames)", "Mirror")
+NO_SOURCE = "—"
+
+
+class RetargetPanel(QtWidgets.QWidget):
+    """Edits the current rig's retarget map.
+
+    Signals:
+        error(str): the map could not be loaded or saved.
+        message(str): the map was saved (its path).
+    """
+
+    error = QtCore.pyqtSignal(str)
+    message = QtCore.pyqtSignal(str)
+
+    def __init__(self, session: LiveSession, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.map: RetargetMap | None = None
+        layout = QtWidgets.QVBoxLayout(self)
+        self.path_label = QtWidgets.QLabel()
+        self.path_label.setWordWrap(True)
+        layout.addWidget(self.path_label)
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        layout.addWidget(self.table, 1)
+        row = QtWidgets.QHBoxLayout()
+        self.suggest_button = QtWidgets.QPushButton("Suggest (reset)")
+        self.revert_button = QtWidgets.QPushButton("Revert")
+        self.save_button = QtWidgets.QPushButton("Save beside rig")
+        for b in (self.suggest_button, self.revert_button, self.save_button):
+            row.addWidget(b)
+        layout.addLayout(row)
+        self.suggest_button.clicked.connect(self.suggest)
+        self.revert_button.clicked.connect(self.revert)
+        self.save_button.clicked.connect(self.save)
+        session.listeners.append(self._on_session_changed)
+        self.revert()
+
+    # -- model -> view ---------------------------------------------------------------------------
+    def _on_session_changed(self, field: str) -> None:
+        if field in ("rig", "retarget"):
+            self.revert()
+
+    def revert(self) -> None:
+        """Show the map in use (saved beside the rig, else the suggestion)."""
+        if self.session.rig is None:
+            return
+        try:
+            self.show_map(self.session.retarget_map())
+        except (AnyRigError, OSError, ValueError) as exc:
+            self.error.emit(f"The saved retarget map cannot be used ({exc}); showing the suggestion")
+            self.show_map(self.session.suggested_map())
+
+    def suggest(self) -> None:
+        """Refill the table with the automatic suggestion (not saved until *Save*)."""
+        if self.session.rig is not None:
+            self.show_map(self.session.suggested_map())
+
+    def show_map(self, retarget_map: RetargetMap) -> None:
+        self.map = copy.deepcopy(retarget_map)
+        path = self.session.retarget_map_path()
+        saved = path is not None and path.is_file()
+        self.path_label.setText(f"Saved map: {path}" if saved else "Automatic suggestion (not saved)" if path else "This rig has no file: the map cannot be saved")
+        self.save_button.setEnabled(path is not None)
+        self.table.setRowCount(len(self.map.chains))
+        for r, chain in enumerate(self.map.chains):
+            item = QtWidgets.QTableWidgetItem(" → ".join(chain.target))
+            item.setFlags(item.flags() & ~QtCore.Qt.ItemFlag.ItemIsEditable)
+            item.setToolTip(" → ".join(chain.target))
+            self.table.setItem(r, 0, item)
+            self.table.setCellWidget(r, 1, self._combo(RULES, chain.rule, r, "rule"))
+            self.table.setCellWidget(r, 2, self._combo((NO_SOURCE, *PERFORMER_CHAINS), chain.source or NO_SOURCE, r, "source"))
+            self.table.setCellWidget(r, 3, self._combo(SOURCE_POSES, chain.source_pose, r, "source_pose"))
+            spin = QtWidgets.QSpinBox()
+            spin.setRange(0, 60)
+            spin.setValue(int(chain.delay_frames))
+            spin.valueChanged.connect(lambda v, r=r: self._set(r, "delay_frames", int(v)))
+            self.table.setCellWidget(r, 4, spin)
+            check = QtWidgets.QCheckBox()
+            check.setChecked(bool(chain.mirror))
+            check.toggled.connect(lambda v, r=r: self._set(r, "mirror", bool(v)))
+            self.table.setCellWidget(r, 5, check)
+
+    def _combo(self, options: tuple[str, ...], value: str, row: int, field: str) -> QtWidgets.QComboBox:
+        combo = QtWidgets.QComboBox()
+        combo.addItems(list(options))
+        combo.setCurrentText(value)
+        combo.currentTextChanged.connect(lambda text: self._set(row, field, None if text == NO_SOURCE else text))
+        return combo
+
+    # -- view -> working copy -> model -------------------------------------------------------------
+    def _set(self, row: int, field: str, value: object) -> None:
+        assert self.map is not None
+        setattr(self.map.chains[row], field, value)
+
+    def save(self) -> bool:
+        """Check the edited map, save it beside the rig and use it; on failure report it."""
+        if self.map is None:
+            return False
+        try:
+            path = self.session.save_retarget_map(self.map)
+        except (AnyRigError, OSError, ValueError) as exc:
+            self.error.emit(f"Retarget map not saved: {exc}")
+            return False
+        self.message.emit(f"Retarget map saved: {path}")
+        return True

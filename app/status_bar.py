@@ -1,0 +1,55 @@
+"""The status bar: camera state, model backend and device, fps, latency, and the last message."""
+
+from __future__ import annotations
+
+import logging
+
+from PyQt6 import QtWidgets
+
+from app.live_session import SessionStatus
+
+__all__ = ["StatusBar"]
+
+logger = logging.getLogger(__name__)
+
+ERROR_MS = 15000  # how long an error stays in the message area
+
+
+class StatusBar(QtWidgets.QStatusBar):
+    """Permanent facts on the right, messages and errors on the left.
+
+    Attributes:
+        last_error: text of the most recent error shown (tests read it).
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.camera_label = QtWidgets.QLabel()
+        self.model_label = QtWidgets.QLabel()
+        self.fps_label = QtWidgets.QLabel()
+        self.latency_label = QtWidgets.QLabel()
+        for label in (self.camera_label, self.model_label, self.fps_label, self.latency_label):
+            label.setContentsMargins(6, 0, 6, 0)
+            self.addPermanentWidget(label)
+        self.last_error = ""
+
+    def show_status(self, status: SessionStatus, *, recording: bool = False) -> None:
+        camera = f"{status.source}: {status.camera}"
+        if status.pipeline not in ("running", "stopped"):
+            camera += f" ({status.pipeline})"
+        self.camera_label.setText(("● REC  " if recording else "") + camera)
+        self.model_label.setText(f"{status.solver} · {status.backend} · {status.device}")
+        self.fps_label.setText(f"{status.fps:5.1f} fps")
+        self.latency_label.setText(f"{status.latency_ms:5.1f} ms")
+
+    def show_error(self, text: str) -> None:
+        """Show ``text`` in red in the message area (and log it); the app goes on."""
+        logger.warning("%s", text)
+        self.last_error = text
+        self.setStyleSheet("QStatusBar { color: #ff7070; }")
+        self.showMessage(text, ERROR_MS)
+
+    def show_info(self, text: str) -> None:
+        logger.info("%s", text)
+        self.setStyleSheet("")
+        self.showMessage(text, 8000)

@@ -1,0 +1,241 @@
+"""The running window: live viewport, controls that switch rig / output / takes, errors, screenshot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PyQt6 import QtCore, QtGui
+
+from tests.conftest import REPO_ROOT
+
+pytest.importorskip("pygfx")
+
+SCREENSHOT = REPO_ROOT / "resources" / "screenshots" / "main_window.png"
+
+
+def _pump(qapp, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        qapp.processEvents()
+        time.sleep(0.005)
+
+
+def _wait(qapp, condition, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        qapp.processEvents()
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_window_opens_with_synthetic_source_and_bundled_rig(window) -> None:
+    status = window.session.status()
+    assert status.pipeline == "running" and status.source == "synthetic" and status.camera == "open"
+    assert window.session.rig.name == "dragon"
+    assert window.updater.poses_shown >= 3
+    assert window.camera_view.pixmap() is not None and not window.camera_view.pixmap().isNull()
+    assert window.rig_panel.combo.currentData() == "dragon"
+    assert window.source_panel.combo.currentData() == "synthetic"
+
+
+def test_viewport_pixels_change_as_the_rig_moves(window, qapp) -> None:
+    first = window.viewport.snapshot().copy()
+    shown = window.updater.poses_shown
+    assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 4)
+    second = window.viewport.snapshot()
+    assert first.shape == second.shape and first.shape[2] == 4
+    changed = np.any(first != second, axis=-1).mean()
+    assert changed > 0.001, f"only {changed:.5f} of the viewport changed while the rig moved"
+
+
+def test_status_bar_and_plots_show_live_numbers(window, qapp) -> None:
+    assert _wait(qapp, lambda: window.session.status_fps > 1.0)
+    window.updater.update_status()
+    assert "fps" in window.status.fps_label.text() and "ms" in window.status.latency_label.text()
+    assert window.status.model_label.text().count("·") == 2
+    assert len(window.plots._fps) > 0 and "perception" in window.plots._latency and "end_to_end" in window.plots._latency
+
+
+def test_switching_rig_from_the_controls(window, qapp) -> None:
+    index = window.rig_panel.combo.findData("snake")
+    window.rig_panel.combo.setCurrentIndex(index)
+    try:
+        assert window.session.rig.name == "snake"
+        joints = window.session.rig.skeleton.num_joints
+        assert window.plots.joint_combo.count() == joints
+        assert _wait(qapp, lambda: (r := window.session._last_result) is not None and r.num_joints == joints)
+        assert window.retarget_panel.table.rowCount() == len(window.session.retarget_map().chains)
+    finally:
+        window.rig_panel.combo.setCurrentIndex(window.rig_panel.combo.findData("dragon"))
+    assert window.session.rig.name == "dragon"
+
+
+class _Receiver:
+    """A python-osc server on an ephemeral 127.0.0.1 port, served by one thread."""
+
+    def __init__(self) -> None:
+        from pythonosc.dispatcher import Dispatcher
+        from pythonosc.osc_server import BlockingOSCUDPServer
+
+        self.messages: list[tuple[str, tuple]] = []
+        dispatcher = Dispatcher()
+        dispatcher.set_default_handler(lambda address, *args: self.messages.append((address, args)))
+        self.server = BlockingOSCUDPServer(("127.0.0.1", 0), dispatcher)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01})
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(2)
+
+
+@pytest.mark.parametrize("kind", ["vmc-generic", "vmc"])
+def test_vmc_output_reaches_a_real_receiver(window, qapp, kind: str) -> None:
+    receiver = _Receiver()
+    panel = window.output_panel
+    try:
+        panel.host_edit.setText("127.0.0.1")
+        panel.host_edit.editingFinished.emit()
+        panel.port_spin.setValue(receiver.port)
+        panel.port_spin.editingFinished.emit()
+        panel.kind_combo.setCurrentIndex(panel.kind_combo.findData(kind))
+        assert window.session.settings.output.kind == kind and window.session.settings.output.port == receiver.port
+        assert _wait(qapp, lambda: sum(a == "/VMC/Ext/Root/Pos" for a, _ in receiver.messages) >= 3)
+        bones = {args[0] for a, args in receiver.messages if a == "/VMC/Ext/Bone/Pos"}
+        assert len(bones) >= 10
+        if kind == "vmc-generic":
+            assert bones <= set(window.session.rig.skeleton.names)
+        window.updater.update_status()
+        assert "frames" in panel.counters_label.text()
+    finally:
+        panel.kind_combo.setCurrentIndex(panel.kind_combo.findData("off"))
+        receiver.close()
+    assert window.session.sender is None
+
+
+@pytest.mark.parametrize("fmt", ["glb", "bvh", "npz"])
+def test_recording_a_take_from_the_controls(window, qapp, app_dirs, fmt: str) -> None:
+    panel = window.takes_panel
+    panel.format_combo.setCurrentText(fmt)
+    panel.name_edit.setText(f"test take {fmt}")
+    panel.record_button.click()
+    assert window.session.recording
+    start = window.session.stats.counter("frames_processed")
+    assert _wait(qapp, lambda: window.session.stats.counter("frames_processed") >= start + 6)
+    panel.record_button.click()
+    assert not window.session.recording
+    path = app_dirs["takes"] / f"test_take_{fmt}.{fmt}"
+    assert path.is_file() and not Path(str(path) + ".partial").exists()
+    assert panel.list.findItems(path.name, QtCore.Qt.MatchFlag.MatchExactly)
+    assert panel.name_edit.text() == f"test_take_{fmt}_2"
+    if fmt == "npz":
+        data = np.load(path)
+        joints = window.session.rig.skeleton.num_joints
+        assert data["rotations"].shape[1:] == (joints, 4) and data["rotations"].shape[0] >= 3
+        assert np.isfinite(data["rotations"]).all()
+    else:
+        from engine.rigio import load_rig
+
+        rig = load_rig(path)
+        assert rig.skeleton.num_joints == window.session.rig.skeleton.num_joints
+        assert rig.clips and rig.clips[0].num_frames >= 3
+
+
+def test_malformed_rig_file_shows_an_error_and_the_app_keeps_running(window, qapp, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.glb"
+    bad.write_bytes(b"glTF\x02\x00\x00\x00garbage that is not a GLB")
+    shown = window.updater.poses_shown
+    assert window.rig_panel.load_rig(str(bad)) is False
+    assert "broken.glb" in window.status.last_error
+    assert window.session.rig.name == "dragon" and window.session.settings.rig == "dragon"
+    assert window.rig_panel.combo.currentData() == "dragon"
+    assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 3), "the live view stopped after the error"
+
+
+def test_unknown_source_shows_an_error_and_keeps_the_synthetic_one(window, tmp_path: Path) -> None:
+    assert window.source_panel.choose_source(str(tmp_path / "missing.mp4")) is False
+    assert "missing.mp4" in window.status.last_error
+    assert window.session.status().source == "synthetic" and window.session.status().pipeline == "running"
+
+
+def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, qtbot) -> None:
+    window.activateWindow()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.session.status().pipeline == "stopped" and not window.tracking_action.isChecked()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.session.status().pipeline == "running" and window.tracking_action.isChecked()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.session.calibrated_at is not None and "Calibrated" in window.status.currentMessage()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.session.recording
+    _pump(qapp, 0.3)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert not window.session.recording
+
+
+def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path) -> None:
+    from engine.bundled_rigs import bundled_rig_path
+    from engine.retarget.mapping import load_map, map_path_for
+
+    rig_file = tmp_path / "my_dragon.glb"
+    shutil.copy(bundled_rig_path("dragon"), rig_file)
+    assert window.rig_panel.load_rig(str(rig_file))
+    try:
+        panel = window.retarget_panel
+        assert "not saved" in panel.path_label.text()
+        follow_rows = [r for r in range(panel.table.rowCount()) if panel.table.cellWidget(r, 1).currentText() == "follow"]
+        row = follow_rows[0] if follow_rows else 0
+        panel.table.cellWidget(row, 4).setValue(7)
+        assert panel.save()
+        saved = load_map(map_path_for(rig_file), window.session.rig.skeleton)
+        assert saved.chains[row].delay_frames == 7
+        assert "Saved map" in panel.path_label.text()
+        panel.suggest()
+        assert panel.table.cellWidget(row, 4).value() == window.session.suggested_map().chains[row].delay_frames
+        assert _wait(qapp, lambda: window.session.status().pipeline == "running" and window.session._last_result is not None)
+    finally:
+        window.rig_panel.combo.setCurrentIndex(window.rig_panel.combo.findData("dragon"))
+
+
+def test_screenshot_of_the_running_window_shows_the_rig(window, qapp, tmp_path: Path) -> None:
+    window.viewport.frame_rig()
+    _pump(qapp, 0.3)
+    image = window.screenshot()
+    out = tmp_path / "main_window.png"
+    assert image.save(str(out))
+    loaded = QtGui.QImage(str(out)).convertToFormat(QtGui.QImage.Format.Format_RGBA8888)
+    assert loaded.width() == window.width() and loaded.height() == window.height()
+    # The viewport's area must hold the rendered rig: the mesh's blue-grey and the background differ.
+    top_left = window.viewport.mapTo(window, QtCore.QPoint(0, 0))
+    ptr = loaded.constBits()
+    ptr.setsize(loaded.sizeInBytes())
+    pixels = np.frombuffer(ptr, np.uint8).reshape(loaded.height(), loaded.bytesPerLine() // 4, 4)
+    view = pixels[top_left.y(): top_left.y() + window.viewport.height(), top_left.x(): top_left.x() + window.viewport.width(), :3].astype(int)
+    mesh_like = (np.abs(view - np.array([0x6F, 0x8F, 0xBF])).sum(-1) < 120) & (view[..., 2] > view[..., 0] + 25)
+    assert mesh_like.mean() > 0.005, "the screenshot's viewport area does not show the rig"
+    if os.environ.get("ANYRIG_UPDATE_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        small = image.scaledToWidth(1000, QtCore.Qt.TransformationMode.SmoothTransformation)
+        small.convertToFormat(QtGui.QImage.Format.Format_Indexed8).save(str(SCREENSHOT), "PNG", 0)
+
+
+def test_closing_saves_the_settings(window, app_dirs) -> None:
+    from app.settings_store import SettingsStore
+
+    window.filter_panel.beta_spin.setValue(0.7)
+    assert window.session.settings.filter.beta == pytest.approx(0.7)
+    window.shutdown()
+    assert window.session.pipeline is None
+    saved = SettingsStore.at(app_dirs["settings"]).load()
+    assert saved.rig == "dragon" and saved.source == "synthetic"
+    assert saved.filter.beta == pytest.approx(0.7)
