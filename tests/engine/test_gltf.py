@@ -350,3 +350,35 @@ def test_uniform_scale_fast_path_equals_world_matrix_path():
     assert np.all(rot.quat_geodesic_angle(r_fast, r_slow) < 1e-7)
     scales[2, 3, 1] *= 1.5  # non-uniform: no fast path
     assert bake_uniform_scale(parents, above, trans, rots, scales) is None
+
+
+def test_skinned_mesh_with_byte_joints_and_normalized_weights_is_skinned_to_rest():
+    # Bound with identity inverse bind matrices (the bind pose has both joints at the origin),
+    # while the node rest pose moves and turns them: the mesh is reported in the rest pose.
+    q = rot.axis_angle_to_quat(np.array([0, 0, np.pi / 2]))
+    nodes = [
+        {"name": "root", "children": [1], "translation": [0, 1, 0], "rotation": q.tolist()},
+        {"name": "tip", "translation": [1, 0, 0]},
+        {"name": "body", "mesh": 0, "skin": 0, "translation": [5, 5, 5]},  # ignored by skinning
+    ]
+    verts = _f32([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    arrays = [
+        (verts, 5126, "VEC3", {"min": [0, 0, 0], "max": [1, 1, 1]}),
+        (np.array([[0, 1, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]], dtype=np.uint8), 5121, "VEC4", {}),
+        (np.array([[128, 127, 0, 0], [255, 0, 0, 0], [255, 0, 0, 0]], dtype=np.uint8), 5121, "VEC4", {"normalized": True}),
+        (np.array([[0], [1], [2]], dtype=np.uint16), 5123, "SCALAR", {}),
+    ]
+    doc = _gltf(nodes, arrays=arrays, skins=[{"joints": [0, 1]}])
+    doc["meshes"] = [{"name": "box", "primitives": [{"attributes": {"POSITION": 0, "JOINTS_0": 1, "WEIGHTS_0": 2}, "indices": 3}]}]
+    doc["scenes"][0]["nodes"] = [0, 2]
+    rig = _read(doc)
+    m = rig.mesh
+    assert m is not None and m.indices.tolist() == [[0, 1, 2]] and m.normals is None
+    np.testing.assert_allclose(m.weights.sum(axis=1), 1.0, atol=1e-6)
+    r = rot.quat_to_matrix(q)
+    root = np.array([0, 1, 0]) + r @ verts[1]  # vertex 1: all weight on the root
+    tip = np.array([0, 1, 0]) + r @ (np.array([1, 0, 0]) + verts[2])  # vertex 2: all on the tip
+    np.testing.assert_allclose(m.positions[1], root, atol=1e-6)
+    np.testing.assert_allclose(m.positions[2], tip, atol=1e-6)
+    assert m.joints[2, 0] == rig.skeleton.index("tip")
+    assert any("inverse bind matrices disagree" in n for n in rig.source.notes)
