@@ -22,6 +22,8 @@ from tests.conftest import REPO_ROOT
 # The crash test's child process builds the same skeleton and poses from this code.
 POSE_CODE = '''
 import numpy as np
+from engine import rotations as rot
+from engine.kinematics import forward_kinematics
 from engine.skeleton import Skeleton
 from streaming.frames import PoseResult
 
