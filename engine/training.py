@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -72,14 +73,42 @@ def v2p_loss(pred: torch.Tensor, target: torch.Tensor, joint_mask: torch.Tensor)
     return l1, {"pos_l1": float(l1.detach()), "mpjpe": float(mpjpe.detach())}
 
 
+@dataclass(frozen=True)
 class TrainSettings:
-    """Plain settings of one run (parsed from the CLI)."""
+    """Settings of one run (the ``train`` CLI arguments).
 
-    def __init__(self, kind: str, out: Path, steps: int, batch: int, lr: float, device: str, data: str | None, resume: bool, seed: int, config: str | None) -> None:
-        self.kind, self.out, self.steps, self.batch, self.lr = kind, Path(out), steps, batch, lr
-        self.device, self.data, self.resume, self.seed, self.config = device, data, resume, seed, config
-        self.checkpoint_every = max(10, min(250, steps // 10))
-        self.log_every = max(1, min(25, steps // 20))
+    Attributes:
+        kind: ``"p2r"`` or ``"v2p"``.
+        out: run folder.
+        steps: total optimisation steps (a resumed run continues up to this count).
+        batch: samples per step.
+        lr: peak learning rate.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        data: shared data folder for real motions (free licences only), or None.
+        resume: continue from ``out/optimizer.pt`` and ``out/model.*``.
+        seed: data and initialisation seed.
+        config: JSON text or file with model config overrides.
+    """
+
+    kind: str
+    out: Path
+    steps: int
+    batch: int
+    lr: float
+    device: str = "auto"
+    data: str | None = None
+    resume: bool = False
+    seed: int = 0
+    config: str | None = None
+
+    @property
+    def checkpoint_every(self) -> int:
+        """Validate and checkpoint every this many steps (and at the last step)."""
+        return max(10, min(250, self.steps // 10))
+
+    @property
+    def log_every(self) -> int:
+        return max(1, min(25, self.steps // 20))
 
 
 def _build_model(s: TrainSettings) -> torch.nn.Module:

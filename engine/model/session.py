@@ -22,8 +22,9 @@ import numpy as np
 import torch
 
 from engine.model.p2r import P2RModel
-from engine.model.rig_tensors import RigTensors
+from engine.model.rig_tensors import RigTensors, build_rig_tensors
 from engine.model.v2p import V2PModel
+from engine.skeleton import Skeleton
 
 __all__ = ["BACKENDS", "CPU_AUTO_BACKEND", "resolve_device", "resolve_backend", "P2RSession", "V2PSession"]
 
@@ -105,6 +106,11 @@ class _Session:
         self.num_joints = rig.num_joints
         self._runner = _Runner(self.model.step, resolve_backend(backend, self.device), compiler)
         self.reset()
+
+    @classmethod
+    def from_skeleton(cls, model, skeleton: Skeleton, ref_positions: np.ndarray | None = None, ref_rotations: np.ndarray | None = None, **kwargs: Any):
+        """A session for ``skeleton`` with its reference pose (world metres, local x y z w; default rest)."""
+        return cls(model, build_rig_tensors(skeleton, ref_positions, ref_rotations), **kwargs)
 
     @property
     def backend(self) -> str:

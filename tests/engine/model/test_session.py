@@ -31,6 +31,8 @@ def test_p2r_session_matches_the_full_forward_and_resets(skeletons) -> None:
     session.reset()
     again = torch.stack([session.step(p) for p in pos])
     torch.testing.assert_close(again, first, atol=0, rtol=0)  # reset forgets everything
+    other = P2RSession.from_skeleton(model, skeletons[1], backend="eager")  # rest pose as reference
+    torch.testing.assert_close(other.step(pos[0]), first[0], atol=0, rtol=0)
 
 
 def test_shorter_session_window_equals_forward_with_that_window(skeletons) -> None:
