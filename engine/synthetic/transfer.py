@@ -114,7 +114,7 @@ def _new_names(names: tuple[str, ...], rng: np.random.Generator) -> tuple[str, .
 
 
 def transfer_window(
-    skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_frame: float, rng: np.random.Generator
+    skeleton: Skeleton, clip: Clip, frames: np.ndarray, ref_frame: float, rng: np.random.Generator, drop_probability: float = 0.0
 ) -> TransferredWindow:
     """A window of ``clip`` on a randomised copy of ``skeleton``.
 
@@ -124,6 +124,8 @@ def transfer_window(
         frames: ``(T,)`` fractional source frame indices of the window.
         ref_frame: fractional source frame of the reference pose.
         rng: random source for the new rig.
+        drop_probability: chance of removing 1-3 random subtrees (fingers, tails, IK helper
+            bones...) so real rigs also appear with other topologies; at least half the joints stay.
 
     Returns:
         The window; ``positions`` equal forward kinematics of ``rotations`` and ``translations``
@@ -179,7 +181,29 @@ def transfer_window(
     trans[:, has_p] = factors[has_p, None] * np.einsum("jab,tjb->tja", to_new, local_t[:n_motion, has_p])
     _, positions = fk_levels(parents, new_local, trans)
     quats = rot.matrix_to_quat(new_local, orthonormal=True)
-    return TransferredWindow(new_skel, quats[:-1], positions[:-1], quats[-1], positions[-1], trans[:-1])
+    keep = _drop_subtrees(parents, rng) if rng.random() < drop_probability else None
+    if keep is None:
+        return TransferredWindow(new_skel, quats[:-1], positions[:-1], quats[-1], positions[-1], trans[:-1])
+    # Whole subtrees go, so every kept joint keeps its parent and its local transforms.
+    return TransferredWindow(
+        new_skel.subset(keep), quats[:-1, keep], positions[:-1, keep], quats[-1, keep], positions[-1, keep], trans[:-1, keep]
+    )
+
+
+def _drop_subtrees(parents: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """Sorted joint indices left after removing 1-3 random non-root subtrees (None if too few remain)."""
+    J = len(parents)
+    removed = np.zeros(J, dtype=bool)
+    for _ in range(int(rng.integers(1, 4))):
+        j = int(rng.integers(J))
+        if parents[j] < 0:
+            continue
+        removed[j] = True
+    for j in range(J):  # parents come first, so one pass propagates removal down
+        if parents[j] >= 0 and removed[parents[j]]:
+            removed[j] = True
+    keep = np.flatnonzero(~removed)
+    return keep if len(keep) >= max(3, J // 2) and len(keep) < J else None
 
 
 class RealMotionLibrary:
@@ -250,4 +274,4 @@ class RealMotionLibrary:
         start = rng.uniform(0, clip.num_frames - 1 - step * (window - 1))
         frames = start + step * np.arange(window)
         ref = frames[0] if rng.random() < 0.3 else rng.uniform(0, clip.num_frames - 1)
-        return f"{file}:{clip.name}", transfer_window(skeleton, clip, frames, ref, rng)
+        return f"{file}:{clip.name}", transfer_window(skeleton, clip, frames, ref, rng, drop_probability=0.3)

@@ -83,3 +83,20 @@ def test_library_uses_only_free_not_held_out_files(shared_data):
     assert not set(lib.skeleton_ids) & {"MANN_Dog_21", "Mixamo_Joe_65", "Q_Fox", "AD_cmu1_31"}
     name, w = lib.sample(np.random.default_rng(0), 16)
     assert w.positions.shape[0] == 16 and manifest[name.split(":")[0]].licence in FREE_LICENCES
+
+
+def test_dropping_subtrees_keeps_a_consistent_smaller_rig():
+    skeleton, clip = _source_clip(4)
+    smaller = 0
+    for seed in range(8):
+        w = transfer_window(skeleton, clip, np.arange(0, 16, dtype=float), 0.0, np.random.default_rng(seed), drop_probability=1.0)
+        J = w.skeleton.num_joints
+        smaller += J < skeleton.num_joints
+        assert J >= skeleton.num_joints // 2 and w.rotations.shape == (16, J, 4) and w.translations.shape == (16, J, 3)
+        _, pos = forward_kinematics(w.skeleton.parents, rot.quat_to_matrix(w.rotations), w.translations)
+        np.testing.assert_allclose(pos, w.positions, atol=1e-9 * w.skeleton.height)
+        ref_t = w.skeleton.rest_translations.copy()
+        ref_t[0] = w.ref_positions[0]
+        _, ref = forward_kinematics(w.skeleton.parents, rot.quat_to_matrix(w.ref_rotations), ref_t)
+        np.testing.assert_allclose(ref, w.ref_positions, atol=1e-9 * w.skeleton.height)
+    assert smaller >= 4
