@@ -194,13 +194,22 @@ def test_bundle_time_tag_is_the_capture_wall_time(no_leaks: None) -> None:
     assert OscBundle(data).timestamp == pytest.approx(time.time() - 0.05, abs=0.04)
 
 
-def test_closed_port_counts_refusals_and_never_raises(no_leaks: None) -> None:
+SENDERS = {
+    "vmc-bundled": lambda host, port: VmcSender(host, port, bundle=True),
+    "vmc-unbundled": lambda host, port: VmcSender(host, port, bundle=False),
+    "vmc-generic": lambda host, port: VmcSender(host, port, mode="generic"),
+    "osc": lambda host, port: OscSender(host, port),
+}
+
+
+@pytest.mark.parametrize("make", SENDERS.values(), ids=list(SENDERS))
+def test_contract_closed_port_counts_refusals_and_never_raises(make, no_leaks: None) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again when the block ends
     sk = humanoid_skeleton()
     r = random_result(sk, np.random.default_rng(14))
-    with VmcSender("127.0.0.1", port, bundle=False) as sender:
+    with make("127.0.0.1", port) as sender:
         for _ in range(5):
             sender.send(r, sk)
             time.sleep(0.01)  # let the ICMP "port unreachable" come back
@@ -208,6 +217,16 @@ def test_closed_port_counts_refusals_and_never_raises(no_leaks: None) -> None:
     assert stats.frames == 5 and stats.refused >= 1 and stats.failures >= 1
     assert "refused" in stats.last_error.lower()
     assert stats.to_dict()["failures"] == stats.failures
+
+
+@pytest.mark.parametrize("make", SENDERS.values(), ids=list(SENDERS))
+def test_contract_close_is_idempotent_and_sending_after_close_is_counted(make, no_leaks: None) -> None:
+    sk = humanoid_skeleton()
+    sender = make("127.0.0.1", 9)
+    sender.close()
+    sender.close()
+    assert sender.send(random_result(sk, np.random.default_rng(19)), sk) is False
+    assert sender.stats.frames == 1 and sender.stats.datagrams == 0
 
 
 def test_unsendable_destinations_are_counted(no_leaks: None) -> None:
