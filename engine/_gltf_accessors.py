@@ -274,7 +274,7 @@ def _parse_glb(path: str, data: bytes) -> tuple[dict[str, Any], bytes | None]:
 
 def _parse_json(path: str, data: bytes) -> dict[str, Any]:
     try:
-        doc = json.loads(bytes(data).decode("utf-8").rstrip(" \x00"))
+        doc = json.loads(bytes(data).decode("utf-8-sig").rstrip(" \x00"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RigFormatError(path, f"invalid glTF JSON ({type(exc).__name__}: {str(exc)[:120]})") from None
     if not isinstance(doc, dict):

@@ -104,14 +104,18 @@ def _primitive(doc: GltfDocument, prim: Any, skin_mats: np.ndarray, joint_map: n
     else:
         if "JOINTS_0" not in attrs or "WEIGHTS_0" not in attrs:
             raise doc.fail("skinned primitive lacks JOINTS_0 or WEIGHTS_0")
-        joints_f = doc.accessor(attrs["JOINTS_0"], normalize_ints=False)
-        weights = doc.accessor(attrs["WEIGHTS_0"])
-        if joints_f.shape != (V, 4) or weights.shape != (V, 4):
-            raise doc.fail("JOINTS_0/WEIGHTS_0 must be VEC4 with one element per vertex")
+        sets = [k for k in range(8) if f"JOINTS_{k}" in attrs and f"WEIGHTS_{k}" in attrs]
+        joints_f = np.concatenate([doc.accessor(attrs[f"JOINTS_{k}"], normalize_ints=False) for k in sets], axis=1)
+        weights = np.concatenate([doc.accessor(attrs[f"WEIGHTS_{k}"]) for k in sets], axis=1)
+        if joints_f.shape != (V, 4 * len(sets)) or weights.shape != joints_f.shape:
+            raise doc.fail("JOINTS_n/WEIGHTS_n must be VEC4 with one element per vertex")
         if joints_f.min() < 0 or joints_f.max() >= len(joint_map):
-            raise doc.fail(f"JOINTS_0 refers to joint {int(joints_f.max())} of a skin with {len(joint_map)} joints")
-        joints = joints_f.astype(np.int64)
+            raise doc.fail(f"JOINTS_n refers to joint {int(joints_f.max())} of a skin with {len(joint_map)} joints")
         weights = np.where(np.isfinite(weights), np.maximum(weights, 0.0), 0.0)
+        # More than four influences (JOINTS_1...): keep the four strongest per vertex.
+        strongest = np.argsort(-weights, axis=1, kind="stable")[:, :4]
+        joints = np.take_along_axis(joints_f, strongest, axis=1).astype(np.int64)
+        weights = np.take_along_axis(weights, strongest, axis=1)
         total = weights.sum(axis=1, keepdims=True)
         weights = np.where(total > 1e-12, weights / np.where(total > 1e-12, total, 1.0), np.array([1.0, 0.0, 0.0, 0.0]))
     if "indices" in prim:

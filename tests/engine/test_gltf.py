@@ -382,3 +382,19 @@ def test_skinned_mesh_with_byte_joints_and_normalized_weights_is_skinned_to_rest
     np.testing.assert_allclose(m.positions[2], tip, atol=1e-6)
     assert m.joints[2, 0] == rig.skeleton.index("tip")
     assert any("inverse bind matrices disagree" in n for n in rig.source.notes)
+
+
+def test_second_influence_set_keeps_the_four_strongest():
+    nodes = [{"name": "a", "children": [1]}, {"name": "b", "translation": [0, 1, 0]}, {"mesh": 0, "skin": 0}]
+    arrays = [
+        (_f32([[0, 0, 0], [1, 0, 0], [0, 0, 1]]), 5126, "VEC3", {"min": [0, 0, 0], "max": [1, 0, 1]}),
+        (np.array([[0, 0, 0, 0]] * 3, dtype=np.uint16), 5123, "VEC4", {}),
+        (_f32([[0.1, 0.1, 0.05, 0.05]] * 3), 5126, "VEC4", {}),
+        (np.array([[1, 0, 0, 0]] * 3, dtype=np.uint16), 5123, "VEC4", {}),
+        (_f32([[0.7, 0, 0, 0]] * 3), 5126, "VEC4", {}),
+    ]
+    doc = _gltf(nodes, arrays=arrays, skins=[{"joints": [0, 1]}])
+    doc["meshes"] = [{"primitives": [{"attributes": {"POSITION": 0, "JOINTS_0": 1, "WEIGHTS_0": 2, "JOINTS_1": 3, "WEIGHTS_1": 4}}]}]
+    m = _read(doc).mesh
+    np.testing.assert_allclose(m.weights[0], np.array([0.7, 0.1, 0.1, 0.05]) / 0.95, atol=1e-6)
+    assert m.joints[0].tolist() == [1, 0, 0, 0]
