@@ -6,9 +6,11 @@ rule 9), or ``None`` when there is no frame at this moment (a camera reconnectin
 ended (then :attr:`Source.exhausted` is true). Sources register under a short name with
 ``@register_source("webcam")`` so tests can register fakes like any camera (STYLE §5).
 
-A webcam that disappears mid-run is reported through :attr:`Source.status` and retried with
-exponential backoff; ``read()`` never raises for it. Only ``open()`` raises, with
-:class:`CameraUnavailable` naming the device and the fault (DESIGN §7).
+Built-in kinds: ``webcam`` (:mod:`streaming.webcam`), ``video`` and ``images`` (here) and
+``synthetic`` (:mod:`streaming.synthetic_source`). A webcam that disappears mid-run is reported
+through :attr:`Source.status` and retried with exponential backoff; ``read()`` never raises for
+it. Only ``open()`` raises, with :class:`CameraUnavailable` naming the device and the fault
+(DESIGN §7).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import cv2
 import numpy as np
@@ -32,12 +34,12 @@ from streaming.frames import Frame
 __all__ = [
     "CameraUnavailable",
     "ImageFolderSource",
+    "Pacer",
     "Source",
     "SourceState",
     "SourceStatus",
     "SourceUnavailable",
     "VideoFileSource",
-    "WebcamSource",
     "create_source",
     "register_source",
     "source_names",
@@ -121,10 +123,15 @@ def unregister_source(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+def _load_builtin_sources() -> None:
+    """Import the modules that register the built-in kinds outside this one (they import it)."""
+    import streaming.synthetic_source  # noqa: F401
+    import streaming.webcam  # noqa: F401
+
+
 def source_names() -> list[str]:
     """The registered source kinds, sorted (the built-in ones included)."""
-    import streaming.synthetic_source  # noqa: F401
-
+    _load_builtin_sources()
     return sorted(_REGISTRY)
 
 
@@ -139,13 +146,10 @@ def create_source(spec: str, **options: Any) -> Source:
     Raises:
         SourceUnavailable: the spec names no registered kind and no existing file or folder.
     """
-    import streaming.synthetic_source  # noqa: F401  (registers "synthetic"; imported late: it imports this module)
-
+    _load_builtin_sources()
     kind, _, arg = spec.partition(":")
     if kind in _REGISTRY and not Path(spec).exists():
         cls = _REGISTRY[kind]
-        if kind == "webcam":
-            return cls(_parse_device(arg or "0"), **options)
         return cls(arg, **options) if arg else cls(**options)
     path = Path(spec).expanduser()
     if path.is_dir():
@@ -153,10 +157,6 @@ def create_source(spec: str, **options: Any) -> Source:
     if path.is_file():
         return _REGISTRY["video"](path, **options)
     raise SourceUnavailable(spec, f"no such file or folder, and not one of {[f'{k}[:ARG]' for k in source_names()]}")
-
-
-def _parse_device(arg: str) -> int | str:
-    return int(arg) if arg.isdigit() else arg
 
 
 # %% base class -----------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ class Source(ABC):
     def _close(self) -> None: ...
 
 
-class _Pacer:
+class Pacer:
     """Sleeps so that frames come out at ``fps`` (monotonic clock; no burst after a stall)."""
 
     def __init__(self, fps: float) -> None:
@@ -286,164 +286,6 @@ class _Pacer:
         self._due = self._due + self.period_ns if now - self._due < self.period_ns else now + self.period_ns
 
 
-# %% webcam --------------------------------------------------------------------------------------
-class CaptureDevice(Protocol):
-    """What :class:`WebcamSource` needs from ``cv2.VideoCapture`` (tests pass a fake)."""
-
-    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's spelling
-
-    def read(self) -> tuple[bool, np.ndarray | None]: ...
-
-    def set(self, prop: int, value: float) -> bool: ...
-
-    def get(self, prop: int) -> float: ...
-
-    def release(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class ReconnectPolicy:
-    """How a camera that went away is retried.
-
-    Attributes:
-        failed_reads: consecutive failed reads before the camera counts as gone (as in DLC-live).
-        retry_delay_s: pause after one failed read, before the next read.
-        backoff_initial_s: first wait before a reconnection attempt; doubles after each failure.
-        backoff_max_s: the longest wait between attempts.
-    """
-
-    failed_reads: int = 5
-    retry_delay_s: float = 0.01
-    backoff_initial_s: float = 0.25
-    backoff_max_s: float = 4.0
-
-
-@register_source("webcam")
-class WebcamSource(Source):
-    """A camera through OpenCV, by index (``0``) or device path (``/dev/video2``).
-
-    Args:
-        device: camera index or device path.
-        width, height: requested resolution in pixels (the driver may pick another).
-        fps: requested frame rate.
-        policy: failed-read limit and reconnection backoff.
-        capture_factory: builds the capture object (default ``cv2.VideoCapture``); tests pass a fake.
-    """
-
-    def __init__(
-        self,
-        device: int | str = 0,
-        *,
-        width: int | None = None,
-        height: int | None = None,
-        fps: float | None = None,
-        policy: ReconnectPolicy = ReconnectPolicy(),
-        capture_factory: Callable[[int | str], CaptureDevice] | None = None,
-    ) -> None:
-        super().__init__(f"webcam:{device}", fps)
-        self.device = device
-        self.width, self.height = width, height
-        self.policy = policy
-        self._factory = capture_factory or cv2.VideoCapture
-        self._cap: CaptureDevice | None = None
-        self._pending: Frame | None = None  # the probe frame read by open(), handed out first
-        self._failed = 0
-        self._backoff_s = policy.backoff_initial_s
-        self._next_attempt_ns = 0
-
-    def _connect(self) -> None:
-        """Open the device and read one probe frame; raises :class:`CameraUnavailable`."""
-        try:
-            cap = self._factory(self.device)
-        except (cv2.error, OSError) as exc:
-            raise CameraUnavailable(self.device, f"could not be opened: {exc}") from exc
-        # cv2.VideoCapture(0) does not raise without a camera (DESIGN §8): check isOpened and read.
-        if not cap.isOpened():
-            cap.release()
-            raise CameraUnavailable(self.device, "could not be opened (no such device, no permission, or busy)")
-        for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, self.width), (cv2.CAP_PROP_FRAME_HEIGHT, self.height), (cv2.CAP_PROP_FPS, self.fps)):
-            if value:
-                cap.set(prop, float(value))
-        ok, image = cap.read()
-        t = time.monotonic_ns()
-        if not ok or image is None:
-            cap.release()
-            raise CameraUnavailable(self.device, "opened but gave no frame")
-        got_fps = cap.get(cv2.CAP_PROP_FPS)
-        if got_fps and got_fps > 0:
-            self.fps = float(got_fps)
-        self._cap = cap
-        self._pending = self._stamp(image, t)
-        self._failed = 0
-
-    def _open(self) -> None:
-        self._connect()
-        self._backoff_s = self.policy.backoff_initial_s
-
-    def _read(self) -> Frame | None:
-        if self._state is SourceState.RECONNECTING:
-            return self._try_reconnect()
-        if self._pending is not None:
-            frame, self._pending = self._pending, None
-            return frame
-        assert self._cap is not None
-        ok, image = self._cap.read()
-        t = time.monotonic_ns()
-        if ok and image is not None:
-            self._failed = 0
-            return self._stamp(image, t)
-        self._failed += 1
-        if self._failed >= self.policy.failed_reads:
-            self._lose(f"{self._failed} consecutive reads failed")
-        else:
-            self._interrupted.wait(self.policy.retry_delay_s)
-        return None
-
-    def _lose(self, reason: str) -> None:
-        logger.warning("camera %s went away (%s); reconnecting", self.device, reason)
-        self._last_error = reason
-        self._release()
-        self._state = SourceState.RECONNECTING
-        self._backoff_s = self.policy.backoff_initial_s
-        self._next_attempt_ns = time.monotonic_ns() + int(self._backoff_s * 1e9)
-
-    def _try_reconnect(self) -> Frame | None:
-        wait_ns = self._next_attempt_ns - time.monotonic_ns()
-        if wait_ns > 0:
-            self._interrupted.wait(wait_ns / 1e9)
-            if self._interrupted.is_set() or self._next_attempt_ns > time.monotonic_ns():
-                return None
-        self._attempts += 1
-        try:
-            self._connect()
-        except CameraUnavailable as exc:
-            self._last_error = exc.reason
-            self._backoff_s = min(self._backoff_s * 2.0, self.policy.backoff_max_s)
-            self._next_attempt_ns = time.monotonic_ns() + int(self._backoff_s * 1e9)
-            logger.info("camera %s still unavailable (%s); next try in %.2f s", self.device, exc.reason, self._backoff_s)
-            return None
-        self._reconnects += 1
-        self._state = SourceState.OPEN
-        self._backoff_s = self.policy.backoff_initial_s
-        logger.info("camera %s reconnected", self.device)
-        frame, self._pending = self._pending, None
-        return frame
-
-    @property
-    def backoff_s(self) -> float:
-        """The current wait between reconnection attempts, seconds."""
-        return self._backoff_s
-
-    def _release(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-
-    def _close(self) -> None:
-        self._release()
-        self._pending = None
-
-
 # %% video file ---------------------------------------------------------------------------------
 @register_source("video")
 class VideoFileSource(Source):
@@ -462,7 +304,7 @@ class VideoFileSource(Source):
         self.realtime, self.loop = realtime, loop
         self._fps_override = fps
         self._cap: cv2.VideoCapture | None = None
-        self._pacer: _Pacer | None = None
+        self._pacer: Pacer | None = None
 
     def _open(self) -> None:
         if not self.path.is_file():
@@ -475,7 +317,7 @@ class VideoFileSource(Source):
         self.fps = self._fps_override or (float(file_fps) if file_fps and file_fps > 0 else 30.0)
         self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self._cap = cap
-        self._pacer = _Pacer(self.fps) if self.realtime else None
+        self._pacer = Pacer(self.fps) if self.realtime else None
 
     def _read(self) -> Frame | None:
         assert self._cap is not None
@@ -516,7 +358,7 @@ class ImageFolderSource(Source):
         self.files: list[Path] = []
         self.unreadable: list[Path] = []
         self._pos = 0
-        self._pacer = _Pacer(fps)
+        self._pacer = Pacer(fps)
 
     def _open(self) -> None:
         if not self.path.is_dir():

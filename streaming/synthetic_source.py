@@ -31,7 +31,7 @@ from engine.perception.landmark_simulator import Camera, CameraConfig, NoiseConf
 from engine.perception.landmarks import LandmarkFrame
 from engine.rig import Clip, Rig
 from streaming.frames import Frame
-from streaming.sources import Source, _Pacer, register_source
+from streaming.sources import Pacer, Source, register_source
 
 __all__ = ["SyntheticFrame", "SyntheticSource", "project", "render_figure"]
 
@@ -182,7 +182,7 @@ class SyntheticSource(Source):
         self.width, self.height = width, height
         self.rig: Rig | None = None
         self.camera: Camera | None = None
-        self._pacer = _Pacer(fps)
+        self._pacer = Pacer(fps)
         self._positions: np.ndarray | None = None  # (T, J, 3) world joints of the clip
         self._landmarks: list[LandmarkFrame] = []  # (K,) simulated, K a multiple of T
         self._truth_performer: np.ndarray | None = None  # (K, 28, 3) clean performer targets
