@@ -34,6 +34,7 @@ def manifest(shared_data: Path) -> dict[str, dict[str, str]]:
         return {row["file"]: row for row in csv.DictReader(fh)}
 
 
+@pytest.mark.slow  # shares the ~8 s module fixture that reads all 33 shared GLBs
 def test_every_shared_glb_loads_with_finite_fk(shared_rigs):
     assert len(shared_rigs) == 33
     for rel, rig in shared_rigs.items():
@@ -44,6 +45,7 @@ def test_every_shared_glb_loads_with_finite_fk(shared_rigs):
             assert np.isfinite(clip.positions(rig.skeleton)).all(), (rel, clip.name)
 
 
+@pytest.mark.slow  # shares the ~8 s module fixture that reads all 33 shared GLBs
 def test_joint_and_clip_counts_match_manifest(shared_rigs, manifest, shared_data):
     for rel, rig in shared_rigs.items():
         row = manifest[rel]
@@ -60,6 +62,7 @@ def test_joint_and_clip_counts_match_manifest(shared_rigs, manifest, shared_data
             assert len(rig.skeleton.children(0)) > 1
 
 
+@pytest.mark.slow  # shares the ~8 s module fixture that reads all 33 shared GLBs
 def test_rest_fk_equals_gltf_world_positions(shared_rigs, shared_data):
     # Scale (Armature 0.01/100 pairs, 0.2 and 3x node scales) is baked into translations.
     for rel, rig in shared_rigs.items():
@@ -70,6 +73,7 @@ def test_rest_fk_equals_gltf_world_positions(shared_rigs, shared_data):
         np.testing.assert_allclose(rig.skeleton.rest_positions(), world[nodes, :3, 3], atol=1e-9 * rig.skeleton.height, err_msg=rel)
 
 
+@pytest.mark.slow  # shares the ~8 s module fixture that reads all 33 shared GLBs
 def test_rest_matches_inverse_bind_matrices_when_bound_at_rest(shared_rigs, shared_data):
     exact = 0
     for rel, rig in shared_rigs.items():
@@ -96,6 +100,7 @@ def test_rest_matches_inverse_bind_matrices_when_bound_at_rest(shared_rigs, shar
     assert exact >= 20  # most files are bound in their node rest pose (to float32 precision)
 
 
+@pytest.mark.slow  # shares the ~8 s module fixture that reads all 33 shared GLBs
 def test_draco_brainstem_loads_skeleton_and_animation(shared_rigs):
     rig = shared_rigs["misc_gltf/BrainStem.glb"]
     assert rig.skeleton.num_joints == 18
@@ -106,6 +111,7 @@ def test_draco_brainstem_loads_skeleton_and_animation(shared_rigs):
     assert np.ptp(clip.positions(rig.skeleton), axis=0).max() > 0.1  # it moves
 
 
+@pytest.mark.slow  # shares the ~8 s module fixture that reads all 33 shared GLBs
 def test_robot_expressive_shared_joints_and_merged_mesh(shared_rigs):
     rig = shared_rigs["misc_gltf/RobotExpressive.glb"]
     assert rig.skeleton.num_joints == 43
