@@ -314,9 +314,11 @@ class Pipeline:
             logger.exception("%s failed", threading.current_thread().name)
             with self._lock:
                 self._error = exc
-            self._set_state(State.FAULTED)
             self._stop.set()
             self._frames.close()
+            for channel in self._channels:  # let the output threads drain and end on their own
+                channel.mailbox.close()
+            self._set_state(State.FAULTED)
             self._done.set()
 
     def _capture_loop(self, source: Source, stop: threading.Event) -> None:

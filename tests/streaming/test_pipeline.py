@@ -183,10 +183,13 @@ def test_switch_source_and_rig_while_running() -> None:
 
 
 def test_worker_exception_faults_the_pipeline() -> None:
-    pipe = Pipeline(TickSource(), FakeProcessor(_rig(2, "a"), fail_at=4))
+    out = FakeOutput()
+    pipe = Pipeline(TickSource(), FakeProcessor(_rig(2, "a"), fail_at=4), outputs=[out])
     pipe.start()
     assert pipe.wait(3.0)
     assert pipe.state is State.FAULTED
+    # The workers wind down by themselves, before anyone calls stop().
+    assert _wait_for(lambda: _our_threads() == [])
     assert isinstance(pipe.error, RuntimeError) and "frame 4" in str(pipe.error)
     pipe.stop()
     assert _our_threads() == [] and pipe.state is State.FAULTED
