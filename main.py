@@ -132,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     module_name, func_name = HANDLERS[_handler_key(args)].split(":")
     handler = getattr(importlib.import_module(module_name), func_name)
-    return int(handler(args) or 0)
+    try:
+        return int(handler(args) or 0)
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
