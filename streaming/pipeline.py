@@ -96,7 +96,6 @@ class _Channel:
         self.thread = threading.Thread(target=self._run, name=f"anyrig-out-{output.name}")
 
     def _run(self) -> None:
-        name = self.output.name
         while True:
             item = self.mailbox.take(timeout=None)
             if item is None:  # closed and drained
@@ -145,6 +144,7 @@ class Pipeline:
         self._capture: threading.Thread | None = None
         self._inference: threading.Thread | None = None
         self._channels: list[_Channel] = []
+        self._started_once = False
 
     # -- facts -------------------------------------------------------------------------------
     @property
@@ -190,6 +190,8 @@ class Pipeline:
         with self._lock:
             if self._state in (State.STARTING, State.RUNNING):
                 return
+        if self._inference is not None:  # faulted and not stopped yet: reap the old threads first
+            self.stop()
         self._set_state(State.STARTING)
         self._error = None
         self._stop.clear()
@@ -202,7 +204,11 @@ class Pipeline:
             raise
         self._frames = Mailbox()
         self._channels = [_Channel(o, self.stats) for o in self._outputs if not getattr(o, "inline", False)]
-        self.stats.start()
+        if not self._started_once:  # counters add up over restarts; average rates count from here
+            self.stats.start()
+            self._started_once = True
+        else:
+            self.stats.resume()
         self._inference = threading.Thread(target=self._guard, args=(self._inference_loop,), name="anyrig-inference")
         self._start_capture()
         for channel in self._channels:

@@ -78,8 +78,14 @@ class RunStats:
             self._t_stop = None
 
     def stop(self) -> None:
+        """Mark the end of the run (rates stop counting time)."""
         with self._lock:
             self._t_stop = time.monotonic_ns()
+
+    def resume(self) -> None:
+        """Continue after :meth:`stop` (a restart): time counts again from the original start."""
+        with self._lock:
+            self._t_stop = None
 
     # -- reading -----------------------------------------------------------------------------
     def counter(self, name: str) -> int:
