@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 logger = logging.getLogger(__name__)
@@ -9,11 +10,12 @@ logger = logging.getLogger(__name__)
 __all__ = ["configure_wgpu"]
 
 
+@functools.cache  # once per process: wgpu refuses to reconfigure a device it has created
 def configure_wgpu() -> dict:
     """Pick wgpu features that work on this adapter and return the adapter info.
 
     Without Vulkan, wgpu falls back to OpenGL (e.g. Mesa llvmpipe), where pygfx must not ask for
-    float32-filterable textures (DESIGN §8).
+    float32-filterable textures (DESIGN §8). Later calls return the first answer.
     """
     import pygfx as gfx
     import wgpu

@@ -24,16 +24,16 @@ def has_display() -> bool:
 def cmd_gui(args: argparse.Namespace) -> int:
     """``python main.py [gui]``: open the main window; without a display run headless briefly."""
     if not has_display():
-        print(
-            "No display found (DISPLAY/WAYLAND_DISPLAY unset): running the headless pipeline for "
-            f"{HEADLESS_FALLBACK_SECONDS:.0f} s instead. Use `python main.py run --help` for the headless options, "
-            "or set QT_QPA_PLATFORM=offscreen to force the window without a screen.",
-            flush=True,
+        if args.seconds is None:
+            args.seconds = HEADLESS_FALLBACK_SECONDS
+        logger.warning(
+            "No display found (DISPLAY/WAYLAND_DISPLAY unset): running the headless pipeline for %.0f s instead. "
+            "Use `python main.py run --help` for the headless options, or set QT_QPA_PLATFORM=offscreen to force "
+            "the window without a screen.",
+            args.seconds,
         )
         from streaming.headless import cmd_run
 
-        if args.seconds is None:
-            args.seconds = HEADLESS_FALLBACK_SECONDS
         return cmd_run(args)
     from app.main_window import run_app
 

@@ -1,0 +1,127 @@
+"""The Qt-free session behind the window: fallbacks, refusals that change nothing, switchable outputs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.live_session import LiveSession
+from app.output_slots import RecorderSlot, SenderSlot
+from engine.errors import RigFormatError
+from streaming.frames import PoseResult
+from streaming.settings import FilterSettings, OutputSettings, SessionSettings
+from streaming.sources import SourceUnavailable
+
+
+@pytest.fixture()
+def session(tmp_path: Path):
+    s = LiveSession(SessionSettings(tracking=False, rig="/no/such/rig.glb", source=str(tmp_path / "gone.mp4")), takes_dir=tmp_path / "takes")
+    problems = s.open()
+    s.problems = problems
+    yield s
+    s.close()
+
+
+def test_open_falls_back_to_a_bundled_rig_and_the_synthetic_source(session) -> None:
+    assert session.rig.name == "dragon" and session.settings.rig == "dragon"
+    assert session.settings.source == "synthetic" and session.pipeline.source.source_id == "synthetic"
+    assert any("rig.glb" in p for p in session.problems) and any("gone.mp4" in p for p in session.problems)
+    assert session.status().pipeline == "stopped"
+
+
+def test_refused_changes_leave_everything_as_it_was(session, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.bvh"
+    bad.write_text("HIERARCHY\nROOT hips\n{\n")
+    with pytest.raises(RigFormatError):
+        session.set_rig(str(bad))
+    assert session.rig.name == "dragon" and session.settings.rig == "dragon"
+    with pytest.raises(SourceUnavailable):
+        session.set_source(str(tmp_path / "missing.avi"))
+    assert session.settings.source == "synthetic"
+    with pytest.raises(ValueError):
+        session.set_filter(FilterSettings(min_cutoff=0.0))
+    assert session.settings.filter == FilterSettings()
+    with pytest.raises(ValueError):
+        session.set_output(OutputSettings(kind="carrier-pigeon"))
+    assert session.settings.output.kind == "off" and session.sender is None
+    with pytest.raises(ValueError):
+        session.start_recording("../..")
+    assert not session.recording
+
+
+def test_take_names_are_made_safe_and_never_overwrite(session, tmp_path: Path) -> None:
+    session.set_take_options(take_format="npz")
+    joints = session.rig.skeleton.num_joints
+    first = session.start_recording("../my take")
+    assert first.parent == tmp_path / "takes" and first.name == "my_take.npz"
+    session._recorder.recorder.write(_result(joints))  # tracking is off: feed the recorder by hand
+    assert session.stop_recording() == first and first.is_file()
+    second = session.start_recording("my take")
+    assert second.name == "my_take_2.npz"
+    session._recorder.recorder.write(_result(joints))
+    assert session.stop_recording() == second and second.is_file()
+    assert set(session.takes()) == {first, second}
+    assert session.stop_recording() is None
+
+
+def _result(joints: int, index: int = 0) -> PoseResult:
+    q = np.tile([0.0, 0.0, 0.0, 1.0], (joints, 1))
+    return PoseResult(q, np.zeros(3), np.zeros((joints, 3)), 1_000_000 * (index + 1), index)
+
+
+class _FakeSender:
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+        self.closed = False
+
+    def send(self, result: PoseResult, rig: object) -> bool:
+        self.sent.append(result.index)
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_sender_slot_forwards_only_while_it_holds_a_sender() -> None:
+    slot = SenderSlot()
+    assert slot.send(_result(3), None) is False and slot.last_latency_ms is None
+    fake = _FakeSender()
+    assert slot.swap(fake) is None
+    assert slot.send(_result(3, 1), None) is True and fake.sent == [1]
+    assert slot.last_latency_ms is not None and slot.last_latency_ms > 0
+    assert slot.swap(None) is fake and not fake.closed  # the caller closes what it swapped out
+    slot.swap(fake)
+    slot.close()
+    assert fake.closed and slot.output is None
+
+
+def test_recorder_slot_skips_results_of_another_rig() -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.written: list[int] = []
+
+        def write(self, result: PoseResult) -> bool:
+            self.written.append(result.index)
+            return True
+
+    rig_a, rig_b = object(), object()
+    slot, recorder = RecorderSlot(), Recorder()
+    assert slot.send(_result(2), rig_a) is False
+    slot.swap(recorder, rig_a)
+    assert slot.recording
+    assert slot.send(_result(2, 1), rig_a) is True
+    assert slot.send(_result(2, 2), rig_b) is False
+    assert recorder.written == [1]
+
+
+def test_filter_and_output_settings_apply_to_the_running_processor(session) -> None:
+    session.set_filter(replace(session.settings.filter, beta=0.25, enabled=False))
+    processor = session.pipeline.processor
+    assert processor.filter.config.enabled is False and processor.filter.config.rotation.beta == 0.25
+    session.set_output(OutputSettings(kind="osc", host="127.0.0.1", port=9, osc_prefix="/x", bundle=False))
+    assert session.sender is not None and session.sender.bundle is False
+    session.set_output(OutputSettings(kind="off"))
+    assert session.sender is None
