@@ -140,3 +140,22 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "interrupted" in err and "frames captured" in out
     assert json.loads((tmp_path / "s.json").read_text())["frames"]["processed"] > 0
+
+
+def test_a_video_file_source_ends_the_run(tmp_path: Path, shared_models) -> None:
+    import cv2
+
+    video = tmp_path / "empty_room.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (160, 120))
+    for _ in range(15):
+        writer.write(np.full((120, 160, 3), 90, np.uint8))
+    writer.release()
+    code = main(["run", "--source", str(video), "--rig", "bird", "--stats", str(tmp_path / "s.json")])
+    assert code == 0
+    report = json.loads((tmp_path / "s.json").read_text())
+    assert report["frames"]["captured"] == 15 and report["source_status"]["state"] == "closed"
+    # Nobody in the picture: MediaPipe finds no person, so nothing is sent and nothing fails.
+    assert report["frames"]["processed"] == 0
+    assert report["frames"]["frames_without_pose"] + report["frames"]["dropped"] == 15
+    assert report["model"]["perception"] == "mediapipe"
+    assert _anyrig_threads() == []
