@@ -105,6 +105,8 @@ class WebcamSource(Source):
         for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, self.width), (cv2.CAP_PROP_FRAME_HEIGHT, self.height), (cv2.CAP_PROP_FPS, self.fps)):
             if value:
                 cap.set(prop, float(value))
+        # Keep the driver from queueing frames: a stale frame in its buffer is pure latency.
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1.0)
         ok, image = cap.read()
         t = time.monotonic_ns()
         if not ok or image is None:

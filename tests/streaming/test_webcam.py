@@ -50,9 +50,11 @@ class FakeWorld:
         self.opened = 0
         self.released = 0
         self.reads = 0
+        self.cameras: list[FakeCamera] = []
 
     def factory(self, device: int | str) -> FakeCamera:
-        return FakeCamera(self, device)
+        self.cameras.append(FakeCamera(self, device))
+        return self.cameras[-1]
 
 
 FAST = ReconnectPolicy(failed_reads=3, retry_delay_s=0.001, backoff_initial_s=0.01, backoff_max_s=0.04)
@@ -87,6 +89,7 @@ def test_camera_that_goes_away_reconnects_with_backoff() -> None:
     world = FakeWorld()
     cam = WebcamSource(0, width=320, height=240, fps=30, policy=FAST, capture_factory=world.factory)
     cam.open()
+    assert world.cameras[-1].props == {cv2.CAP_PROP_FRAME_WIDTH: 320, cv2.CAP_PROP_FRAME_HEIGHT: 240, cv2.CAP_PROP_FPS: 30, cv2.CAP_PROP_BUFFERSIZE: 1}
     assert cam.read() is not None and cam.read() is not None
     world.present = False
     # Reads fail; after 3 the camera counts as gone and reading never raises.
