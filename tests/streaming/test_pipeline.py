@@ -216,3 +216,32 @@ def test_finite_source_ends_the_run() -> None:
     assert frames["captured"] == 25
     assert frames["processed"] + frames["dropped"] == 25
     assert _our_threads() == []
+
+
+def _sockets() -> int:
+    """Open sockets of this process (Linux: links in /proc/self/fd)."""
+    import os
+
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+        except FileNotFoundError:  # the fd of the listing itself, closed by now
+            continue
+    return count
+
+
+def test_close_leaves_no_threads_or_sockets_with_real_senders() -> None:
+    from streaming.headless import make_sender_output
+
+    rig = _rig(4, "a")
+    before = _sockets()
+    senders = [make_sender_output("vmc-generic", "127.0.0.1:9", rig), make_sender_output("osc", "127.0.0.1:9", rig)]
+    assert _sockets() == before + 2
+    pipe = Pipeline(TickSource(), FakeProcessor(rig), outputs=senders)
+    pipe.start()
+    assert _wait_for(lambda: pipe.stats.counter("frames_processed") >= 5)
+    pipe.stop()
+    assert _our_threads() == [] and _sockets() == before + 2  # stop() keeps outputs for a restart
+    pipe.close()
+    assert _our_threads() == [] and _sockets() == before
