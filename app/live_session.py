@@ -17,6 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
+from app.neutral_pose import CalibratedRetarget, NeutralPose, reference_positions
 from app.output_slots import RecorderSlot, SenderSlot
 from app.view_tap import CameraSample, ViewTap
 from engine.retarget.mapping import RetargetMap, load_map, map_path_for, save_map, suggest_map
@@ -96,6 +99,7 @@ class LiveSession:
         self.rig: Rig | None = None
         self.pipeline: Pipeline | None = None
         self.calibrated_at: float | None = None  # time.time() of the last calibration
+        self.neutral: np.ndarray | None = None  # (28, 3) the performer's neutral pose, metres
         self._fps_mark: tuple[float, int] = (time.monotonic(), 0)
         self._fps = 0.0
         self._last_result: PoseResult | None = None
@@ -182,6 +186,9 @@ class LiveSession:
 
     def _processor_for(self, rig: Rig):
         processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config(self.settings.filter))
+        if self.neutral is not None:
+            reference = reference_positions(getattr(processor.retarget, "map", None))
+            processor.retarget = CalibratedRetarget(processor.retarget, NeutralPose(self.neutral, reference))
         return self.tap.attach(processor)
 
     # %% source ----------------------------------------------------------------------------------------
@@ -262,15 +269,29 @@ class LiveSession:
         self._emit("tracking")
 
     def calibrate(self) -> None:
-        """Take the performer's current pose as the new neutral: every history starts over from it.
+        """Take the performer's current pose as their neutral pose (see :mod:`app.neutral_pose`).
 
-        A fresh processor replaces the running one at the next frame, so the One Euro filter, the
-        retargeter's delay lines and the solver's causal window start from the performer as they
-        stand now instead of blending in the poses from before.
+        From the next frame, standing like this shows the rig in its rest pose; a fresh processor
+        also restarts every history (filter, retarget delays, the solver's window).
+
+        Raises:
+            ValueError: no performer has been seen yet (tracking off, or nobody in view).
         """
         assert self.rig is not None and self.pipeline is not None
+        neutral = self.tap.latest_performer
+        if neutral is None:
+            raise ValueError("no performer seen yet: start tracking and stand in view, then calibrate")
+        self.neutral = np.array(neutral, dtype=np.float64)
         self.pipeline.set_processor(self._processor_for(self.rig))
         self.calibrated_at = time.time()
+        self._emit("calibration")
+
+    def clear_calibration(self) -> None:
+        """Go back to the canonical reference poses (T-pose, arms down) for the performer."""
+        assert self.rig is not None and self.pipeline is not None
+        self.neutral = None
+        self.calibrated_at = None
+        self.pipeline.set_processor(self._processor_for(self.rig))
         self._emit("calibration")
 
     # %% retarget map ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Layout::
 
     +-------------------------------------------------------------------------------+
-    | toolbar: Tracking (Ctrl+T)  Calibrate (Ctrl+K)  Record (Ctrl+R)  Frame rig (F) |
+    | toolbar: Tracking (Ctrl+T)  Calibrate (Ctrl+K)  Clear calibration  Record (Ctrl+R)  Frame rig (F)
     +------------------+-----------------------------------+------------------------+
     | tabs: Source,    |  viewport (pygfx: rig, mesh,      |  camera view with      |
     | Rig, Retarget,   |  grid, orbit camera)              |  landmarks + performer |
@@ -132,12 +132,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.calibrate_action = QtGui.QAction("Calibrate", self, shortcut=QtGui.QKeySequence("Ctrl+K"))
         self.calibrate_action.setToolTip("Take the performer's current pose as the neutral pose (Ctrl+K)")
         self.calibrate_action.triggered.connect(self._on_calibrate)
+        self.uncalibrate_action = QtGui.QAction("Clear calibration", self, shortcut=QtGui.QKeySequence("Ctrl+Shift+K"))
+        self.uncalibrate_action.setToolTip("Go back to the canonical T-pose / arms-down reference (Ctrl+Shift+K)")
+        self.uncalibrate_action.triggered.connect(self._on_clear_calibration)
         self.record_action = QtGui.QAction("Record", self, shortcut=QtGui.QKeySequence("Ctrl+R"))
         self.record_action.setToolTip("Start or stop a take (Ctrl+R)")
         self.record_action.triggered.connect(self.takes_panel.toggle_recording)
         self.frame_action = QtGui.QAction("Frame rig", self, shortcut=QtGui.QKeySequence("F"))
         self.frame_action.triggered.connect(self.viewport.frame_rig)
-        for action in (self.tracking_action, self.calibrate_action, self.record_action, self.frame_action):
+        for action in (self.tracking_action, self.calibrate_action, self.uncalibrate_action, self.record_action, self.frame_action):
             action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
             toolbar.addAction(action)
             self.addAction(action)
@@ -148,7 +151,10 @@ class MainWindow(QtWidgets.QMainWindow):
             with QtCore.QSignalBlocker(self.tracking_action):
                 self.tracking_action.setChecked(self.session.settings.tracking)
         elif field == "calibration":
-            self.status.show_info("Calibrated: the performer's current pose is the new neutral")
+            if self.session.neutral is not None:
+                self.status.show_info("Calibrated: standing like this now shows the rig at rest")
+            else:
+                self.status.show_info("Calibration cleared")
 
     def _on_tracking_changed(self, on: bool) -> None:
         try:
@@ -163,6 +169,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.session.calibrate()
         except (AnyRigError, OSError, ValueError) as exc:
             self.status.show_error(f"Calibration failed: {exc}")
+
+    def _on_clear_calibration(self) -> None:
+        self.session.clear_calibration()
 
     # -- screenshots and closing ---------------------------------------------------------------------
     def screenshot(self) -> QtGui.QImage:

@@ -54,6 +54,7 @@ class _TappedPerception:
 class _TappedPerformer:
     def __init__(self, inner: object, box: Mailbox[np.ndarray]) -> None:
         self._inner, self._box = inner, box
+        self.latest: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -63,8 +64,9 @@ class _TappedPerformer:
         self._inner.reset()
 
     def step(self, landmarks: LandmarkFrame) -> np.ndarray:
-        positions = self._inner.step(landmarks)
-        self._box.put(np.asarray(positions))
+        positions = np.asarray(self._inner.step(landmarks))
+        self._box.put(positions)
+        self.latest = positions  # one reference store: readers see the old or the new array, whole
         return positions
 
 
@@ -79,9 +81,19 @@ class ViewTap:
     def __init__(self) -> None:
         self.camera: Mailbox[CameraSample] = Mailbox()
         self.performer: Mailbox[np.ndarray] = Mailbox()
+        self._performer_stage: _TappedPerformer | None = None
 
     def attach(self, processor: object) -> object:
         """Wrap ``processor.perception`` and ``processor.performer`` (before the pipeline uses it)."""
         processor.perception = _TappedPerception(processor.perception, self.camera)
-        processor.performer = _TappedPerformer(processor.performer, self.performer)
+        previous = self._performer_stage
+        processor.performer = self._performer_stage = _TappedPerformer(processor.performer, self.performer)
+        if previous is not None:
+            self._performer_stage.latest = previous.latest
         return processor
+
+    @property
+    def latest_performer(self) -> np.ndarray | None:
+        """The newest ``(28, 3)`` performer positions seen (not emptied by reading), or ``None``."""
+        stage = self._performer_stage
+        return None if stage is None else stage.latest

@@ -50,6 +50,9 @@ def test_refused_changes_leave_everything_as_it_was(session, tmp_path: Path) -> 
     with pytest.raises(ValueError):
         session.start_recording("../..")
     assert not session.recording
+    with pytest.raises(ValueError, match="no performer"):
+        session.calibrate()
+    assert session.neutral is None
 
 
 def test_take_names_are_made_safe_and_never_overwrite(session, tmp_path: Path) -> None:

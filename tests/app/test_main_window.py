@@ -174,8 +174,14 @@ def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, q
     assert window.session.status().pipeline == "stopped" and not window.tracking_action.isChecked()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.session.status().pipeline == "running" and window.tracking_action.isChecked()
+    assert _wait(qapp, lambda: window.session.tap.latest_performer is not None)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
-    assert window.session.calibrated_at is not None and "Calibrated" in window.status.currentMessage()
+    assert window.session.neutral is not None and "Calibrated" in window.status.currentMessage()
+    shown = window.updater.poses_shown
+    assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 3)
+    assert type(window.session.pipeline.processor.retarget).__name__ == "CalibratedRetarget"
+    window.uncalibrate_action.trigger()
+    assert window.session.neutral is None and "cleared" in window.status.currentMessage()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.session.recording
     _pump(qapp, 0.3)
