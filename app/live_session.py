@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -103,6 +104,7 @@ class LiveSession:
         self._fps_mark: tuple[float, int] = (time.monotonic(), 0)
         self._fps = 0.0
         self._last_result: PoseResult | None = None
+        self._finisher: ThreadPoolExecutor | None = None  # writes take files off the Qt thread
 
     # %% lifecycle ---------------------------------------------------------------------------------
     def open(self) -> list[str]:
@@ -157,6 +159,9 @@ class LiveSession:
         if self.pipeline is not None:
             self.pipeline.close()
             self.pipeline = None
+        if self._finisher is not None:
+            self._finisher.shutdown(wait=True)  # takes being written are finished, not lost
+            self._finisher = None
 
     # %% events ------------------------------------------------------------------------------------
     def _emit(self, field: str) -> None:
@@ -393,6 +398,22 @@ class LiveSession:
         finally:
             self._emit("recording")
             self._emit("takes")
+
+    def finish_recording_in_background(self) -> Future | None:
+        """Stop recording now and write the take file on a worker thread (long takes take seconds).
+
+        Returns:
+            A future of the take's path (its exception is the :class:`TakeError`, with the journal
+            kept for recovery), or ``None`` when not recording. ``close()`` waits for it.
+        """
+        recorder = self._recorder.swap(None)
+        if recorder is None:
+            return None
+        if self._finisher is None:
+            self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anyrig-take-finish")
+        future = self._finisher.submit(recorder.finish)
+        self._emit("recording")
+        return future
 
     def takes(self) -> list[Path]:
         """Take files in the takes folder, newest first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future
 from pathlib import Path
 
 from PyQt6 import QtCore, QtGui, QtWidgets
@@ -28,14 +29,17 @@ class TakesPanel(QtWidgets.QWidget):
     Signals:
         error(str): a take could not start or be written (the journal is kept for recovery).
         message(str): a take was written (its path).
+        take_finished(Future): internal; carries the take-writing result back to the Qt thread.
     """
 
     error = QtCore.pyqtSignal(str)
     message = QtCore.pyqtSignal(str)
+    take_finished = QtCore.pyqtSignal(object)  # a Future, emitted from the take-writing thread
 
     def __init__(self, session: LiveSession, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.last_take: Path | None = None
         layout = QtWidgets.QVBoxLayout(self)
         form = QtWidgets.QFormLayout()
         self.name_edit = QtWidgets.QLineEdit("take_001")
@@ -63,6 +67,7 @@ class TakesPanel(QtWidgets.QWidget):
         self.format_combo.currentTextChanged.connect(self._on_take_format_changed)
         self.folder_button.clicked.connect(self._on_folder_clicked)
         self.list.itemDoubleClicked.connect(self._on_take_activated)
+        self.take_finished.connect(self._on_take_finished)
         session.listeners.append(self._on_session_changed)
 
     # -- model -> view ---------------------------------------------------------------------------
@@ -102,15 +107,22 @@ class TakesPanel(QtWidgets.QWidget):
                 return
             self.message.emit(f"Recording {path.name}")
             return
+        future = self.session.finish_recording_in_background()
+        if future is not None:
+            self.message.emit("Writing the take…")
+            future.add_done_callback(self.take_finished.emit)  # runs on the worker: the signal queues it
+
+    def _on_take_finished(self, future: Future) -> None:
+        """On the Qt thread once the take file is written (or failed)."""
         try:
-            path = self.session.stop_recording()
-        except (AnyRigError, OSError, ValueError) as exc:
+            path = future.result()
+        except Exception as exc:  # noqa: BLE001 - TakeError or an IO error: shown, the journal is kept
             self.error.emit(f"The take could not be written: {exc}")
-            self._refresh()
-            return
-        if path is not None:
+        else:
             self.message.emit(f"Take saved: {path}")
+            self.last_take = Path(path)
             self.name_edit.setText(next_take_name(Path(path).stem))
+        self._refresh()
 
     def _on_take_format_changed(self, fmt: str) -> None:
         if fmt in TAKE_FORMATS:

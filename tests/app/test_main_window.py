@@ -135,6 +135,7 @@ def test_recording_a_take_from_the_controls(window, qapp, app_dirs, fmt: str) ->
     panel.record_button.click()
     assert not window.session.recording
     path = app_dirs["takes"] / f"test_take_{fmt}.{fmt}"
+    assert _wait(qapp, lambda: panel.last_take == path), "the take was not written"
     assert path.is_file() and not Path(str(path) + ".partial").exists()
     assert panel.list.findItems(path.name, QtCore.Qt.MatchFlag.MatchExactly)
     assert panel.name_edit.text() == f"test_take_{fmt}_2"
@@ -182,11 +183,13 @@ def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, q
     assert type(window.session.pipeline.processor.retarget).__name__ == "CalibratedRetarget"
     window.uncalibrate_action.trigger()
     assert window.session.neutral is None and "cleared" in window.status.currentMessage()
+    before = window.takes_panel.last_take
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.session.recording
     _pump(qapp, 0.3)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert not window.session.recording
+    assert _wait(qapp, lambda: window.takes_panel.last_take not in (None, before) and window.takes_panel.last_take.is_file())
 
 
 def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path) -> None:
