@@ -187,6 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     pipeline = Pipeline(source, processor, outputs=outputs, stats=stats)
     stop_requested = threading.Event()
     previous = _install_sigterm(stop_requested)
+    cpu_start = time.process_time()
     try:
         pipeline.start()
         _wait(pipeline, args.seconds, stop_requested)
@@ -199,6 +200,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         pipeline.close()
         _restore_sigterm(previous)
     report = _report(pipeline, stats, args, rig, outputs)
+    # CPU time of the whole process (every thread): what the run costs without contention.
+    cpu_s = time.process_time() - cpu_start
+    report["cpu"] = {"process_s": round(cpu_s, 3), "per_processed_frame_ms": 1000 * cpu_s / max(report["frames"]["processed"], 1),
+                     "cores_used": cpu_s / max(report["duration_s"], 1e-9)}
     if args.stats:
         Path(args.stats).write_text(_json(report))
     print(run_summary(report))

@@ -75,6 +75,7 @@ def test_run_sends_every_frame_over_osc_and_writes_stats(tmp_path: Path, capsys)
     for series in ("stage.perception", "stage.retarget", "stage.p2r", "stage.filter", "capture_to_result", "capture_to_osc"):
         assert set(report["latency_ms"][series]) >= {"p50_ms", "p95_ms", "p99_ms"}, series
     assert report["end_to_end_series"] == "capture_to_osc" and report["end_to_end_ms"]["p50_ms"] > 0
+    assert report["cpu"]["process_s"] > 0 and report["cpu"]["per_processed_frame_ms"] > 0
     assert report["model"]["solver"] in ("analytic_ik", "p2r") and "backend" in report["model"] and "device" in report["model"]
     # The receiver got every frame that was sent, in order, with the rig's joint names; a result
     # is only ever skipped when a newer one replaced it in the sender's one-slot mailbox.
