@@ -11,10 +11,9 @@ source running.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from app.neutral_pose import CalibratedRetarget, NeutralPose, reference_positions
 from app.output_slots import RecorderSlot, SenderSlot
+from app.take_manager import TAKE_FORMATS, TakeManager
 from app.view_tap import CameraSample, ViewTap
 from engine.retarget.mapping import RetargetMap, load_map, map_path_for, save_map, suggest_map
 from engine.rig import Rig
@@ -33,14 +33,13 @@ from streaming.processor import build_processor
 from streaming.run_stats import RunStats
 from streaming.settings import FilterSettings, OutputSettings, SessionSettings
 from streaming.sources import create_source
-from streaming.takes import TakeRecorder, recover_takes
+from streaming.takes import recover_takes
 
 __all__ = ["FIELDS", "LiveSession", "SessionStatus", "TAKE_FORMATS", "filter_config"]
 
 logger = logging.getLogger(__name__)
 
 FIELDS = ("rig", "source", "output", "filter", "tracking", "recording", "takes", "retarget", "calibration")
-TAKE_FORMATS = ("glb", "bvh", "npz")
 Listener = Callable[[str], None]
 
 
@@ -90,13 +89,13 @@ class LiveSession:
 
     def __init__(self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto") -> None:
         self.settings = SessionSettings.from_dict(settings.to_dict())
-        self.default_takes_dir = Path(takes_dir)
         self.device, self.backend = device, backend
         self.listeners: list[Listener] = []
         self.tap = ViewTap()
         self.stats = RunStats()
         self._sender = SenderSlot()
         self._recorder = RecorderSlot()
+        self.take_manager = TakeManager(self.settings, self._recorder, default_folder=takes_dir)
         self.rig: Rig | None = None
         self.pipeline: Pipeline | None = None
         self.calibrated_at: float | None = None  # time.time() of the last calibration
@@ -104,7 +103,6 @@ class LiveSession:
         self._fps_mark: tuple[float, int] = (time.monotonic(), 0)
         self._fps = 0.0
         self._last_result: PoseResult | None = None
-        self._finisher: ThreadPoolExecutor | None = None  # writes take files off the Qt thread
 
     # %% lifecycle ---------------------------------------------------------------------------------
     def open(self) -> list[str]:
@@ -159,9 +157,7 @@ class LiveSession:
         if self.pipeline is not None:
             self.pipeline.close()
             self.pipeline = None
-        if self._finisher is not None:
-            self._finisher.shutdown(wait=True)  # takes being written are finished, not lost
-            self._finisher = None
+        self.take_manager.close()
 
     # %% events ------------------------------------------------------------------------------------
     def _emit(self, field: str) -> None:
@@ -335,93 +331,45 @@ class LiveSession:
         self._emit("retarget")
         return path
 
-    # %% takes -------------------------------------------------------------------------------------------
+    # %% takes (see app.take_manager) -------------------------------------------------------------------
     @property
     def takes_dir(self) -> Path:
-        return Path(self.settings.takes_dir).expanduser() if self.settings.takes_dir else self.default_takes_dir
+        return self.take_manager.folder
 
     @property
     def recording(self) -> bool:
-        return self._recorder.recording
+        return self.take_manager.recording
 
     def set_take_options(self, *, take_format: str | None = None, takes_dir: str | None = None) -> None:
-        """Format (``glb``, ``bvh``, ``npz``) and folder of the next takes.
-
-        Raises:
-            ValueError: an unknown format.
-        """
-        if take_format is not None:
-            if take_format not in TAKE_FORMATS:
-                raise ValueError(f"take format must be one of {TAKE_FORMATS}, got {take_format!r}")
-            self.settings.take_format = take_format
-        if takes_dir is not None:
-            self.settings.takes_dir = str(takes_dir)
+        """Format (``glb``, ``bvh``, ``npz``) and folder of the next takes (``ValueError``: unknown format)."""
+        self.take_manager.set_options(take_format=take_format, takes_dir=takes_dir)
         self._emit("takes")
 
     def start_recording(self, name: str) -> Path:
-        """Record every result into ``<takes dir>/<name>.<take format>`` (a free name is picked).
-
-        Raises:
-            TakeError: the format is unknown or the file cannot be created.
-            ValueError: the name is empty once unsafe characters are removed.
-        """
+        """Record every result of the current rig into a new take called ``name`` (see :meth:`TakeManager.start`)."""
         assert self.rig is not None
-        if self._recorder.recording:
-            return self._recorder.recorder.path
-        stem = re.sub(r"[^\w.-]+", "_", name.strip()).strip("._")
-        if not stem:
-            raise ValueError(f"take name {name!r} has no usable characters")
-        folder = self.takes_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{stem}.{self.settings.take_format}"
-        n = 2
-        while path.exists() or Path(str(path) + ".partial").exists():
-            path = folder / f"{stem}_{n}.{self.settings.take_format}"
-            n += 1
-        recorder = TakeRecorder(path, self.rig.skeleton, rig_path=self.rig.source.path or None, rig_name=self.rig.name)
-        recorder.start()
-        self._recorder.swap(recorder, self.rig)
+        path = self.take_manager.start(name, self.rig)
         self._emit("recording")
         return path
 
     def stop_recording(self) -> Path | None:
-        """Finish the take (journal -> file, on this thread); ``None`` when not recording.
-
-        Raises:
-            TakeError: the conversion failed (the journal is kept for recovery).
-        """
-        recorder = self._recorder.swap(None)
-        if recorder is None:
-            return None
+        """Finish the take on this thread; ``None`` when not recording (``TakeError`` keeps the journal)."""
         try:
-            return recorder.finish()
+            return self.take_manager.stop()
         finally:
             self._emit("recording")
             self._emit("takes")
 
     def finish_recording_in_background(self) -> Future | None:
-        """Stop recording now and write the take file on a worker thread (long takes take seconds).
-
-        Returns:
-            A future of the take's path (its exception is the :class:`TakeError`, with the journal
-            kept for recovery), or ``None`` when not recording. ``close()`` waits for it.
-        """
-        recorder = self._recorder.swap(None)
-        if recorder is None:
-            return None
-        if self._finisher is None:
-            self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anyrig-take-finish")
-        future = self._finisher.submit(recorder.finish)
-        self._emit("recording")
+        """Stop recording now and write the take file on a worker thread (see :meth:`TakeManager.finish_in_background`)."""
+        future = self.take_manager.finish_in_background()
+        if future is not None:
+            self._emit("recording")
         return future
 
     def takes(self) -> list[Path]:
         """Take files in the takes folder, newest first."""
-        folder = self.takes_dir
-        if not folder.is_dir():
-            return []
-        files = [p for p in folder.iterdir() if p.suffix.lower().lstrip(".") in TAKE_FORMATS and p.is_file()]
-        return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+        return self.take_manager.files()
 
     # %% polling (GUI timers) ---------------------------------------------------------------------------
     def take_result(self) -> PoseResult | None:
@@ -436,13 +384,17 @@ class LiveSession:
     def take_camera(self) -> CameraSample | None:
         return self.tap.camera.take(0)
 
-    def status(self) -> SessionStatus:
-        """Facts for the status bar; also updates the fps estimate (call it at a steady rate)."""
+    def measure_fps(self) -> float:
+        """Update the results-per-second estimate (over >= 0.5 s; call it at a steady rate) and return it."""
         now, processed = time.monotonic(), self.stats.counter("frames_processed")
         t0, n0 = self._fps_mark
         if now - t0 >= 0.5:
             self._fps = max(processed - n0, 0) / (now - t0)
             self._fps_mark = (now, processed)
+        return self._fps
+
+    def status(self) -> SessionStatus:
+        """Facts for the status bar (the fps is the last :meth:`measure_fps`)."""
         pipeline = self.pipeline
         if pipeline is None:
             return SessionStatus("", "stopped", "closed", "", "", "", 0.0, 0.0)
@@ -462,7 +414,7 @@ class LiveSession:
 
     @property
     def status_fps(self) -> float:
-        """Results per second as last measured by :meth:`status`."""
+        """Results per second as last measured by :meth:`measure_fps`."""
         return self._fps
 
     def end_to_end_ms(self) -> float:

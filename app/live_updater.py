@@ -101,6 +101,7 @@ class LiveUpdater(QtCore.QObject):
 
     def update_status(self) -> None:
         """Redraw the plots and refresh the status bar; report a faulted pipeline once."""
+        self.session.measure_fps()
         status = self.session.status()
         self.plots.refresh()
         self.status_bar.show_status(status, recording=self.session.recording)
