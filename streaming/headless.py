@@ -190,6 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cpu_start = time.process_time()
     try:
         pipeline.start()
+        logger.info("running: %s -> %s (%d joints)%s; Ctrl-C stops", source.source_id, rig.name, rig.skeleton.num_joints,
+                    f" for {args.seconds:g} s" if args.seconds is not None else "")
         _wait(pipeline, args.seconds, stop_requested)
     except SourceUnavailable as exc:
         logger.error("%s", exc)

@@ -63,7 +63,7 @@ def test_run_sends_every_frame_over_osc_and_writes_stats(tmp_path: Path, capsys)
     fds_before = _fds()
     with Receiver() as rx:
         code = main(["run", "--source", "synthetic", "--rig", "snake", "--osc", f"127.0.0.1:{rx.port}",
-                     "--seconds", "2", "--stats", str(stats_path)])
+                     "--seconds", "2", "--backend", "eager", "--stats", str(stats_path)])
         receiver_fds = 1
     assert code == 0
     report = json.loads(stats_path.read_text())
@@ -94,7 +94,7 @@ def test_run_sends_every_frame_over_osc_and_writes_stats(tmp_path: Path, capsys)
 def test_vmc_on_a_rig_without_humanoid_bones_sends_its_own_names(tmp_path: Path) -> None:
     with Receiver() as rx:
         code = main(["run", "--source", "synthetic", "--rig", "dragon", "--vmc", f"127.0.0.1:{rx.port}",
-                     "--seconds", "1.5", "--record", str(tmp_path / "take.npz"), "--stats", str(tmp_path / "s.json")])
+                     "--seconds", "1.5", "--backend", "eager", "--record", str(tmp_path / "take.npz"), "--stats", str(tmp_path / "s.json")])
     assert code == 0
     report = json.loads((tmp_path / "s.json").read_text())
     frames = report["frames"]
@@ -123,21 +123,34 @@ def test_bad_input_is_reported_with_exit_code_2(args: list[str], message: str, c
 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    stdout = (tmp_path / "out.txt").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "main.py", "run", "--source", "synthetic", "--rig", "snake", "--stats", str(tmp_path / "s.json")],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "main.py", "run", "--source", "synthetic", "--rig", "snake", "--backend", "eager",
+         "--stats", str(tmp_path / "s.json")],
+        cwd=REPO_ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True,
     )
-    try:
-        # Wait until the pipeline runs (its first log line after start), then interrupt.
+    started = threading.Event()
+    lines: list[str] = []
+
+    def read_stderr() -> None:
         for line in proc.stderr:
-            if "analytic IK" in line or "P2R" in line or "Pipeline" in line:
-                break
+            lines.append(line)
+            if "running:" in line:
+                started.set()
+
+    reader = threading.Thread(target=read_stderr, name="test-stderr")
+    reader.start()
+    try:
+        assert started.wait(30), "".join(lines)
         threading.Event().wait(1.0)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
+        reader.join(timeout=5)
+        stdout.close()
+    out, err = (tmp_path / "out.txt").read_text(), "".join(lines)
     assert proc.returncode == 0, err
     assert "interrupted" in err and "frames captured" in out
     assert json.loads((tmp_path / "s.json").read_text())["frames"]["processed"] > 0
@@ -151,7 +164,7 @@ def test_a_video_file_source_ends_the_run(tmp_path: Path, shared_models) -> None
     for _ in range(15):
         writer.write(np.full((120, 160, 3), 90, np.uint8))
     writer.release()
-    code = main(["run", "--source", str(video), "--rig", "bird", "--stats", str(tmp_path / "s.json")])
+    code = main(["run", "--source", str(video), "--rig", "bird", "--backend", "eager", "--stats", str(tmp_path / "s.json")])
     assert code == 0
     report = json.loads((tmp_path / "s.json").read_text())
     assert report["frames"]["captured"] == 15 and report["source_status"]["state"] == "closed"
