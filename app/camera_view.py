@@ -29,7 +29,6 @@ class CameraView(QtWidgets.QLabel):
         self.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet("background: #111; color: #aaa;")
         self.setText("no camera frame yet")
-        self._last_size = (0, 0)
 
     def show_frame(
         self,
@@ -47,17 +46,19 @@ class CameraView(QtWidgets.QLabel):
             performer: ``(28, 3)`` canonical performer positions, metres, internal frame (Y up,
                 facing +Z): drawn from the front in an inset.
         """
-        image = np.ascontiguousarray(image_bgr[..., ::-1]) if image_bgr.ndim == 3 else np.ascontiguousarray(image_bgr)
+        image = np.ascontiguousarray(image_bgr)
         h, w = image.shape[:2]
-        fmt = QtGui.QImage.Format.Format_RGB888 if image.ndim == 3 else QtGui.QImage.Format.Format_Grayscale8
-        qimage = QtGui.QImage(image.data, w, h, image.strides[0], fmt).copy()
+        fmt = QtGui.QImage.Format.Format_BGR888 if image.ndim == 3 else QtGui.QImage.Format.Format_Grayscale8
+        # Scale first, then draw: the overlay is drawn at display size (cheaper than at camera size,
+        # and lines keep their on-screen width). scaled() makes a copy, so `image` is not kept.
+        qimage = QtGui.QImage(image.data, w, h, image.strides[0], fmt).scaled(
+            self.size(), QtCore.Qt.AspectRatioMode.KeepAspectRatio, QtCore.Qt.TransformationMode.FastTransformation
+        ).convertToFormat(QtGui.QImage.Format.Format_RGB32)
         if landmarks is not None and len(landmarks) >= 33:
             self._draw_landmarks(qimage, np.asarray(landmarks, dtype=np.float64), visibility)
         if performer is not None and len(performer) == len(PERFORMER_PARENTS):
             self._draw_performer(qimage, np.asarray(performer, dtype=np.float64))
-        pixmap = QtGui.QPixmap.fromImage(qimage).scaled(
-            self.size(), QtCore.Qt.AspectRatioMode.KeepAspectRatio, QtCore.Qt.TransformationMode.FastTransformation
-        )
+        pixmap = QtGui.QPixmap.fromImage(qimage)
         self.setPixmap(pixmap)
 
     @staticmethod
@@ -67,7 +68,7 @@ class CameraView(QtWidgets.QLabel):
         visible = np.ones(33, dtype=bool) if visibility is None else np.asarray(visibility)[:33] > 0.5
         painter = QtGui.QPainter(qimage)
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        pen_width = max(2.0, w / 320.0)
+        pen_width = max(1.5, w / 320.0)
         for a, b in POSE_CONNECTIONS:
             if visible[a] and visible[b]:
                 painter.setPen(QtGui.QPen(QtGui.QColor("#00e0ff"), pen_width))

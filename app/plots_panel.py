@@ -25,16 +25,22 @@ class PlotsPanel(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.fps_plot = pg.PlotWidget(title="frames per second")
         self.latency_plot = pg.PlotWidget(title="latency (ms)")
-        self.latency_plot.addLegend(offset=(5, 5))
+        self.latency_plot.addLegend(offset=(5, 2), colCount=4, labelTextSize="7pt", brush=(0, 0, 0, 140))
         joint_row = QtWidgets.QHBoxLayout()
         joint_row.addWidget(QtWidgets.QLabel("joint:"))
         self.joint_combo = QtWidgets.QComboBox()
         joint_row.addWidget(self.joint_combo, 1)
         self.rotation_plot = pg.PlotWidget(title="local rotation (Euler XYZ, degrees)")
-        self.rotation_plot.addLegend(offset=(5, 5))
+        self.rotation_plot.addLegend(offset=(5, 2), colCount=3, labelTextSize="7pt", brush=(0, 0, 0, 140))
         for w in (self.fps_plot, self.latency_plot, self.rotation_plot):
             w.setMinimumHeight(90)
             w.showGrid(x=False, y=True, alpha=0.3)
+            # Fixed axes: pyqtgraph re-lays its axes whenever a range changes, which costs more than
+            # the curves; x is the last HISTORY samples, y moves only through _fit_y's hysteresis.
+            w.setXRange(0, HISTORY, padding=0)
+            w.disableAutoRange()
+            w.setMouseEnabled(x=False, y=False)
+            w.hideButtons()
         layout.addWidget(self.fps_plot)
         layout.addWidget(self.latency_plot)
         layout.addLayout(joint_row)
@@ -58,7 +64,7 @@ class PlotsPanel(QtWidgets.QWidget):
         self.joint_combo.blockSignals(True)
         self.joint_combo.clear()
         self.joint_combo.addItems(list(names))
-        self.joint_combo.setCurrentIndex(min(1, len(names) - 1))
+        self.joint_combo.setCurrentIndex(_default_joint(list(names)))
         self.joint_combo.blockSignals(False)
         self._rotation.clear()
 
@@ -76,13 +82,52 @@ class PlotsPanel(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         """Redraw the curves (call at a modest rate, e.g. 10 Hz, from a Qt timer)."""
-        self._fps_curve.setData(np.asarray(self._fps, dtype=float))
+        fps = np.asarray(self._fps, dtype=float)
+        self._fps_curve.setData(fps)
+        _fit_y(self.fps_plot, fps, floor=0.0)
+        latest = []
         for name, values in self._latency.items():
-            self._latency_curves[name].setData(np.asarray(values, dtype=float))
+            data = np.asarray(values, dtype=float)
+            self._latency_curves[name].setData(data)
+            latest.append(data)
+        if latest:
+            _fit_y(self.latency_plot, np.concatenate(latest), floor=0.0)
         if self._rotation:
             data = np.asarray(self._rotation)
             for k, curve in enumerate(self._rotation_curves):
                 curve.setData(data[:, k])
+            _fit_y(self.rotation_plot, data.reshape(-1))
 
     def _on_joint_changed(self, _index: int) -> None:
         self._rotation.clear()
+
+
+def _default_joint(names: list[str]) -> int:
+    """A joint that moves a lot when the performer does: a right upper arm (or wing), else the second joint."""
+    keys = [n.lower().replace("_", "") for n in names]
+    for want in (("right", "upperarm"), ("upperarm",), ("right", "arm")):
+        for i, k in enumerate(keys):
+            if all(w in k for w in want):
+                return i
+    return min(1, len(names) - 1)
+
+
+def _fit_y(plot: pg.PlotWidget, values: np.ndarray, floor: float | None = None) -> None:
+    """Keep ``values`` in view, changing the y range only when it is clearly too small or too large.
+
+    The range grows at once to 25 % above the data span and shrinks only when the data use less
+    than 40 % of it, so a steady signal leaves the axis (and its cached drawing) alone.
+    """
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return
+    lo, hi = float(values.min()), float(values.max())
+    if floor is not None:
+        lo = floor
+    span = max(hi - lo, 1e-3)
+    (cur_lo, cur_hi) = plot.getViewBox().viewRange()[1]
+    fits = cur_lo <= lo and hi <= cur_hi
+    if fits and span >= 0.4 * (cur_hi - cur_lo):
+        return
+    pad = 0.25 * span
+    plot.setYRange(lo if floor is not None else lo - pad, hi + pad, padding=0)

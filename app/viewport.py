@@ -115,7 +115,9 @@ class RigViewport(QtWidgets.QWidget):
             mesh = rig.mesh
             self._mesh_buffer = np.asarray(mesh.positions, dtype=np.float32).copy()
             self._mesh_geometry = gfx.Geometry(positions=self._mesh_buffer, indices=np.asarray(mesh.indices, dtype=np.uint32))
-            self._mesh_geometry.normals = gfx.Buffer(np.zeros_like(self._mesh_buffer))
+            # Flat shading derives each face's normal in the fragment shader (pygfx mesh.wgsl), so
+            # the normals buffer is only a required attribute: set once, never updated per frame.
+            self._mesh_geometry.normals = gfx.Buffer(_vertex_normals(self._mesh_buffer, np.asarray(mesh.indices)))
             material = gfx.MeshPhongMaterial(color=MESH_COLOR, flat_shading=True)
             mesh_obj = gfx.Mesh(self._mesh_geometry, material)
             mesh_obj.visible = self.show_mesh
@@ -156,9 +158,7 @@ class RigViewport(QtWidgets.QWidget):
         if self._mesh_geometry is not None and self._rig is not None and self._rig.mesh is not None:
             mesh = self._rig.mesh
             self._mesh_buffer[:] = skin_vertices(mesh.positions, mesh.joints, mesh.weights, self._bind_world, world_r, world_p)
-            self._mesh_geometry.normals.data[:] = _vertex_normals(self._mesh_buffer, mesh.indices)
             self._mesh_geometry.positions.update_full()
-            self._mesh_geometry.normals.update_full()
         self._canvas.request_draw()
 
     # ------------------------------------------------------------------ view

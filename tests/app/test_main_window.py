@@ -223,7 +223,8 @@ def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path)
 
 def test_screenshot_of_the_running_window_shows_the_rig(window, qapp, tmp_path: Path) -> None:
     window.viewport.frame_rig()
-    _pump(qapp, 0.3)
+    window.status.clearMessage()
+    _pump(qapp, 4.0 if os.environ.get("ANYRIG_UPDATE_SCREENSHOT") else 0.3)  # README: let the plots fill
     image = window.screenshot()
     out = tmp_path / "main_window.png"
     assert image.save(str(out))
