@@ -39,8 +39,10 @@ JSON report (``--json OUT``)::
     METRICS = {"rot_err_deg_determined": float | null, "rot_err_deg_all": float,
                "mpjpe_pct_height": float, "fps": float, "step_fps": float, "frames": int}
 
-Solver names: ``"analytic_ik"`` always, ``"p2r"`` when ``engine.model.solver`` imports and weights
-load (``--weights`` or the shipped default); otherwise ``solvers["p2r"]`` says why not.
+Solver names: ``"analytic_ik"`` and ``"ref_hold"`` always (``ref_hold`` outputs the reference
+rotations on every frame: the floor any solver must beat, and close to what an untrained residual
+P2R outputs), ``"p2r"`` when ``engine.model.solver`` imports and weights load (``--weights`` or
+the shipped default; run on CUDA when available); otherwise ``solvers["p2r"]`` says why not.
 ``SKELETON_ID`` is the manifest id when ``DIR/manifest.csv`` lists the file, else its path
 relative to ``DIR``.
 """
@@ -65,7 +67,7 @@ from engine.rig import Clip
 from engine.rotation_solver import RotationSolver
 from engine.skeleton import Skeleton
 
-__all__ = ["EvalConfig", "SolverStats", "evaluate_clip", "evaluate_files", "load_p2r", "cmd_eval", "STEP_FRAMES", "SCHEMA_VERSION"]
+__all__ = ["EvalConfig", "ReferenceHoldSolver", "SolverStats", "evaluate_clip", "evaluate_files", "load_p2r", "cmd_eval", "STEP_FRAMES", "SCHEMA_VERSION"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,9 +180,31 @@ def load_p2r(weights: str | None) -> tuple[RotationSolver | None, str | None, st
     if not weights_paths(path)[0].is_file():
         return None, f"no P2R weights at {weights_paths(path)[0]}", str(path)
     try:
-        return P2RSolver.from_weights(path), None, str(path)
+        return P2RSolver.from_weights(path, device="auto"), None, str(path)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, AnyRigError) as e:
         return None, f"loading P2R weights from {path} failed: {e}", str(path)
+
+
+class ReferenceHoldSolver:
+    """The trivial solver: every frame gets the reference pose's local rotations."""
+
+    name = "ref_hold"
+
+    def __init__(self) -> None:
+        self._ref: np.ndarray | None = None
+
+    def reset(self, skeleton: Skeleton, ref_positions: np.ndarray, ref_rotations: np.ndarray) -> None:
+        self._ref = rot.quat_normalize(np.asarray(ref_rotations, dtype=np.float64))
+
+    def step(self, positions: np.ndarray) -> np.ndarray:
+        if self._ref is None:
+            raise RuntimeError("ReferenceHoldSolver.step called before reset()")
+        return self._ref.copy()
+
+    def solve(self, positions: np.ndarray) -> np.ndarray:
+        if self._ref is None:
+            raise RuntimeError("ReferenceHoldSolver.solve called before reset()")
+        return np.broadcast_to(self._ref, (len(positions),) + self._ref.shape).copy()
 
 
 @dataclass
@@ -305,8 +329,8 @@ def cmd_eval(args) -> int:
     if not files:
         logger.error("no rig files to evaluate under %s%s", data, f" for split {args.split}" if args.split else "")
         return 2
-    solvers: list[RotationSolver] = [AnalyticIKSolver()]
-    info = {"analytic_ik": {"available": True, "reason": None, "weights": None}}
+    solvers: list[RotationSolver] = [AnalyticIKSolver(), ReferenceHoldSolver()]
+    info = {name: {"available": True, "reason": None, "weights": None} for name in ("analytic_ik", "ref_hold")}
     p2r, reason, weights = load_p2r(args.weights)
     info["p2r"] = {"available": p2r is not None, "reason": reason, "weights": weights}
     if p2r is not None:

@@ -60,7 +60,7 @@ def test_cmd_eval_writes_the_documented_report(tmp_path):
     assert cmd_eval(_args(tmp_path)) == 0
     report = json.loads((tmp_path / "out.json").read_text())
     assert {"schema_version", "data", "split", "noise", "max_frames", "seed", "solvers", "overall", "overall_frames", "skeletons", "errors"} <= set(report)
-    assert report["solvers"]["analytic_ik"]["available"] is True
+    assert report["solvers"]["analytic_ik"]["available"] is True and report["solvers"]["ref_hold"]["available"] is True
     assert report["solvers"]["p2r"]["available"] is False and report["solvers"]["p2r"]["reason"]
     assert set(report["skeletons"]) == {"branch.bvh", "sub/proc.glb"}
     for entry in report["skeletons"].values():
@@ -72,6 +72,8 @@ def test_cmd_eval_writes_the_documented_report(tmp_path):
     assert 0.0 <= proc["rot_err_deg_determined"] < 60.0 and proc["mpjpe_pct_height"] < 1e-3  # twist only
     overall = report["overall"]["analytic_ik"]
     assert overall["frames"] == 20 and overall["fps"] > 0 and overall["step_fps"] > 0
+    hold = report["overall"]["ref_hold"]
+    assert hold["rot_err_deg_determined"] > overall["rot_err_deg_determined"]  # the rigs move
     assert report["errors"] == []
 
 
