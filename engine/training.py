@@ -17,7 +17,7 @@ positions get noise (:mod:`engine.model.batching`) because at run time P2R reads
 V2P loss: L1 on model-space positions of real joints; tokens from
 :func:`engine.model.batching.landmark_tokens`.
 
-Optimiser: AdamW (weight decay 0.01), linear warm-up over 200 steps then cosine decay to 10%,
+Optimiser: AdamW (weight decay 0.01), linear warm-up over 50 steps then cosine decay to 10%,
 gradient norm clipped at 1.0. On the CPU the run uses half the cores (one on a 2-core machine),
 so the rest of the machine stays usable.
 """
@@ -49,9 +49,9 @@ __all__ = ["TrainSettings", "cmd_train", "train", "p2r_loss", "v2p_loss"]
 
 logger = logging.getLogger(__name__)
 
-WARMUP_STEPS = 200
+WARMUP_STEPS = 50
 VAL_BATCHES = 4
-MAX_NOISE = 0.03  # P2R input noise level cap, fraction of rig height (see batching)
+MAX_NOISE = 0.02  # P2R input noise level cap, fraction of rig height (see batching)
 POOL_SIZE = 1024  # procedural rigs in the training pool (rig generation is the slow part of data)
 
 

@@ -39,6 +39,9 @@ class P2RConfig:
     # world rotation, W_j = Delta_j @ W_ref_j, and local rotations follow analytically,
     # R_j = W_parent^T @ W_j (see p2r.py). False: the head predicts the local 6D directly.
     predict_world_delta: bool = True
+    # True: the world delta is a learned correction composed with the analytic child-fit rotation
+    # (engine.model.fit_rotation), so the untrained network is swing-only IK.
+    use_fit_prior: bool = True
 
     def __post_init__(self) -> None:
         if self.width % self.heads:

@@ -2,19 +2,24 @@
 
 Per frame and joint the input is the model-space position ``p`` (root-relative / height, world
 frame), the bone vector from the parent ``p - p[parent]`` and its unit direction, the offset
-from the reference pose ``p - p_ref`` and the reference bone direction. A per-rig encoder (rest pose, names, topology, reference
+from the reference pose ``p - p_ref``, the reference bone direction, and the 6D of the analytic
+child-fit rotation ``F_j`` (:mod:`engine.model.fit_rotation`: Kabsch fit of the joint's child
+offsets, reference -> now, world frame). A per-rig encoder (rest pose, names, topology, reference
 pose-rotation pair; run once per rig) adds a token to every joint and modulates each block (FiLM).
 
 Blocks (``layers`` of them): causal temporal attention -> GL-GMHA (local on even, global on odd
 blocks) -> FFN, all pre-norm residual.
 
 Output: with ``predict_world_delta`` (default) the head predicts, per joint, a world-frame rotation
-``Delta_j`` (6D, initialised to the identity) that carries the joint's reference *world* rotation
-to the current one, ``W_j = Delta_j @ W_ref_j``; local rotations then follow exactly,
+``Delta_j = C_j @ F_j`` (the learned correction ``C_j`` is 6D, initialised to the identity; ``F_j``
+is the analytic fit above, or the identity with ``use_fit_prior=False``) that carries the joint's
+reference *world* rotation to the current one, ``W_j = Delta_j @ W_ref_j``; local rotations then
+follow exactly,
 ``R_j = W_parent(j)^T @ W_j`` (roots: ``R_j = W_j``), returned as 6D (first two rows). Why: a
 world-frame delta is what joint positions show directly (bones turning in the world), whatever
 the rig's local-axis convention, while the convention lives entirely in ``W_ref`` (forward
-kinematics of the reference rotations). An untrained model returns the reference pose.
+kinematics of the reference rotations). An untrained model is the swing-only analytic IK (or
+returns the reference pose without the prior); training learns twist, noise and temporal context.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import torch
 from torch import nn
 
 from engine.model.config import P2RConfig
+from engine.model.fit_rotation import child_fit_rotations
 from engine.model.graph_attention import FeedForward, GraphAttention
 from engine.model.rig_encoder import RigEncoder, RigGraph, rig_graph
 from engine.model.rig_tensors import RigTensors
@@ -33,7 +39,7 @@ from engine.model.temporal import TemporalAttention
 
 __all__ = ["P2RState", "P2RBlock", "P2RModel", "frame_features"]
 
-FRAME_INPUTS = 15
+FRAME_INPUTS = 21
 
 
 class P2RState(NamedTuple):
@@ -45,6 +51,7 @@ class P2RState(NamedTuple):
     ref_pos: torch.Tensor  # (B, J, 3)
     ref_world: torch.Tensor  # (B, J, 3, 3) reference world rotations
     is_root: torch.Tensor  # (B, J) bool, roots and padding (their parent frame is the world)
+    has_child: torch.Tensor  # (B, J) bool
 
 
 def _unit(v: torch.Tensor) -> torch.Tensor:
@@ -126,14 +133,23 @@ class P2RModel(nn.Module):
         B, J, C = token.shape
         film = self.film(token).view(B, J, self.cfg.layers, 2, C).permute(2, 3, 0, 1, 4)  # (L, 2, B, J, C)
         is_root = graph.parents == torch.arange(J, device=token.device)
-        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root)
+        has_child = torch.zeros(B, J, device=token.device).scatter_add_(1, graph.parents, (~is_root).float()) > 0
+        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root, has_child)
 
-    def _head(self, x: torch.Tensor, state: P2RState) -> torch.Tensor:
+    def _embed(self, positions: torch.Tensor, state: P2RState) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frame tokens ``(B, T, J, C)`` and the analytic fit ``F`` ``(B, T, J, 3, 3)``."""
+        fit = child_fit_rotations(positions, state.ref_pos, state.graph.parents, state.has_child)
+        feats = torch.cat([frame_features(positions, state.graph.parents, state.ref_pos), matrix_to_sixd(fit)], dim=-1)
+        if not self.cfg.use_fit_prior:
+            fit = torch.eye(3, device=fit.device, dtype=fit.dtype).expand_as(fit)
+        return self.frame_in(feats) + state.rig_token[:, None], fit
+
+    def _head(self, x: torch.Tensor, state: P2RState, fit: torch.Tensor) -> torch.Tensor:
         out = self.head(x) + x.new_tensor(IDENTITY_6D)  # (B, T, J, 6)
         if not self.cfg.predict_world_delta:
             return out
         B, T, J, _ = out.shape
-        world = sixd_to_matrix(out) @ state.ref_world[:, None]  # (B, T, J, 3, 3) W_j = Delta_j W_ref_j
+        world = sixd_to_matrix(out) @ fit @ state.ref_world[:, None]  # (B, T, J, 3, 3) W_j = C_j F_j W_ref_j
         index = state.graph.parents[:, None, :, None, None].expand(B, T, J, 3, 3)
         parent = torch.gather(world, 2, index)  # (B, T, J, 3, 3)
         eye = torch.eye(3, device=x.device, dtype=x.dtype)
@@ -142,10 +158,10 @@ class P2RModel(nn.Module):
 
     def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None) -> torch.Tensor:
         """Full causal forward: ``(B, T, J, 3)`` model-space positions -> ``(B, T, J, 6)`` local 6D."""
-        x = self.frame_in(frame_features(positions, state.graph.parents, state.ref_pos)) + state.rig_token[:, None]
+        x, fit = self._embed(positions, state)
         for block, film in zip(self.blocks, state.film):
             x = block(x, state.graph, film, window)
-        return self._head(x, state)
+        return self._head(x, state, fit)
 
     def empty_cache(self, state: P2RState, window: int | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Zeroed KV ring buffers of every block for the rigs of ``state``."""
@@ -156,7 +172,7 @@ class P2RModel(nn.Module):
 
     def step(self, positions: torch.Tensor, state: P2RState, caches: list[tuple[torch.Tensor, torch.Tensor]], t: torch.Tensor) -> torch.Tensor:
         """One causal frame: ``(B, 1, J, 3)`` -> ``(B, 1, J, 6)``; updates ``caches`` in place."""
-        x = self.frame_in(frame_features(positions, state.graph.parents, state.ref_pos)) + state.rig_token[:, None]
+        x, fit = self._embed(positions, state)
         for block, film, cache in zip(self.blocks, state.film, caches):
             x = block.step(x, state.graph, film, cache, t)
-        return self._head(x, state)
+        return self._head(x, state, fit)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from engine import rotations as rot
+from engine.kinematics import forward_kinematics
 from engine.model.p2r import P2RModel
 from engine.model.solver import DEFAULT_P2R_WEIGHTS, P2RSolver
 from engine.model.weights import weights_paths
@@ -17,8 +18,6 @@ def _motion(skeleton, T: int, seed: int) -> np.ndarray:
     quats = rot.axis_angle_to_quat(rng.normal(0, 0.3, (T, skeleton.num_joints, 3)))
     trans = np.broadcast_to(skeleton.rest_translations, (T, skeleton.num_joints, 3)).copy()
     trans[:, 0] += rng.normal(0, 1.0, (T, 3))  # root translation must not matter
-    from engine.kinematics import forward_kinematics
-
     return forward_kinematics(skeleton.parents, rot.quat_to_matrix(quats), trans)[1]
 
 
@@ -45,8 +44,9 @@ def test_untrained_solver_returns_the_reference_rotations(skeletons) -> None:
     sk = skeletons[0]
     solver = P2RSolver(P2RModel(TINY_P2R))
     ref = rot.axis_angle_to_quat(np.random.default_rng(3).normal(0, 0.4, (sk.num_joints, 3)))
-    solver.reset(sk, sk.rest_positions(), ref)
-    out = solver.step(sk.rest_positions())
+    ref_pos = forward_kinematics(sk.parents, rot.quat_to_matrix(ref), sk.rest_translations)[1]
+    solver.reset(sk, ref_pos, ref)
+    out = solver.step(ref_pos)
     assert np.degrees(rot.quat_geodesic_angle(out, ref)).max() < 1e-3
 
 
