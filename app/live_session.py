@@ -119,7 +119,7 @@ class LiveSession:
             self.settings.rig = "dragon"
             rig = load_rig_spec("dragon")
         try:
-            source = create_source(self.settings.source)
+            source = _create_looping_source(self.settings.source)
         except Exception as exc:  # noqa: BLE001 - any bad saved source falls back
             problems.append(f"source {self.settings.source!r} is unavailable ({exc}); using the synthetic performer")
             self.settings.source = "synthetic"
@@ -130,7 +130,8 @@ class LiveSession:
         try:
             self._apply_output(self.settings.output)
         except Exception as exc:  # noqa: BLE001 - a bad saved address must not stop the app
-            problems.append(f"output {self.settings.output.kind} to {self.settings.output.host}:{self.settings.output.port} is off ({exc})")
+            out = self.settings.output
+            problems.append(f"output {out.kind} to {out.host}:{out.port} is off ({exc})")
             self.settings.output = replace(self.settings.output, kind="off")
         try:
             recovered = recover_takes(self.takes_dir) if self.takes_dir.is_dir() else []
@@ -196,10 +197,12 @@ class LiveSession:
     def set_source(self, spec: str) -> None:
         """Read frames from ``spec`` (``webcam:N``, a video file, an image folder, ``synthetic``).
 
+        Files and folders play in a loop, as a live source would never end.
+
         Raises:
             SourceUnavailable: it cannot be opened (the current source stays).
         """
-        source = create_source(spec)
+        source = _create_looping_source(spec)
         assert self.pipeline is not None
         self.pipeline.set_source(source)
         self.settings.source = spec
@@ -371,6 +374,30 @@ class LiveSession:
         """Take files in the takes folder, newest first."""
         return self.take_manager.files()
 
+    def check_pipeline(self) -> str | None:
+        """Notice a pipeline that stopped by itself; returns what happened, once, or ``None``.
+
+        A worker that raised (the pipeline is FAULTED) or a source that ended leaves the threads
+        done but the session still "tracking": stop it properly (threads joined, source closed,
+        a take in progress written), turn tracking off and say why. Call it from a timer.
+        """
+        pipeline = self.pipeline
+        if pipeline is None or not self.settings.tracking or pipeline.state not in (State.RUNNING, State.FAULTED):
+            return None
+        if not pipeline.wait(0):
+            return None
+        faulted = pipeline.state is State.FAULTED
+        reason = f"the pipeline stopped: {pipeline.error!r}" if faulted else f"source {pipeline.source.source_id} ended"
+        if self.recording:
+            try:
+                self.stop_recording()
+            except Exception:  # noqa: BLE001 - the journal stays for recover_takes(); the fault is what we report
+                logger.exception("finishing the take after the pipeline stopped failed")
+        pipeline.stop()
+        self.settings.tracking = False
+        self._emit("tracking")
+        return reason
+
     # %% polling (GUI timers) ---------------------------------------------------------------------------
     def take_result(self) -> PoseResult | None:
         """The newest pose since the last call, or ``None``."""
@@ -424,3 +451,10 @@ class LiveSession:
             return float(sent)
         result = self._last_result
         return float(result.latencies_ms()["total"]) if result is not None else 0.0
+
+
+def _create_looping_source(spec: str):
+    """:func:`create_source`, with video files and image folders set to loop."""
+    if spec != "synthetic" and Path(spec).expanduser().exists():
+        return create_source(spec, loop=True)
+    return create_source(spec)

@@ -50,7 +50,6 @@ class LiveUpdater(QtCore.QObject):
         self.session, self.viewport, self.camera_view, self.plots, self.status_bar = session, viewport, camera_view, plots, status_bar
         self._extra_status = extra_status
         self.poses_shown = 0
-        self._error_shown = ""
         self._pose_timer = QtCore.QTimer(self)
         self._pose_timer.setInterval(1000 // POSE_HZ)
         self._pose_timer.timeout.connect(self.update_pose)
@@ -100,13 +99,13 @@ class LiveUpdater(QtCore.QObject):
             )
 
     def update_status(self) -> None:
-        """Redraw the plots and refresh the status bar; report a faulted pipeline once."""
+        """Redraw the plots and refresh the status bar; report a pipeline that stopped by itself."""
+        stopped = self.session.check_pipeline()
+        if stopped is not None:
+            self.status_bar.show_error(f"Tracking is off: {stopped}")
         self.session.measure_fps()
         status = self.session.status()
         self.plots.refresh()
         self.status_bar.show_status(status, recording=self.session.recording)
-        if status.error and status.error != self._error_shown:
-            self._error_shown = status.error
-            self.status_bar.show_error(f"The pipeline stopped: {status.error}")
         for callback in self._extra_status:
             callback()

@@ -241,7 +241,9 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     except ValueError as exc:
         logger.error("%s", exc)
         return 2
-    session = LiveSession(settings, takes_dir=default_takes_dir(), device=getattr(args, "device", "auto"), backend=getattr(args, "backend", "auto"))
+    session = LiveSession(
+        settings, takes_dir=default_takes_dir(), device=getattr(args, "device", "auto"), backend=getattr(args, "backend", "auto")
+    )
     problems = session.open()
     window = MainWindow(session, store)
     for problem in problems:

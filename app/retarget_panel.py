@@ -84,7 +84,10 @@ class RetargetPanel(QtWidgets.QWidget):
         self.map = copy.deepcopy(retarget_map)
         path = self.session.retarget_map_path()
         saved = path is not None and path.is_file()
-        self.path_label.setText(f"Saved map: {path}" if saved else "Automatic suggestion (not saved)" if path else "This rig has no file: the map cannot be saved")
+        if path is None:
+            self.path_label.setText("This rig has no file: the map cannot be saved")
+        else:
+            self.path_label.setText(f"Saved map: {path}" if saved else "Automatic suggestion (not saved)")
         self.save_button.setEnabled(path is not None)
         self.table.setRowCount(len(self.map.chains))
         for r, chain in enumerate(self.map.chains):

@@ -113,3 +113,42 @@ def test_filter_and_output_settings_apply_to_the_running_processor(session) -> N
     assert session.sender is not None and session.sender.bundle is False
     session.set_output(OutputSettings(kind="off"))
     assert session.sender is None
+
+
+def test_a_pipeline_that_faults_is_stopped_and_reported_once(session) -> None:
+    import time
+
+    from streaming.sources import Source, register_source, unregister_source
+
+    @register_source("broken-test-camera")
+    class BrokenCamera(Source):
+        def __init__(self) -> None:
+            super().__init__("broken-test-camera", 30.0)
+            self.reads = 0
+
+        def _open(self) -> None:
+            pass
+
+        def _read(self):
+            self.reads += 1
+            if self.reads > 3:
+                raise RuntimeError("the camera caught fire")
+            time.sleep(0.01)
+            return self._stamp(np.zeros((48, 64, 3), np.uint8), time.monotonic_ns())
+
+        def _close(self) -> None:
+            pass
+
+    try:
+        session.set_source("broken-test-camera")
+        session.set_tracking(True)
+        deadline = time.monotonic() + 5
+        reason = None
+        while reason is None and time.monotonic() < deadline:
+            reason = session.check_pipeline()
+            time.sleep(0.02)
+        assert reason is not None and "caught fire" in reason
+        assert session.settings.tracking is False and session.check_pipeline() is None
+        assert session.pipeline.source.state.value == "closed"
+    finally:
+        unregister_source("broken-test-camera")
