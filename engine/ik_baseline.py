@@ -24,11 +24,14 @@ multi-child joints get their exact rotation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from engine import rotations as rot
 from engine.kinematics import forward_kinematics
 from engine.skeleton import Skeleton
+from engine.synthetic._fk import depth_levels
 
 __all__ = ["AnalyticIKSolver", "determined_joints", "MIN_OFFSET_FRACTION"]
 
@@ -36,6 +39,27 @@ MIN_OFFSET_FRACTION = 1e-4  # child offsets shorter than this fraction of the he
 _COLLINEAR = 0.05  # second singular value / first of the unit rest offsets below this: collinear
 
 _LEAF, _SINGLE, _MULTI = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Level:
+    """Joints of one tree depth, grouped so the solver handles them together.
+
+    ``single``/``multi`` index into ``joints``; ``pair_*`` list (owner in ``multi``, child, rest
+    offset) for every cue child of the multi-child joints; ``twist`` lists single-mode joints with
+    extra (nearly collinear) children.
+    """
+
+    joints: np.ndarray
+    parents: np.ndarray
+    single: np.ndarray
+    single_child: np.ndarray
+    single_offset: np.ndarray
+    twist: list[int]
+    multi: np.ndarray
+    pair_owner: np.ndarray
+    pair_child: np.ndarray
+    pair_offset: np.ndarray
 
 
 def determined_joints(skeleton: Skeleton, translations: np.ndarray | None = None) -> np.ndarray:
@@ -109,6 +133,31 @@ class AnalyticIKSolver:
                 self._mode[j] = _SINGLE
             self._kids.append(np.array(kids, dtype=np.int64))
             self._kid_offsets.append(t)
+        self._levels = [self._plan_level(skeleton, idx) for idx in depth_levels(skeleton.parents)]
+
+    def _plan_level(self, skeleton: Skeleton, joints: np.ndarray) -> _Level:
+        """Index arrays to solve all joints of one tree depth at once."""
+        mode = self._mode[joints]
+        single = np.flatnonzero(mode == _SINGLE)
+        multi = np.flatnonzero(mode == _MULTI)
+        owner, child, offset = [], [], []
+        for m, k in enumerate(multi):
+            j = joints[k]
+            owner += [m] * len(self._kids[j])
+            child += list(self._kids[j])
+            offset += list(self._kid_offsets[j])
+        return _Level(
+            joints=joints,
+            parents=skeleton.parents[joints],
+            single=single,
+            single_child=np.array([self._kids[joints[k]][0] for k in single], dtype=np.int64),
+            single_offset=np.array([self._kid_offsets[joints[k]][0] for k in single]).reshape(-1, 3),
+            twist=[int(k) for k in single if len(self._kids[joints[k]]) > 1],
+            multi=multi,
+            pair_owner=np.array(owner, dtype=np.int64),
+            pair_child=np.array(child, dtype=np.int64),
+            pair_offset=np.array(offset).reshape(-1, 3),
+        )
 
     @staticmethod
     def _translated_children(skeleton: Skeleton, ref_positions: np.ndarray, ref_local: np.ndarray) -> np.ndarray:
@@ -143,31 +192,45 @@ class AnalyticIKSolver:
             raise ValueError(f"positions must be (T, {sk.num_joints}, 3), got {x.shape}")
         T, J = x.shape[:2]
         world = np.empty((T, J, 3, 3))
-        local = np.empty((T, J, 3, 3))
-        eye = np.eye(3)
-        for j in range(J):
-            p = sk.parents[j]
-            parent_w = world[:, p] if p >= 0 else np.broadcast_to(eye, (T, 3, 3))
-            mode = self._mode[j]
-            if mode == _MULTI:
-                o = x[:, self._kids[j]] - x[:, j : j + 1]  # (T, C, 3) observed world offsets
-                h = np.einsum("tca,cb->tab", o, self._kid_offsets[j])  # sum_c o_c t_c^T
-                u, _, vt = np.linalg.svd(h)
-                d = np.sign(np.linalg.det(u @ vt))
-                u[..., :, 2] *= np.where(d == 0, 1.0, d)[:, None]
-                world[:, j] = u @ vt
-            else:
-                cand = parent_w @ self._ref_local[j]  # (T, 3, 3) reference local under this parent
-                if mode == _SINGLE:
-                    kids, offs = self._kids[j], self._kid_offsets[j]
-                    observed = x[:, kids[0]] - x[:, j]  # (T, 3)
-                    swing = rot.quat_to_matrix(rot.quat_between(cand @ offs[0], observed))
-                    cand = swing @ cand
-                    if len(kids) > 1:
-                        cand = self._fit_twist(cand, observed, offs[1:], x[:, kids[1:]] - x[:, j : j + 1])
-                world[:, j] = cand
-            local[:, j] = world[:, j] if p < 0 else np.swapaxes(parent_w, -1, -2) @ world[:, j]
+        for level in self._levels:
+            world[:, level.joints] = self._solve_level(level, x, world)
+        parents = sk.parents
+        local = world.copy()
+        has_p = parents >= 0
+        local[:, has_p] = np.swapaxes(world[:, parents[has_p]], -1, -2) @ world[:, has_p]
         return rot.matrix_to_quat(local, orthonormal=True)
+
+    def _solve_level(self, level: _Level, x: np.ndarray, world: np.ndarray) -> np.ndarray:
+        """World rotations ``(T, n, 3, 3)`` of one depth level; parents' are already in ``world``."""
+        T = x.shape[0]
+        n = len(level.joints)
+        inner = level.parents >= 0
+        if inner.all():
+            parent_w = world[:, level.parents]
+        else:
+            parent_w = np.broadcast_to(np.eye(3), (T, n, 3, 3)).copy()
+            parent_w[:, inner] = world[:, level.parents[inner]]
+        cand = parent_w @ self._ref_local[level.joints]  # (T, n, 3, 3) reference local under the parent
+        if len(level.single):
+            joints = level.joints[level.single]
+            bone = np.einsum("tsab,sb->tsa", cand[:, level.single], level.single_offset)
+            observed = x[:, level.single_child] - x[:, joints]  # (T, s, 3)
+            cand[:, level.single] = rot.quat_to_matrix(rot.quat_between(bone, observed)) @ cand[:, level.single]
+            for k in level.twist:  # rare: nearly collinear extra children fix the twist
+                j = level.joints[k]
+                kids, offs = self._kids[j], self._kid_offsets[j]
+                cand[:, k] = self._fit_twist(cand[:, k], x[:, kids[0]] - x[:, j], offs[1:], x[:, kids[1:]] - x[:, j : j + 1])
+        if len(level.multi):
+            joints = level.joints[level.multi]
+            o = x[:, level.pair_child] - x[:, joints[level.pair_owner]]  # (T, P, 3) observed offsets
+            outer = np.einsum("tpa,pb->ptab", o, level.pair_offset)  # (P, T, 3, 3) o_c t_c^T
+            h = np.zeros((len(joints), T, 3, 3))
+            np.add.at(h, level.pair_owner, outer)
+            u, _, vt = np.linalg.svd(h)  # Kabsch: the rotation closest to h
+            d = np.sign(np.linalg.det(u @ vt))
+            u[..., :, 2] *= np.where(d == 0, 1.0, d)[..., None]
+            cand[:, level.multi] = np.swapaxes(u @ vt, 0, 1)
+        return cand
 
     @staticmethod
     def _fit_twist(world: np.ndarray, axis: np.ndarray, offsets: np.ndarray, observed: np.ndarray) -> np.ndarray:
