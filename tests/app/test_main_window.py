@@ -174,6 +174,28 @@ def test_unknown_source_shows_an_error_and_keeps_the_synthetic_one(window, tmp_p
     assert window.session.status().source == "synthetic" and window.session.status().pipeline == "running"
 
 
+def test_a_real_video_drives_the_rig_with_detected_landmarks(window, qapp, shared_video: Path) -> None:
+    video = shared_video / "human_walk_h36m_mmpose.mp4"
+    if not video.is_file():
+        pytest.skip(f"{video} not found")
+    assert window.source_panel.choose_source(str(video))
+    try:
+        assert window.source_panel.combo.currentData() == str(video)
+        seen: list[bool] = []
+        original = window.camera_view.show_frame
+
+        def spy(image, landmarks=None, visibility=None, performer=None):
+            seen.append(landmarks is not None and performer is not None)
+            original(image, landmarks, visibility, performer)
+
+        window.camera_view.show_frame = spy
+        assert _wait(qapp, lambda: sum(seen) >= 3, timeout=20), "MediaPipe found nobody in a video of a walking person"
+        assert window.session.status().source == video.name
+    finally:
+        window.camera_view.show_frame = original
+        assert window.source_panel.choose_source("synthetic")
+
+
 def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, qtbot) -> None:
     window.activateWindow()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
