@@ -260,10 +260,10 @@ class LiveProcessor:
         target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
         t_retarget = time.monotonic_ns()
         rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
-        t_p2r = time.monotonic_ns()
         translations = self._rest_translations.copy()
         translations[0] = target[0]  # the root's local translation is its world position
-        _, positions = forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)
+        _, positions = forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)  # (J, 3)
+        t_p2r = time.monotonic_ns()  # the solver stage includes the positions its rotations give
         result = PoseResult(
             rotations, target[0], positions, frame.t_capture_ns, frame.index,
             stage_ns=(("queue", t_queue), ("perception", t_perception), ("v2p", t_v2p), ("retarget", t_retarget), ("p2r", t_p2r)),
