@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -96,6 +96,8 @@ class LiveSession:
         self._sender = SenderSlot()
         self._recorder = RecorderSlot()
         self.take_manager = TakeManager(self.settings, self._recorder, default_folder=takes_dir)
+        self._opener: ThreadPoolExecutor | None = None  # opens sources off the Qt thread
+        self._opening: list[Future] = []
         self.rig: Rig | None = None
         self.pipeline: Pipeline | None = None
         self.calibrated_at: float | None = None  # time.time() of the last calibration
@@ -155,6 +157,14 @@ class LiveSession:
                 self.stop_recording()
             except Exception:  # noqa: BLE001 - closing must go on; the journal stays for recovery
                 logger.exception("finishing the take on close failed")
+        if self._opener is not None:
+            self._opener.shutdown(wait=True)
+            self._opener = None
+        in_use = self.pipeline.source if self.pipeline is not None else None
+        for future in self._opening:  # opened in the background but never handed to the pipeline
+            if future.done() and future.exception() is None and future.result() is not in_use:
+                future.result().close()
+        self._opening.clear()
         if self.pipeline is not None:
             self.pipeline.close()
             self.pipeline = None
@@ -204,6 +214,35 @@ class LiveSession:
         """
         source = _create_looping_source(spec)
         assert self.pipeline is not None
+        self.pipeline.set_source(source)
+        self.settings.source = spec
+        self._emit("source")
+
+    def open_source_in_background(self, spec: str) -> Future:
+        """Create and open ``spec`` on a worker thread (a camera can take seconds to answer).
+
+        Returns:
+            A future of the opened source (its exception: :class:`SourceUnavailable`...). Give the
+            source to :meth:`use_source` on the Qt thread, or close it; :meth:`close` closes any
+            opened source that was never used.
+        """
+        if self._opener is None:
+            self._opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anyrig-source-open")
+
+        def open_it():
+            source = _create_looping_source(spec)
+            source.open()
+            return source
+
+        future = self._opener.submit(open_it)
+        self._opening.append(future)
+        return future
+
+    def use_source(self, spec: str, source) -> None:
+        """Read frames from ``source``, opened by :meth:`open_source_in_background` for ``spec``."""
+        assert self.pipeline is not None
+        if self.pipeline.state is not State.RUNNING:
+            source.close()  # tracking is off: do not hold the camera; start() opens it again
         self.pipeline.set_source(source)
         self.settings.source = spec
         self._emit("source")

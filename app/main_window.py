@@ -248,10 +248,18 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     window = MainWindow(session, store)
     for problem in problems:
         window.status.show_error(problem)
+    previous_hook = sys.excepthook
+
+    def report(kind, value, tb) -> None:  # a bug in a slot: logged and shown, the app goes on
+        logger.error("unexpected error", exc_info=(kind, value, tb))
+        window.status.show_error(f"Unexpected error: {value!r} (details in the log)")
+
+    sys.excepthook = report
     window.show()
     if getattr(args, "seconds", None):
         QtCore.QTimer.singleShot(int(args.seconds * 1000), window.close)
     try:
         return int(app.exec())
     finally:
+        sys.excepthook = previous_hook
         window.shutdown()

@@ -10,7 +10,6 @@ from PyQt6 import QtCore, QtWidgets
 
 from app.camera_probe import probe_cameras
 from app.live_session import LiveSession
-from engine.errors import AnyRigError
 
 __all__ = ["SourcePanel"]
 
@@ -29,6 +28,7 @@ class SourcePanel(QtWidgets.QWidget):
 
     error = QtCore.pyqtSignal(str)
     cameras_found = QtCore.pyqtSignal(list)
+    source_opened = QtCore.pyqtSignal(str, object)  # (spec, Future), emitted from the opening thread
 
     def __init__(self, session: LiveSession, parent: QtWidgets.QWidget | None = None, *, probe: bool = True) -> None:
         super().__init__(parent)
@@ -47,6 +47,7 @@ class SourcePanel(QtWidgets.QWidget):
         self.state_label = QtWidgets.QLabel()
         layout.addRow("State", self.state_label)
         self._cameras: list[int] = []
+        self.requested: str | None = None  # the source being opened, if any
         self._probe_thread: threading.Thread | None = None
         self._refill()
         self.combo.currentIndexChanged.connect(self._on_source_changed)
@@ -54,6 +55,7 @@ class SourcePanel(QtWidgets.QWidget):
         self.folder_button.clicked.connect(self._on_open_folder)
         self.refresh_button.clicked.connect(self.find_cameras)
         self.cameras_found.connect(self._on_cameras_found)
+        self.source_opened.connect(self._on_source_opened)
         session.listeners.append(self._on_session_changed)
         if probe:
             self.find_cameras()
@@ -77,18 +79,39 @@ class SourcePanel(QtWidgets.QWidget):
 
     def refresh_state(self) -> None:
         """Show the source's state (called by the window's status timer)."""
-        self.state_label.setText(self.session.status().camera)
+        state = self.session.status().camera
+        self.state_label.setText(f"opening {_label(self.requested)}…" if self.requested else state)
 
     # -- view -> model ---------------------------------------------------------------------------
-    def choose_source(self, spec: str) -> bool:
-        """Switch to ``spec``; on failure report it, keep the old source and restore the list."""
+    def choose_source(self, spec: str) -> None:
+        """Switch to ``spec``: it is opened on a worker thread and used once open (the UI never waits
+        for a camera); a failure is reported and the old source keeps running."""
+        self.requested = spec
+        self.state_label.setText(f"opening {_label(spec)}…")
+        future = self.session.open_source_in_background(spec)
+        future.add_done_callback(lambda f: self._deliver(spec, f))
+
+    def _deliver(self, spec: str, future: object) -> None:
         try:
-            self.session.set_source(spec)
-        except (AnyRigError, OSError, ValueError) as exc:
+            self.source_opened.emit(spec, future)
+        except RuntimeError:  # the panel is gone; LiveSession.close() closes the unused source
+            pass
+
+    def _on_source_opened(self, spec: str, future) -> None:
+        if spec != self.requested:  # the user chose another source meanwhile
+            if future.exception() is None:
+                future.result().close()
+            return
+        self.requested = None
+        try:
+            source = future.result()
+            if self.session.pipeline is None:  # closed meanwhile
+                source.close()
+                return
+            self.session.use_source(spec, source)
+        except Exception as exc:  # noqa: BLE001 - the result of the opening thread: any fault is reported
             self.error.emit(f"Cannot open source {spec}: {exc}")
             self._refill()
-            return False
-        return True
 
     def _on_source_changed(self, index: int) -> None:
         spec = self.combo.itemData(index)

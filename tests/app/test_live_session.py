@@ -152,3 +152,17 @@ def test_a_pipeline_that_faults_is_stopped_and_reported_once(session) -> None:
         assert session.pipeline.source.state.value == "closed"
     finally:
         unregister_source("broken-test-camera")
+
+
+def test_sources_open_in_the_background_and_unused_ones_are_closed(session, tmp_path: Path) -> None:
+    future = session.open_source_in_background("synthetic")
+    source = future.result(timeout=20)
+    assert source.state.value == "open"
+    session.use_source("synthetic", source)
+    assert session.pipeline.source is source and source.state.value == "closed"  # tracking is off: released
+    failing = session.open_source_in_background(str(tmp_path / "nope.mp4"))
+    with pytest.raises(SourceUnavailable):
+        failing.result(timeout=10)
+    unused = session.open_source_in_background("synthetic").result(timeout=20)
+    session.close()
+    assert unused.state.value == "closed"

@@ -168,9 +168,10 @@ def test_malformed_rig_file_shows_an_error_and_the_app_keeps_running(window, qap
     assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 3), "the live view stopped after the error"
 
 
-def test_unknown_source_shows_an_error_and_keeps_the_synthetic_one(window, tmp_path: Path) -> None:
-    assert window.source_panel.choose_source(str(tmp_path / "missing.mp4")) is False
-    assert "missing.mp4" in window.status.last_error
+def test_unknown_source_shows_an_error_and_keeps_the_synthetic_one(window, qapp, tmp_path: Path) -> None:
+    window.source_panel.choose_source(str(tmp_path / "missing.mp4"))
+    assert _wait(qapp, lambda: "missing.mp4" in window.status.last_error)
+    assert window.source_panel.requested is None and window.source_panel.combo.currentData() == "synthetic"
     assert window.session.status().source == "synthetic" and window.session.status().pipeline == "running"
 
 
@@ -178,7 +179,8 @@ def test_a_real_video_drives_the_rig_with_detected_landmarks(window, qapp, share
     video = shared_video / "human_walk_h36m_mmpose.mp4"
     if not video.is_file():
         pytest.skip(f"{video} not found")
-    assert window.source_panel.choose_source(str(video))
+    window.source_panel.choose_source(str(video))
+    assert _wait(qapp, lambda: window.session.settings.source == str(video))
     try:
         assert window.source_panel.combo.currentData() == str(video)
         seen: list[bool] = []
@@ -193,7 +195,8 @@ def test_a_real_video_drives_the_rig_with_detected_landmarks(window, qapp, share
         assert window.session.status().source == video.name
     finally:
         window.camera_view.show_frame = original
-        assert window.source_panel.choose_source("synthetic")
+        window.source_panel.choose_source("synthetic")
+        assert _wait(qapp, lambda: window.session.status().source == "synthetic")
 
 
 def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, qtbot) -> None:
