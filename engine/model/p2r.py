@@ -3,8 +3,8 @@
 Per frame and joint the input is the model-space position ``p`` (root-relative / height, world
 frame), the bone vector from the parent ``p - p[parent]`` and its unit direction, the offset
 from the reference pose ``p - p_ref``, the reference bone direction, and the 6D of the analytic
-child-fit rotation ``F_j`` (:mod:`engine.model.fit_rotation`: Kabsch fit of the joint's child
-offsets, reference -> now, world frame). A per-rig encoder (rest pose, names, topology, reference
+child-fit rotation ``F_j`` (:mod:`engine.model.fit_rotation`: the world rotation carrying the
+joint's reference child offsets onto the current ones). A per-rig encoder (rest pose, names, topology, reference
 pose-rotation pair; run once per rig) adds a token to every joint and modulates each block (FiLM).
 
 Blocks (``layers`` of them): causal temporal attention -> GL-GMHA (local on even, global on odd
@@ -51,7 +51,6 @@ class P2RState(NamedTuple):
     ref_pos: torch.Tensor  # (B, J, 3)
     ref_world: torch.Tensor  # (B, J, 3, 3) reference world rotations
     is_root: torch.Tensor  # (B, J) bool, roots and padding (their parent frame is the world)
-    has_child: torch.Tensor  # (B, J) bool
 
 
 def _unit(v: torch.Tensor) -> torch.Tensor:
@@ -133,12 +132,12 @@ class P2RModel(nn.Module):
         B, J, C = token.shape
         film = self.film(token).view(B, J, self.cfg.layers, 2, C).permute(2, 3, 0, 1, 4)  # (L, 2, B, J, C)
         is_root = graph.parents == torch.arange(J, device=token.device)
-        has_child = torch.zeros(B, J, device=token.device).scatter_add_(1, graph.parents, (~is_root).float()) > 0
-        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root, has_child)
+        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root)
 
     def _embed(self, positions: torch.Tensor, state: P2RState) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame tokens ``(B, T, J, C)`` and the analytic fit ``F`` ``(B, T, J, 3, 3)``."""
-        fit = child_fit_rotations(positions, state.ref_pos, state.graph.parents, state.has_child)
+        g = state.graph
+        fit = child_fit_rotations(positions, state.ref_pos, g.child1, g.child2, g.parents)
         feats = torch.cat([frame_features(positions, state.graph.parents, state.ref_pos), matrix_to_sixd(fit)], dim=-1)
         if not self.cfg.use_fit_prior:
             fit = torch.eye(3, device=fit.device, dtype=fit.dtype).expand_as(fit)

@@ -33,6 +33,8 @@ class RigTensors:
     Attributes:
         joint_mask: ``(B, J)`` bool, true on real joints.
         parents: ``(B, J)`` int64 parent index; roots and padding point at themselves.
+        child1: ``(B, J)`` int64 child with the longest rest offset; the joint itself if none.
+        child2: ``(B, J)`` int64 second-longest child; the joint itself if fewer than two.
         hop: ``(B, J, J)`` int64 tree distance clipped to ``MAX_HOP``.
         edge: ``(B, J, J)`` int64 :class:`EdgeType` of joint j seen from joint i.
         mask_local: ``(B, J, J)`` bool attention mask of local layers: j is i or an ancestor of i.
@@ -49,6 +51,8 @@ class RigTensors:
 
     joint_mask: torch.Tensor
     parents: torch.Tensor
+    child1: torch.Tensor
+    child2: torch.Tensor
     hop: torch.Tensor
     edge: torch.Tensor
     mask_local: torch.Tensor
@@ -107,6 +111,14 @@ def build_rig_tensors(
         raise ValueError("reference pose contains non-finite values")
     parents = skeleton.parents.copy()
     parents[parents < 0] = np.flatnonzero(parents < 0)
+    child1, child2 = np.arange(J), np.arange(J)
+    lengths = np.linalg.norm(skeleton.rest_translations, axis=-1)
+    for j in range(J):
+        kids = sorted(skeleton.children(j), key=lambda c: -lengths[c])
+        if kids:
+            child1[j] = kids[0]
+        if len(kids) > 1:
+            child2[j] = kids[1]
     rest_local = skeleton.rest_translations / height
     rest_local[skeleton.parents < 0] = 0.0
     ref_world, _ = forward_kinematics(skeleton.parents, rot.quat_to_matrix(ref_rotations), skeleton.rest_translations)
@@ -116,6 +128,8 @@ def build_rig_tensors(
     return RigTensors(
         joint_mask=torch.ones(1, J, dtype=torch.bool),
         parents=torch.as_tensor(parents, dtype=torch.int64)[None],
+        child1=torch.as_tensor(child1, dtype=torch.int64)[None],
+        child2=torch.as_tensor(child2, dtype=torch.int64)[None],
         hop=torch.as_tensor(skeleton.hop_distances(MAX_HOP))[None],
         edge=torch.as_tensor(skeleton.edge_types())[None],
         mask_local=torch.as_tensor(ancestor | eye)[None],
@@ -146,7 +160,7 @@ def _pad(rig: RigTensors, name: str, J: int) -> torch.Tensor:
     if name == "height" or n == J:
         return value
     B = value.shape[0]
-    if name == "parents":
+    if name in ("parents", "child1", "child2"):
         tail = torch.arange(n, J, dtype=value.dtype).expand(B, J - n)
         return torch.cat([value, tail], dim=1)
     if name in ("hop", "edge", "mask_local", "mask_global"):
