@@ -131,6 +131,12 @@ class AnalyticIKSolver:
                 self._mode[j] = _MULTI if s[1] > _COLLINEAR * s[0] else _SINGLE
             elif len(kids) == 1:
                 self._mode[j] = _SINGLE
+            if self._mode[j] == _SINGLE and len(kids) > 1:
+                # Extra children exactly along the main bone carry no twist information.
+                axis = t[0] / np.linalg.norm(t[0])
+                lever = np.linalg.norm(np.cross(t[1:], axis), axis=-1) / np.linalg.norm(t[1:], axis=-1)
+                keep = np.concatenate([[True], lever > 1e-3])
+                kids, t = [c for c, k in zip(kids, keep) if k], t[keep]
             self._kids.append(np.array(kids, dtype=np.int64))
             self._kid_offsets.append(t)
         self._levels = [self._plan_level(skeleton, idx) for idx in depth_levels(skeleton.parents)]

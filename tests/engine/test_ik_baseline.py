@@ -122,3 +122,22 @@ def test_translated_children_are_no_rotation_cue():
     out = solver.solve(pos[1:])
     np.testing.assert_allclose(rot.quat_geodesic_angle(out, q[1:]), 0.0, atol=1e-9)
     assert not determined_joints(sk, trans)[0] and determined_joints(sk)[0]
+
+
+def test_coincident_children_do_not_invent_a_twist():
+    """A hand whose finger roots all sit at one offset (glTF rigs do this) keeps the reference twist."""
+    names = ("arm", "pad", "hand", "f1", "f2", "f3", "t1", "t2", "t3")
+    parents = np.array([-1, 0, 0, 2, 2, 2, 3, 4, 5])
+    trans = np.array(
+        [[0, 0, 0], [0.3, 0, 0], [0, 1.0, 0], [0, 0.3, 0], [0, 0.3, 0], [0, 0.3, 0], [0.1, 0.2, 0], [0, 0.2, 0], [-0.1, 0.2, 0]]
+    )
+    rng = np.random.default_rng(2)
+    sk = Skeleton(names, parents, trans, rot.axis_angle_to_quat(rng.normal(0, 0.5, (9, 3))))
+    ref = rot.quat_multiply(sk.rest_rotations, rot.axis_angle_to_quat(rng.normal(0, 0.4, (9, 3))))
+    pose = ref.copy()
+    pose[0] = rot.axis_angle_to_quat(np.array([0.4, -0.9, 0.3]))  # the arm (multi-child, exact) moves
+    ref_pos = forward_kinematics(sk.parents, rot.quat_to_matrix(ref), sk.rest_translations)[1]
+    pos = forward_kinematics(sk.parents, rot.quat_to_matrix(pose), sk.rest_translations)[1]
+    solver = AnalyticIKSolver()
+    solver.reset(sk, ref_pos, ref)
+    np.testing.assert_allclose(rot.quat_geodesic_angle(solver.step(pos), pose), 0.0, atol=1e-7)
