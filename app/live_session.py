@@ -226,14 +226,30 @@ class LiveSession:
             source to :meth:`use_source` on the Qt thread, or close it; :meth:`close` closes any
             opened source that was never used.
         """
-        if self._opener is None:
-            self._opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anyrig-source-open")
-
         def open_it():
             source = _create_looping_source(spec)
             source.open()
             return source
 
+        return self._submit_open(open_it)
+
+    def open_in_background(self, source) -> Future:
+        """Open ``source`` (e.g. the pipeline's, before tracking starts) on the opening thread.
+
+        Returns:
+            A future of ``source`` once open (its exception: :class:`SourceUnavailable`...);
+            ``set_tracking(True)`` then starts without waiting, ``Source.open`` being idempotent.
+        """
+
+        def open_it():
+            source.open()
+            return source
+
+        return self._submit_open(open_it)
+
+    def _submit_open(self, open_it) -> Future:
+        if self._opener is None:
+            self._opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anyrig-source-open")
         future = self._opener.submit(open_it)
         self._opening.append(future)
         return future

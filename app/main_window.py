@@ -29,6 +29,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.camera_view import CameraView
 from app.filter_panel import FilterPanel
+from app.live_actions import LiveActions
 from app.live_session import LiveSession
 from app.live_updater import LiveUpdater
 from app.output_panel import OutputPanel
@@ -40,7 +41,6 @@ from app.source_panel import SourcePanel
 from app.status_bar import StatusBar
 from app.takes_panel import TakesPanel
 from app.viewport import RigViewport
-from engine.errors import AnyRigError
 
 __all__ = ["MainWindow", "run_app", "default_takes_dir", "settings_from_args"]
 
@@ -90,7 +90,6 @@ class MainWindow(QtWidgets.QMainWindow):
             session, self.viewport, self.camera_view, self.plots, self.status,
             extra_status=(self.output_panel.refresh_counters, self.source_panel.refresh_state), parent=self,
         )
-        session.listeners.append(self._on_session_changed)
         geometry, state = store.load_geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -123,55 +122,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(splitter)
 
     def _build_actions(self) -> None:
+        self.actions = LiveActions(self.session, self, record=self.takes_panel.toggle_recording, frame=self.viewport.frame_rig)
+        self.actions.error.connect(self.status.show_error)
+        self.actions.message.connect(self.status.show_info)
         toolbar = self.addToolBar("Live")
         toolbar.setObjectName("live-toolbar")
-        self.tracking_action = QtGui.QAction("Tracking", self, checkable=True, shortcut=QtGui.QKeySequence("Ctrl+T"))
-        self.tracking_action.setToolTip("Capture and track the performer (Ctrl+T)")
-        self.tracking_action.setChecked(self.session.settings.tracking)
-        self.tracking_action.toggled.connect(self._on_tracking_changed)
-        self.calibrate_action = QtGui.QAction("Calibrate", self, shortcut=QtGui.QKeySequence("Ctrl+K"))
-        self.calibrate_action.setToolTip("Take the performer's current pose as the neutral pose (Ctrl+K)")
-        self.calibrate_action.triggered.connect(self._on_calibrate)
-        self.uncalibrate_action = QtGui.QAction("Clear calibration", self, shortcut=QtGui.QKeySequence("Ctrl+Shift+K"))
-        self.uncalibrate_action.setToolTip("Go back to the canonical T-pose / arms-down reference (Ctrl+Shift+K)")
-        self.uncalibrate_action.triggered.connect(self._on_clear_calibration)
-        self.record_action = QtGui.QAction("Record", self, shortcut=QtGui.QKeySequence("Ctrl+R"))
-        self.record_action.setToolTip("Start or stop a take (Ctrl+R)")
-        self.record_action.triggered.connect(self.takes_panel.toggle_recording)
-        self.frame_action = QtGui.QAction("Frame rig", self, shortcut=QtGui.QKeySequence("F"))
-        self.frame_action.triggered.connect(self.viewport.frame_rig)
-        for action in (self.tracking_action, self.calibrate_action, self.uncalibrate_action, self.record_action, self.frame_action):
-            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        for action in self.actions.all:
             toolbar.addAction(action)
-            self.addAction(action)
-
-    # -- session events ----------------------------------------------------------------------------
-    def _on_session_changed(self, field: str) -> None:
-        if field == "tracking":
-            with QtCore.QSignalBlocker(self.tracking_action):
-                self.tracking_action.setChecked(self.session.settings.tracking)
-        elif field == "calibration":
-            if self.session.neutral is not None:
-                self.status.show_info("Calibrated: standing like this now shows the rig at rest")
-            else:
-                self.status.show_info("Calibration cleared")
-
-    def _on_tracking_changed(self, on: bool) -> None:
-        try:
-            self.session.set_tracking(on)
-        except (AnyRigError, OSError, ValueError) as exc:
-            self.status.show_error(f"Tracking could not start: {exc}")
-            with QtCore.QSignalBlocker(self.tracking_action):
-                self.tracking_action.setChecked(False)
-
-    def _on_calibrate(self) -> None:
-        try:
-            self.session.calibrate()
-        except (AnyRigError, OSError, ValueError) as exc:
-            self.status.show_error(f"Calibration failed: {exc}")
-
-    def _on_clear_calibration(self) -> None:
-        self.session.clear_calibration()
 
     # -- screenshots and closing ---------------------------------------------------------------------
     def screenshot(self) -> QtGui.QImage:

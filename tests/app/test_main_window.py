@@ -202,16 +202,17 @@ def test_a_real_video_drives_the_rig_with_detected_landmarks(window, qapp, share
 def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, qtbot) -> None:
     window.activateWindow()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
-    assert window.session.status().pipeline == "stopped" and not window.tracking_action.isChecked()
+    assert window.session.status().pipeline == "stopped" and not window.actions.tracking.isChecked()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
-    assert window.session.status().pipeline == "running" and window.tracking_action.isChecked()
+    assert window.actions.tracking.isChecked()  # at once; the pipeline starts once the source is open
+    assert _wait(qapp, lambda: window.session.status().pipeline == "running")
     assert _wait(qapp, lambda: window.session.tap.latest_performer is not None)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.session.neutral is not None and "Calibrated" in window.status.currentMessage()
     shown = window.updater.poses_shown
     assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 3)
     assert type(window.session.pipeline.processor.retarget).__name__ == "CalibratedRetarget"
-    window.uncalibrate_action.trigger()
+    window.actions.uncalibrate.trigger()
     assert window.session.neutral is None and "cleared" in window.status.currentMessage()
     before = window.takes_panel.last_take
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
@@ -220,6 +221,21 @@ def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, q
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert not window.session.recording
     assert _wait(qapp, lambda: window.takes_panel.last_take not in (None, before) and window.takes_panel.last_take.is_file())
+
+
+def test_tracking_turned_off_while_the_source_opens_stays_off(window, qapp) -> None:
+    tracking = window.actions.tracking
+    try:
+        tracking.setChecked(False)
+        tracking.setChecked(True)  # opening starts on the worker thread...
+        tracking.setChecked(False)  # ...and the user changes their mind
+        assert _wait(qapp, lambda: not window.actions.starting)
+        _pump(qapp, 0.2)
+        assert window.session.status().pipeline == "stopped" and not tracking.isChecked()
+        assert window.session.pipeline.source.state.value == "closed"
+    finally:
+        tracking.setChecked(True)
+        assert _wait(qapp, lambda: window.session.status().pipeline == "running")
 
 
 def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path) -> None:

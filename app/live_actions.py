@@ -1,0 +1,133 @@
+"""The window's live actions and their shortcuts: tracking, calibration, record, frame the rig.
+
+===================  ==============  =====================================================
+action               shortcut        does
+===================  ==============  =====================================================
+Tracking (toggle)    Ctrl+T          start / stop capture and inference (stop frees the camera)
+Calibrate            Ctrl+K          the performer's current pose becomes their neutral pose
+Clear calibration    Ctrl+Shift+K    back to the canonical reference poses
+Record (toggle)      Ctrl+R          start / finish a take (through the takes panel)
+Frame rig            F               point the viewport's camera at the whole rig
+===================  ==============  =====================================================
+
+Starting tracking opens the source first, on the session's opening thread (a camera can take
+seconds), and starts the pipeline when it is open; the action stays checked meanwhile.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from app.live_session import LiveSession
+from engine.errors import AnyRigError
+from streaming.pipeline import State
+
+__all__ = ["LiveActions"]
+
+
+class LiveActions(QtCore.QObject):
+    """Builds the actions on ``window`` (shortcuts work anywhere in it) and runs them.
+
+    Args:
+        session: the live session.
+        window: owner of the actions.
+        record: what Record does (the takes panel's toggle).
+        frame: what Frame rig does (the viewport's ``frame_rig``).
+
+    Signals:
+        error(str), message(str): for the status bar.
+    """
+
+    error = QtCore.pyqtSignal(str)
+    message = QtCore.pyqtSignal(str)
+    _source_ready = QtCore.pyqtSignal(object, object)  # (source, Future) from the opening thread
+
+    def __init__(self, session: LiveSession, window: QtWidgets.QWidget, *, record, frame) -> None:
+        super().__init__(window)
+        self.session = session
+        self.starting = False  # the source is being opened for tracking
+        self.tracking = self._action(window, "Tracking", "Ctrl+T", "Capture and track the performer (Ctrl+T)", checkable=True)
+        self.tracking.setChecked(session.settings.tracking)
+        self.tracking.toggled.connect(self._on_tracking_changed)
+        self.calibrate = self._action(window, "Calibrate", "Ctrl+K", "Stand in your neutral pose: it will show the rig at rest (Ctrl+K)")
+        self.calibrate.triggered.connect(self._on_calibrate)
+        self.uncalibrate = self._action(window, "Clear calibration", "Ctrl+Shift+K", "Back to the T-pose / arms-down reference (Ctrl+Shift+K)")
+        self.uncalibrate.triggered.connect(self._on_clear_calibration)
+        self.record = self._action(window, "Record", "Ctrl+R", "Start or finish a take (Ctrl+R)")
+        self.record.triggered.connect(record)
+        self.frame = self._action(window, "Frame rig", "F", "Show the whole rig (F)")
+        self.frame.triggered.connect(frame)
+        self._source_ready.connect(self._on_source_ready)
+        session.listeners.append(self._on_session_changed)
+
+    @property
+    def all(self) -> tuple[QtGui.QAction, ...]:
+        return (self.tracking, self.calibrate, self.uncalibrate, self.record, self.frame)
+
+    @staticmethod
+    def _action(window: QtWidgets.QWidget, text: str, keys: str, tip: str, *, checkable: bool = False) -> QtGui.QAction:
+        action = QtGui.QAction(text, window, checkable=checkable, shortcut=QtGui.QKeySequence(keys))
+        action.setToolTip(tip)
+        action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        window.addAction(action)
+        return action
+
+    # -- session -> actions ---------------------------------------------------------------------------
+    def _on_session_changed(self, field: str) -> None:
+        if field == "tracking":
+            with QtCore.QSignalBlocker(self.tracking):
+                self.tracking.setChecked(self.session.settings.tracking)
+        elif field == "calibration":
+            if self.session.neutral is not None:
+                self.message.emit("Calibrated: standing like this now shows the rig at rest")
+            else:
+                self.message.emit("Calibration cleared")
+
+    # -- actions -> session ---------------------------------------------------------------------------
+    def _on_tracking_changed(self, on: bool) -> None:
+        if not on:
+            self.session.set_tracking(False)
+            return
+        if self.starting:
+            return
+        source = self.session.pipeline.source
+        self.starting = True
+        self.message.emit(f"Opening {source.source_id}…")
+        future = self.session.open_in_background(source)
+        future.add_done_callback(lambda f: self._deliver(source, f))
+
+    def _deliver(self, source, future: Future) -> None:
+        try:
+            self._source_ready.emit(source, future)
+        except RuntimeError:  # the window is gone; LiveSession.close() closes the source
+            pass
+
+    def _on_source_ready(self, source, future: Future) -> None:
+        self.starting = False
+        pipeline = self.session.pipeline
+        stale = pipeline is None or source is not pipeline.source or not self.tracking.isChecked()
+        exc = future.exception()
+        if stale:  # the user turned tracking off or switched source meanwhile: free the camera
+            in_use = pipeline is not None and source is pipeline.source and pipeline.state is State.RUNNING
+            if exc is None and not in_use:
+                source.close()
+            return
+        try:
+            if exc is not None:
+                raise exc
+            self.session.set_tracking(True)
+        except Exception as error:  # noqa: BLE001 - the opening thread's result: any fault is reported
+            self.error.emit(f"Tracking could not start: {error}")
+            with QtCore.QSignalBlocker(self.tracking):
+                self.tracking.setChecked(False)
+
+    def _on_calibrate(self) -> None:
+        try:
+            self.session.calibrate()
+        except (AnyRigError, OSError, ValueError) as exc:
+            self.error.emit(f"Calibration failed: {exc}")
+
+    def _on_clear_calibration(self) -> None:
+        self.session.clear_calibration()
