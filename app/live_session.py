@@ -13,69 +13,35 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from app.neutral_pose import CalibratedRetarget, NeutralPose, reference_positions
 from app.output_slots import RecorderSlot, SenderSlot
+from app.session_status import SessionStatus
+from app.source_opener import SourceOpener, create_looping_source
 from app.take_manager import TAKE_FORMATS, TakeManager
 from app.view_tap import CameraSample, ViewTap
 from engine.retarget.mapping import RetargetMap, load_map, map_path_for, save_map, suggest_map
 from engine.rig import Rig
 from streaming.frames import PoseResult
 from streaming.headless import load_rig_spec, make_sender_output
-from streaming.one_euro import OneEuroConfig, PoseFilter, PoseFilterConfig
+from streaming.one_euro import PoseFilter
 from streaming.pipeline import Pipeline, State
 from streaming.processor import build_processor
 from streaming.run_stats import RunStats
 from streaming.settings import FilterSettings, OutputSettings, SessionSettings
-from streaming.sources import create_source
 from streaming.takes import recover_takes
 
-__all__ = ["FIELDS", "LiveSession", "SessionStatus", "TAKE_FORMATS", "filter_config"]
+__all__ = ["FIELDS", "LiveSession", "SessionStatus", "TAKE_FORMATS"]
 
 logger = logging.getLogger(__name__)
 
 FIELDS = ("rig", "source", "output", "filter", "tracking", "recording", "takes", "retarget", "calibration")
 Listener = Callable[[str], None]
-
-
-def filter_config(settings: FilterSettings) -> PoseFilterConfig:
-    """The pipeline's One Euro config for the user's filter settings (rotations; translations keep defaults).
-
-    Raises:
-        ValueError: a cutoff <= 0 or a negative beta.
-    """
-    rotation = OneEuroConfig(min_cutoff=settings.min_cutoff, beta=settings.beta, d_cutoff=settings.d_cutoff)
-    return PoseFilterConfig(rotation=rotation, enabled=settings.enabled)
-
-
-@dataclass(frozen=True)
-class SessionStatus:
-    """Facts for the status bar.
-
-    Attributes:
-        source: source id (``"webcam:0"``, a file name, ``"synthetic"``).
-        camera: the source's state (``"open"``, ``"reconnecting"``...), or ``"stopped"``.
-        pipeline: the pipeline's state.
-        backend, device, solver: what runs the model stage.
-        fps: results per second over the last poll interval.
-        latency_ms: newest end-to-end latency (capture -> send when an output is on, else capture -> result).
-        error: the fault that stopped the pipeline, if any.
-    """
-
-    source: str
-    camera: str
-    pipeline: str
-    backend: str
-    device: str
-    solver: str
-    fps: float
-    latency_ms: float
-    error: str = ""
 
 
 class LiveSession:
@@ -96,8 +62,7 @@ class LiveSession:
         self._sender = SenderSlot()
         self._recorder = RecorderSlot()
         self.take_manager = TakeManager(self.settings, self._recorder, default_folder=takes_dir)
-        self._opener: ThreadPoolExecutor | None = None  # opens sources off the Qt thread
-        self._opening: list[Future] = []
+        self._opener = SourceOpener()  # opens sources off the Qt thread
         self.rig: Rig | None = None
         self.pipeline: Pipeline | None = None
         self.calibrated_at: float | None = None  # time.time() of the last calibration
@@ -121,11 +86,11 @@ class LiveSession:
             self.settings.rig = "dragon"
             rig = load_rig_spec("dragon")
         try:
-            source = _create_looping_source(self.settings.source)
+            source = create_looping_source(self.settings.source)
         except Exception as exc:  # noqa: BLE001 - any bad saved source falls back
             problems.append(f"source {self.settings.source!r} is unavailable ({exc}); using the synthetic performer")
             self.settings.source = "synthetic"
-            source = create_source("synthetic")
+            source = create_looping_source("synthetic")
         self.rig = rig
         processor = self._processor_for(rig)
         self.pipeline = Pipeline(source, processor, outputs=[self._recorder, self._sender], stats=self.stats)
@@ -157,14 +122,7 @@ class LiveSession:
                 self.stop_recording()
             except Exception:  # noqa: BLE001 - closing must go on; the journal stays for recovery
                 logger.exception("finishing the take on close failed")
-        if self._opener is not None:
-            self._opener.shutdown(wait=True)
-            self._opener = None
-        in_use = self.pipeline.source if self.pipeline is not None else None
-        for future in self._opening:  # opened in the background but never handed to the pipeline
-            if future.done() and future.exception() is None and future.result() is not in_use:
-                future.result().close()
-        self._opening.clear()
+        self._opener.close(in_use=self.pipeline.source if self.pipeline is not None else None)
         if self.pipeline is not None:
             self.pipeline.close()
             self.pipeline = None
@@ -197,7 +155,8 @@ class LiveSession:
         return rig
 
     def _processor_for(self, rig: Rig):
-        processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config(self.settings.filter))
+        filter_config = self.settings.filter.pose_filter_config()
+        processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config)
         if self.neutral is not None:
             reference = reference_positions(getattr(processor.retarget, "map", None))
             processor.retarget = CalibratedRetarget(processor.retarget, NeutralPose(self.neutral, reference))
@@ -212,47 +171,25 @@ class LiveSession:
         Raises:
             SourceUnavailable: it cannot be opened (the current source stays).
         """
-        source = _create_looping_source(spec)
+        source = create_looping_source(spec)
         assert self.pipeline is not None
         self.pipeline.set_source(source)
         self.settings.source = spec
         self._emit("source")
 
     def open_source_in_background(self, spec: str) -> Future:
-        """Create and open ``spec`` on a worker thread (a camera can take seconds to answer).
+        """Create and open ``spec`` on the opening thread; give the result to :meth:`use_source`.
 
         Returns:
-            A future of the opened source (its exception: :class:`SourceUnavailable`...). Give the
-            source to :meth:`use_source` on the Qt thread, or close it; :meth:`close` closes any
-            opened source that was never used.
+            A future of the opened source (its exception: :class:`SourceUnavailable`...). A source
+            never used is closed by :meth:`close`.
         """
-        def open_it():
-            source = _create_looping_source(spec)
-            source.open()
-            return source
-
-        return self._submit_open(open_it)
+        return self._opener.open_spec(spec)
 
     def open_in_background(self, source) -> Future:
-        """Open ``source`` (e.g. the pipeline's, before tracking starts) on the opening thread.
-
-        Returns:
-            A future of ``source`` once open (its exception: :class:`SourceUnavailable`...);
-            ``set_tracking(True)`` then starts without waiting, ``Source.open`` being idempotent.
-        """
-
-        def open_it():
-            source.open()
-            return source
-
-        return self._submit_open(open_it)
-
-    def _submit_open(self, open_it) -> Future:
-        if self._opener is None:
-            self._opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anyrig-source-open")
-        future = self._opener.submit(open_it)
-        self._opening.append(future)
-        return future
+        """Open ``source`` (e.g. the pipeline's, before tracking starts) on the opening thread;
+        ``set_tracking(True)`` then starts without waiting."""
+        return self._opener.open_source(source)
 
     def use_source(self, spec: str, source) -> None:
         """Read frames from ``source``, opened by :meth:`open_source_in_background` for ``spec``."""
@@ -304,7 +241,7 @@ class LiveSession:
         Raises:
             ValueError: a cutoff <= 0 or a negative beta.
         """
-        new_filter = PoseFilter(filter_config(settings))
+        new_filter = PoseFilter(settings.pose_filter_config())
         assert self.pipeline is not None
         # One attribute store: the inference thread picks the new filter up at its next frame.
         self.pipeline.processor.filter = new_filter
@@ -507,9 +444,3 @@ class LiveSession:
         result = self._last_result
         return float(result.latencies_ms()["total"]) if result is not None else 0.0
 
-
-def _create_looping_source(spec: str):
-    """:func:`create_source`, with video files and image folders set to loop."""
-    if spec != "synthetic" and Path(spec).expanduser().exists():
-        return create_source(spec, loop=True)
-    return create_source(spec)

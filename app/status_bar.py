@@ -6,7 +6,7 @@ import logging
 
 from PyQt6 import QtWidgets
 
-from app.live_session import SessionStatus
+from app.session_status import SessionStatus
 
 __all__ = ["StatusBar"]
 

@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from streaming.one_euro import OneEuroConfig, PoseFilterConfig
+
 __all__ = ["OutputSettings", "FilterSettings", "SessionSettings", "parse_host_port", "OUTPUT_KINDS"]
 
 OUTPUT_KINDS = ("off", "vmc", "vmc-generic", "osc")
@@ -50,6 +52,15 @@ class FilterSettings:
     min_cutoff: float = 1.0  # Hz; lower = smoother still poses
     beta: float = 0.3  # speed coefficient; higher = less lag in fast motion
     d_cutoff: float = 1.0  # Hz, cutoff of the derivative estimate
+
+    def pose_filter_config(self) -> PoseFilterConfig:
+        """The pipeline's filter config: these values for rotations; translations keep their defaults.
+
+        Raises:
+            ValueError: a cutoff <= 0 or a negative beta (:class:`OneEuroConfig` refuses them).
+        """
+        rotation = OneEuroConfig(min_cutoff=self.min_cutoff, beta=self.beta, d_cutoff=self.d_cutoff)
+        return PoseFilterConfig(rotation=rotation, enabled=self.enabled)
 
 
 @dataclass

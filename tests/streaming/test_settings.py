@@ -31,3 +31,11 @@ def test_from_dict_ignores_unknown_keys_and_mistyped_values() -> None:
     loaded = SessionSettings.from_dict({"rig": 5, "source": "synthetic", "future_field": 1, "output": {"port": "x", "host": "h", "new": 2}})
     assert loaded.rig == SessionSettings().rig
     assert loaded.output == OutputSettings(host="h")
+
+
+def test_filter_settings_become_the_pipelines_one_euro_config() -> None:
+    config = FilterSettings(enabled=False, min_cutoff=0.5, beta=0.2, d_cutoff=2.0).pose_filter_config()
+    assert config.enabled is False
+    assert (config.rotation.min_cutoff, config.rotation.beta, config.rotation.d_cutoff) == (0.5, 0.2, 2.0)
+    with pytest.raises(ValueError):
+        FilterSettings(min_cutoff=0.0).pose_filter_config()
