@@ -39,9 +39,9 @@ JSON report (``--json OUT``)::
     METRICS = {"rot_err_deg_determined": float | null, "rot_err_deg_all": float,
                "mpjpe_pct_height": float, "fps": float, "step_fps": float, "frames": int}
 
-Solver names: ``"analytic_ik"`` and ``"ref_hold"`` always (``ref_hold`` outputs the reference
-rotations on every frame: the floor any solver must beat, and close to what an untrained residual
-P2R outputs), ``"p2r"`` when ``engine.model.solver`` imports and weights load (``--weights`` or
+Solver names: ``"analytic_ik"`` (told the ``--noise`` level, so it shrinks uncertain rotation changes
+towards the reference) and ``"ref_hold"`` always (``ref_hold`` outputs the reference
+rotations on every frame: the floor any solver must beat), ``"p2r"`` when ``engine.model.solver`` imports and weights load (``--weights`` or
 the shipped default; run on CUDA when available); otherwise ``solvers["p2r"]`` says why not.
 ``SKELETON_ID`` is the manifest id when ``DIR/manifest.csv`` lists the file, else its path
 relative to ``DIR``.
@@ -329,7 +329,7 @@ def cmd_eval(args) -> int:
     if not files:
         logger.error("no rig files to evaluate under %s%s", data, f" for split {args.split}" if args.split else "")
         return 2
-    solvers: list[RotationSolver] = [AnalyticIKSolver(), ReferenceHoldSolver()]
+    solvers: list[RotationSolver] = [AnalyticIKSolver(position_noise=config.noise), ReferenceHoldSolver()]
     info = {name: {"available": True, "reason": None, "weights": None} for name in ("analytic_ik", "ref_hold")}
     p2r, reason, weights = load_p2r(args.weights)
     info["p2r"] = {"available": p2r is not None, "reason": reason, "weights": weights}

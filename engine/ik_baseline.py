@@ -33,9 +33,10 @@ from engine.kinematics import forward_kinematics
 from engine.skeleton import Skeleton
 from engine.synthetic._fk import depth_levels
 
-__all__ = ["AnalyticIKSolver", "determined_joints", "MIN_OFFSET_FRACTION"]
+__all__ = ["AnalyticIKSolver", "determined_joints", "MIN_OFFSET_FRACTION", "PRIOR_VARIANCE"]
 
 MIN_OFFSET_FRACTION = 1e-4  # child offsets shorter than this fraction of the height count as zero
+PRIOR_VARIANCE = 0.05  # rad^2: prior spread (~13 deg) of a joint change from the reference (tuned on synthetic val data, 1% noise)
 _COLLINEAR = 0.05  # second singular value / first of the unit rest offsets below this: collinear
 
 _LEAF, _SINGLE, _MULTI = 0, 1, 2
@@ -97,7 +98,19 @@ class AnalyticIKSolver:
 
     name = "analytic_ik"
 
-    def __init__(self) -> None:
+    def __init__(self, position_noise: float = 0.0) -> None:
+        """Args:
+            position_noise: expected standard deviation of the input positions' noise, as a
+                fraction of the skeleton height. When positive, each solved rotation change is
+                shrunk towards the reference-derived candidate by ``w = P / (P + 2 s^2 / L^2)``
+                (``s`` the noise in metres, ``L`` the cue bone length, or the root of the summed
+                squared lengths for several children; ``P`` = :data:`PRIOR_VARIANCE`), the
+                posterior mean of a Gaussian prior on the change and the direction's noise.
+                Zero (the default) trusts the positions fully.
+        """
+        if position_noise < 0:
+            raise ValueError(f"position_noise must be >= 0, got {position_noise}")
+        self.position_noise = float(position_noise)
         self._skeleton: Skeleton | None = None
 
     def reset(self, skeleton: Skeleton, ref_positions: np.ndarray, ref_rotations: np.ndarray) -> None:
@@ -221,7 +234,10 @@ class AnalyticIKSolver:
             joints = level.joints[level.single]
             bone = np.einsum("tsab,sb->tsa", cand[:, level.single], level.single_offset)
             observed = x[:, level.single_child] - x[:, joints]  # (T, s, 3)
-            cand[:, level.single] = rot.quat_to_matrix(rot.quat_between(bone, observed)) @ cand[:, level.single]
+            swing = rot.quat_between(bone, observed)  # (T, s, 4)
+            if self.position_noise > 0:
+                swing = self._shrink(swing, np.sum(level.single_offset**2, axis=-1))
+            cand[:, level.single] = rot.quat_to_matrix(swing) @ cand[:, level.single]
             for k in level.twist:  # rare: nearly collinear extra children fix the twist
                 j = level.joints[k]
                 kids, offs = self._kids[j], self._kid_offsets[j]
@@ -235,8 +251,20 @@ class AnalyticIKSolver:
             u, _, vt = np.linalg.svd(h)  # Kabsch: the rotation closest to h
             d = np.sign(np.linalg.det(u @ vt))
             u[..., :, 2] *= np.where(d == 0, 1.0, d)[..., None]
-            cand[:, level.multi] = np.swapaxes(u @ vt, 0, 1)
+            fit = np.swapaxes(u @ vt, 0, 1)  # (T, m, 3, 3)
+            if self.position_noise > 0:
+                ref = cand[:, level.multi]
+                change = rot.matrix_to_quat(fit @ np.swapaxes(ref, -1, -2), orthonormal=True)  # world-frame change
+                sq_len = np.bincount(level.pair_owner, np.sum(level.pair_offset**2, axis=-1), minlength=len(joints))
+                fit = rot.quat_to_matrix(self._shrink(change, sq_len)) @ ref
+            cand[:, level.multi] = fit
         return cand
+
+    def _shrink(self, change: np.ndarray, sq_len: np.ndarray) -> np.ndarray:
+        """Scale rotation changes ``(T, n, 4)`` by their confidence (see ``__init__``); ``sq_len`` ``(n,)``."""
+        sigma = self.position_noise * self._skeleton.height
+        w = PRIOR_VARIANCE / (PRIOR_VARIANCE + 2.0 * sigma**2 / np.maximum(sq_len, 1e-12))  # (n,)
+        return rot.axis_angle_to_quat(rot.quat_to_axis_angle(change) * w[:, None])
 
     @staticmethod
     def _fit_twist(world: np.ndarray, axis: np.ndarray, offsets: np.ndarray, observed: np.ndarray) -> np.ndarray:
