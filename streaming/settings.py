@@ -46,12 +46,16 @@ class OutputSettings:
 
 @dataclass
 class FilterSettings:
-    """One Euro filter parameters (Casiez et al. 2012): jitter at rest vs lag in fast moves."""
+    """One Euro filter parameters (Casiez et al. 2012) for joint rotations: jitter at rest vs lag in fast moves.
+
+    The defaults are :class:`~streaming.one_euro.OneEuroConfig`'s (tuned there), so the app and the
+    headless pipeline filter alike until the user changes them.
+    """
 
     enabled: bool = True
-    min_cutoff: float = 1.0  # Hz; lower = smoother still poses
-    beta: float = 0.3  # speed coefficient; higher = less lag in fast motion
-    d_cutoff: float = 1.0  # Hz, cutoff of the derivative estimate
+    min_cutoff: float = OneEuroConfig.min_cutoff  # Hz; lower = smoother still poses
+    beta: float = OneEuroConfig.beta  # per rad/s; higher = less lag in fast motion, more jitter
+    d_cutoff: float = OneEuroConfig.d_cutoff  # Hz, cutoff of the speed estimate
 
     def pose_filter_config(self) -> PoseFilterConfig:
         """The pipeline's filter config: these values for rotations; translations keep their defaults.

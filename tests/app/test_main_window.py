@@ -290,6 +290,7 @@ def test_closing_saves_the_settings(window, app_dirs) -> None:
 
     window.filter_panel.beta_spin.setValue(0.7)
     assert window.session.settings.filter.beta == pytest.approx(0.7)
+    assert window.session.pipeline.processor.filter.config.rotation.beta == pytest.approx(0.7)
     window.shutdown()
     assert window.session.pipeline is None
     saved = SettingsStore.at(app_dirs["settings"]).load()
