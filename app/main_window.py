@@ -107,18 +107,21 @@ class MainWindow(QtWidgets.QMainWindow):
             scroll.setWidgetResizable(True)
             scroll.setWidget(panel)
             tabs.addTab(scroll, title)
-        tabs.setMinimumWidth(420)
+        tabs.setMinimumWidth(300)
         self.tabs = tabs
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         right.addWidget(self.camera_view)
         right.addWidget(self.plots)
         right.setSizes([300, 500])
+        right.setMinimumWidth(260)
+        self.viewport.setMinimumWidth(320)  # the rig view never collapses, however small the window
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         splitter.addWidget(tabs)
         splitter.addWidget(self.viewport)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([420, 640, 340])
+        splitter.setCollapsible(1, False)
+        splitter.setSizes([400, 660, 340])
         self.setCentralWidget(splitter)
 
     def _build_actions(self) -> None:

@@ -1,0 +1,72 @@
+"""Save a screenshot of the running window (for the README): ``python -m app.screenshot OUT.png``.
+
+Opens the window on the synthetic performer with a fresh, temporary settings file (the user's
+settings and takes are not touched), lets it run for a few seconds so the plots fill, then saves
+:meth:`MainWindow.screenshot` (the viewport's rendering composited in), scaled and palette-packed
+to keep the PNG small. Works offscreen: ``QT_QPA_PLATFORM=offscreen python -m app.screenshot``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+__all__ = ["save_screenshot", "main"]
+
+logger = logging.getLogger(__name__)
+
+
+def save_screenshot(out: str | Path, *, rig: str = "dragon", seconds: float = 14.0, width: int = 1000) -> Path:
+    """Run the window for ``seconds`` on ``rig`` and save its screenshot to ``out``; returns ``out``."""
+    from app.gpu_setup import configure_wgpu
+    from app.live_session import LiveSession
+    from app.main_window import MainWindow
+    from app.settings_store import SettingsStore
+    from streaming.settings import SessionSettings
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    configure_wgpu()
+    with tempfile.TemporaryDirectory(prefix="anyrig-shot-") as tmp:
+        store = SettingsStore.at(Path(tmp) / "settings.ini")
+        session = LiveSession(SessionSettings(rig=rig), takes_dir=Path(tmp) / "takes")
+        for problem in session.open():
+            logger.warning("%s", problem)
+        window = MainWindow(session, store, probe_cameras=False)
+        window.resize(1400, 860)
+        window.show()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+        window.viewport.frame_rig()
+        app.processEvents()
+        image = window.screenshot()
+        window.close()
+    small = image.scaledToWidth(width, QtCore.Qt.TransformationMode.SmoothTransformation)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not small.convertToFormat(QtGui.QImage.Format.Format_Indexed8).save(str(out), "PNG", 0):
+        raise OSError(f"{out}: the screenshot could not be written")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.screenshot", description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="resources/screenshots/main_window.png")
+    parser.add_argument("--rig", default="dragon")
+    parser.add_argument("--seconds", type=float, default=14.0)
+    parser.add_argument("--width", type=int, default=1000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    print(save_screenshot(args.out, rig=args.rig, seconds=args.seconds, width=args.width))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
