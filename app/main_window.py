@@ -125,12 +125,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(splitter)
 
     def _build_actions(self) -> None:
-        self.actions = LiveActions(self.session, self, record=self.takes_panel.toggle_recording, frame=self.viewport.frame_rig)
-        self.actions.error.connect(self.status.show_error)
-        self.actions.message.connect(self.status.show_info)
+        self.live_actions = LiveActions(self.session, self, record=self.takes_panel.toggle_recording, frame=self.viewport.frame_rig)
+        self.live_actions.error.connect(self.status.show_error)
+        self.live_actions.message.connect(self.status.show_info)
         toolbar = self.addToolBar("Live")
         toolbar.setObjectName("live-toolbar")
-        for action in self.actions.all:
+        for action in self.live_actions.all:
             toolbar.addAction(action)
 
     # -- screenshots and closing ---------------------------------------------------------------------

@@ -202,9 +202,9 @@ def test_a_real_video_drives_the_rig_with_detected_landmarks(window, qapp, share
 def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, qtbot) -> None:
     window.activateWindow()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
-    assert window.session.status().pipeline == "stopped" and not window.actions.tracking.isChecked()
+    assert window.session.status().pipeline == "stopped" and not window.live_actions.tracking.isChecked()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
-    assert window.actions.tracking.isChecked()  # at once; the pipeline starts once the source is open
+    assert window.live_actions.tracking.isChecked()  # at once; the pipeline starts once the source is open
     assert _wait(qapp, lambda: window.session.status().pipeline == "running")
     assert _wait(qapp, lambda: window.session.tap.latest_performer is not None)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
@@ -212,7 +212,7 @@ def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, q
     shown = window.updater.poses_shown
     assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 3)
     assert type(window.session.pipeline.processor.retarget).__name__ == "CalibratedRetarget"
-    window.actions.uncalibrate.trigger()
+    window.live_actions.uncalibrate.trigger()
     assert window.session.neutral is None and "cleared" in window.status.currentMessage()
     before = window.takes_panel.last_take
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
@@ -224,12 +224,12 @@ def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, q
 
 
 def test_tracking_turned_off_while_the_source_opens_stays_off(window, qapp) -> None:
-    tracking = window.actions.tracking
+    tracking = window.live_actions.tracking
     try:
         tracking.setChecked(False)
         tracking.setChecked(True)  # opening starts on the worker thread...
         tracking.setChecked(False)  # ...and the user changes their mind
-        assert _wait(qapp, lambda: not window.actions.starting)
+        assert _wait(qapp, lambda: not window.live_actions.starting)
         _pump(qapp, 0.2)
         assert window.session.status().pipeline == "stopped" and not tracking.isChecked()
         assert window.session.pipeline.source.state.value == "closed"
