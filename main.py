@@ -123,9 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(argv)
+    commands = {key.split()[0] for key in HANDLERS}
+    if not commands.intersection(argv) and not {"-h", "--help"}.intersection(argv):
+        # No sub-command: the GUI is the default, and the app options may follow directly.
+        top = [a for a in argv if a in ("-v", "--verbose")]
+        argv = [*top, "gui", *[a for a in argv if a not in top]]
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["gui", *argv])
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
