@@ -20,7 +20,8 @@ rendered on its own skeleton (never used in training).
 
 ``--video``: the real clips ``../shared/video/human_*.mp4`` (no ground truth): detection rate,
 jitter (mean joint acceleration of the performer positions, m/s^2) and bone-length stability
-(std/mean of each performer bone length, averaged) for each performer estimator.
+(std/mean of each performer bone length, averaged over all 27 bones and over the 8 long limb
+bones) for each performer estimator. ``--landmark-cache DIR`` keeps their MediaPipe landmarks.
 """
 
 from __future__ import annotations
@@ -41,13 +42,20 @@ from engine.performer import performer_positions_from_landmarks
 from engine.rig import Clip, Rig
 from engine.skeleton import Skeleton
 
-__all__ = ["RenderedClip", "add_eval_live_args", "cmd_eval_live", "detect", "drive_rig", "performer_tracks", "render_clip", "make_estimators"]
+__all__ = ["RenderedClip", "add_eval_live_args", "body_joint_indices", "cmd_eval_live", "detect", "drive_rig", "make_solver", "performer_tracks", "render_clip", "make_estimators"]
 
 logger = logging.getLogger(__name__)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 HELD_OUT_CLIP = "animated_drawings/cmu1/jumping_jacks.bvh"
 _NOT_BODY = ("Thumb", "Index", "Middle", "Ring", "Little")
+# The eight long limb bones, keyed by their child joint (upper arm, forearm, thigh, shin on each side).
+_LIMB_BONES = tuple(f"{s}_{b}" for s in ("left", "right") for b in ("lower_arm", "hand", "lower_leg", "foot"))
+
+
+def body_joint_indices(skeleton: Skeleton) -> list[int]:
+    """Joints scored by the rotation error: all but the fingers (their rotations are not observed)."""
+    return [j for j, n in enumerate(skeleton.names) if not any(k.lower() in n.lower() for k in _NOT_BODY)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,17 +161,27 @@ class _Replay:
         pass
 
 
-def drive_rig(rig: Rig, images: np.ndarray, landmarks: list[LandmarkFrame], estimator, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Run the live processor on the frames: local rotations ``(T, J, 4)`` and a ``(T,)`` mask of frames with a result."""
+def make_solver(kind: str = "auto"):
+    """The rotation solver: ``"p2r"`` (shipped weights), ``"analytic_ik"``, or ``"auto"`` (P2R when its weights exist)."""
     from engine.ik_baseline import AnalyticIKSolver
     from engine.model.solver import DEFAULT_P2R_WEIGHTS, P2RSolver
     from engine.model.weights import weights_paths
+
+    if kind == "p2r" or (kind == "auto" and weights_paths(DEFAULT_P2R_WEIGHTS)[0].is_file()):
+        return P2RSolver.from_weights(DEFAULT_P2R_WEIGHTS, device="cpu", backend="eager")
+    if kind not in ("auto", "analytic_ik"):
+        raise ValueError(f"solver must be auto, p2r or analytic_ik, got {kind!r}")
+    return AnalyticIKSolver()
+
+
+def drive_rig(rig: Rig, images: np.ndarray, landmarks: list[LandmarkFrame], estimator, fps: float, solver: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Run the live processor on the frames: local rotations ``(T, J, 4)`` and a ``(T,)`` mask of frames with a result."""
     from engine.retarget.mapping import suggest_map
     from engine.retarget.retargeter import Retargeter
     from streaming.frames import Frame
     from streaming.processor import LiveProcessor
 
-    solver = P2RSolver.from_weights(DEFAULT_P2R_WEIGHTS, device="cpu", backend="eager") if weights_paths(DEFAULT_P2R_WEIGHTS)[0].is_file() else AnalyticIKSolver()
+    solver = make_solver(solver)
     estimator.reset()
     proc = LiveProcessor(rig, perception=_Replay(landmarks), performer=estimator,
                          retarget=Retargeter(rig.skeleton, suggest_map(rig.skeleton, rig.name)), solver=solver)
@@ -194,12 +212,12 @@ def _rendered_clips(frames: int, data_dir: Path | None) -> list[tuple[str, Skele
     return out
 
 
-def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimators: dict[str, object]) -> list[dict]:
+def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimators: dict[str, object], solver: str = "auto") -> list[dict]:
     """Render each clip, run the live path, score it (see the module docstring)."""
     from engine.bundled_rigs import load_bundled_rig
 
     rig = load_bundled_rig(rig_name)
-    body = [rig.skeleton.index(n) for n in rig.skeleton.names if not any(k in n for k in _NOT_BODY)]
+    body = body_joint_indices(rig.skeleton)
     rows = []
     for name, skeleton, bones, clip, is_rig in _rendered_clips(frames, data_dir):
         t0 = time.monotonic()
@@ -213,7 +231,7 @@ def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimat
             track = performer_tracks(landmarks, est)
             entry = {"mpjpe_cm": mpjpe_cm(track, rc.performer_gt, found), "pa_mpjpe_cm": pa_mpjpe_cm(track, rc.performer_gt, found),
                      "jitter_ms2": jitter_ms2(track, found, rc.fps), "gt_jitter_ms2": jitter_ms2(rc.performer_gt, np.ones_like(found), rc.fps)}
-            rots, valid = drive_rig(rig, rc.images, landmarks, est, rc.fps)
+            rots, valid = drive_rig(rig, rc.images, landmarks, est, rc.fps, solver)
             entry["rig_finite"] = bool(np.isfinite(rots).all())
             if is_rig and rig_name == "humanoid":
                 entry["rotation_error_deg"] = rotation_error_deg(rots, rc.rotations_gt, body, valid)["mean"]
@@ -223,29 +241,46 @@ def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimat
     return rows
 
 
-def evaluate_videos(video_dir: Path, estimators: dict[str, object], max_frames: int | None = None) -> list[dict]:
-    """Detection rate, jitter and bone-length stability on the real ``human_*.mp4`` clips."""
+def _video_landmarks(path: Path, max_frames: int | None, cache: Path | None) -> tuple[list[LandmarkFrame], float]:
+    """MediaPipe landmarks of a video file (read from / written to ``cache`` as ``.npz`` when given)."""
     import cv2
 
+    cached = cache / f"{path.stem}_{max_frames or 'all'}.npz" if cache is not None else None
+    if cached is not None and cached.is_file():
+        z = np.load(cached)
+        frames = [LandmarkFrame(z["world"][t], z["image"][t], z["visibility"][t], z["presence"][t], bool(z["found"][t]), int(z["t_ms"][t]))
+                  for t in range(len(z["found"]))]
+        return frames, float(z["fps"])
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    images = []
+    while max_frames is None or len(images) < max_frames:
+        ok, img = cap.read()
+        if not ok:
+            break
+        images.append(img)
+    cap.release()
+    landmarks = detect(images, fps)
+    if cached is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        np.savez(cached, fps=fps, world=np.stack([f.world for f in landmarks]), image=np.stack([f.image for f in landmarks]),
+                 visibility=np.stack([f.visibility for f in landmarks]), presence=np.stack([f.presence for f in landmarks]),
+                 found=np.array([f.person_found for f in landmarks]), t_ms=np.array([f.t_ms for f in landmarks]))
+    return landmarks, fps
+
+
+def evaluate_videos(video_dir: Path, estimators: dict[str, object], max_frames: int | None = None, cache: Path | None = None) -> list[dict]:
+    """Detection rate, jitter and bone-length stability on the real ``human_*.mp4`` clips."""
     rows = []
     for path in sorted(video_dir.glob("human_*.mp4")):
-        cap = cv2.VideoCapture(str(path))
-        fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-        images = []
-        while max_frames is None or len(images) < max_frames:
-            ok, img = cap.read()
-            if not ok:
-                break
-            images.append(img)
-        cap.release()
-        landmarks = detect(images, fps)
+        landmarks, fps = _video_landmarks(path, max_frames, cache)
         found = np.array([lm.person_found for lm in landmarks])
-        row = {"video": path.name, "frames": len(images), "fps": fps, "detection_rate": float(found.mean()), "performer": {}}
+        row = {"video": path.name, "frames": len(landmarks), "fps": fps, "detection_rate": float(found.mean()), "performer": {}}
         for est_name, est in estimators.items():
             track = performer_tracks(landmarks, est)
             cv = bone_length_cv(track, found)
             row["performer"][est_name] = {"jitter_ms2": jitter_ms2(track, found, fps), "bone_length_cv": float(np.nanmean(list(cv.values()))),
-                                          "bone_length_cv_per_bone": cv}
+                                          "limb_bone_length_cv": float(np.nanmean([cv[b] for b in _LIMB_BONES])), "bone_length_cv_per_bone": cv}
         rows.append(row)
         logger.info("%s: detection %.3f, %s", path.name, row["detection_rate"],
                     {k: (round(v["jitter_ms2"], 2), round(v["bone_length_cv"], 4)) for k, v in row["performer"].items()})
@@ -261,10 +296,11 @@ def _table(rendered: list[dict], videos: list[dict]) -> str:
             lines.append(f"{r['clip']:<52} {r['detection_rate']:>5.2f} {est:>10} {e['mpjpe_cm']:>9.2f} {e['pa_mpjpe_cm']:>7.2f} "
                          f"{e['jitter_ms2']:>9.2f} {'' if rot_err is None else f'{rot_err:8.2f}':>8}")
     if videos:
-        lines += ["real videos:", f"{'video':<36} {'det':>5} {'performer':>10} {'jitter m/s2':>12} {'bone std/mean':>14}"]
+        lines += ["real videos:", f"{'video':<36} {'det':>5} {'performer':>10} {'jitter m/s2':>12} {'bone std/mean':>14} {'limbs only':>11}"]
         for v in videos:
             for est, e in v["performer"].items():
-                lines.append(f"{v['video']:<36} {v['detection_rate']:>5.2f} {est:>10} {e['jitter_ms2']:>12.2f} {e['bone_length_cv']:>14.4f}")
+                lines.append(f"{v['video']:<36} {v['detection_rate']:>5.2f} {est:>10} {e['jitter_ms2']:>12.2f} {e['bone_length_cv']:>14.4f} "
+                             f"{e['limb_bone_length_cv']:>11.4f}")
     return "\n".join(lines)
 
 
@@ -278,22 +314,31 @@ def add_eval_live_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None, help="shared data folder for the held-out clip (default ../shared/data when present)")
     parser.add_argument("--video-dir", default=None, help="folder of the real clips (default ../shared/video)")
     parser.add_argument("--v2p-weights", default=None, help="landmark V2P weights (default resources/weights/v2p_landmarks)")
+    parser.add_argument("--solver", default="auto", choices=["auto", "p2r", "analytic_ik"], help="rotation solver (default: P2R when its weights exist)")
     parser.add_argument("--no-render", action="store_true", help="skip the rendered clips (with --video: real clips only)")
+    parser.add_argument("--landmark-cache", default=None, help="folder to keep the real clips' MediaPipe landmarks in (.npz; reused on the next run)")
 
 
 def cmd_eval_live(args: argparse.Namespace) -> int:
     """Handler of ``main.py eval-live``; returns the exit code."""
+    import torch
+
+    # One intra-op thread: on the 2-core machine under load, two threads made the eager V2P step
+    # ~15x slower (215 ms vs 14 ms per frame, measured), and MediaPipe runs its own threads.
+    torch.set_num_threads(1)
     data_dir = Path(args.data) if args.data else (SHARED / "data" if (SHARED / "data").is_dir() else None)
     estimators = make_estimators(args.v2p_weights)
-    rendered = [] if args.no_render else evaluate_rendered(args.rig, args.frames, data_dir, estimators)
+    solver = make_solver(args.solver).name
+    rendered = [] if args.no_render else evaluate_rendered(args.rig, args.frames, data_dir, estimators, args.solver)
     videos: list[dict] = []
     if args.video:
         video_dir = Path(args.video_dir) if args.video_dir else SHARED / "video"
         if not video_dir.is_dir():
             logger.error("--video: no folder %s", video_dir)
             return 2
-        videos = evaluate_videos(video_dir, estimators, args.video_frames)
-    report = {"rig": args.rig, "frames": args.frames, "estimators": list(estimators), "rendered": rendered, "videos": videos,
+        cache = Path(args.landmark_cache) if args.landmark_cache else None
+        videos = evaluate_videos(video_dir, estimators, args.video_frames, cache)
+    report = {"rig": args.rig, "frames": args.frames, "solver": solver, "estimators": list(estimators), "rendered": rendered, "videos": videos,
               "notes": "MPJPE: pelvis-relative, ground truth in the render camera's axes (no fitting); PA: per-frame similarity "
                        "alignment; rotation error: local rotations of the body bones (no fingers) of the bundled humanoid"}
     for line in _table(rendered, videos).splitlines():

@@ -126,7 +126,7 @@ def build_body(skeleton: Skeleton, bones: dict[str, str]) -> Body:
     """A clothed body for a humanoid skeleton in its rest pose.
 
     Args:
-        skeleton: the rig; its rest pose should face +Z (glTF convention) with the left side on +X.
+        skeleton: the rig, Y up; its facing is taken from the rest pose (left hip -> +left, forward = left x up).
         bones: Unity ``HumanBodyBones`` name -> joint name (``Rig.humanoid`` or
             :func:`engine.retarget.humanoid_names.find_humanoid_bones`); needs Hips, Head, the arms
             and the legs; Spine, Chest, UpperChest, Neck, Shoulder and Toes are used when present.
@@ -141,9 +141,10 @@ def build_body(skeleton: Skeleton, bones: dict[str, str]) -> Body:
     pelvis = 0.5 * (P("LeftUpperLeg") + P("RightUpperLeg"))
     neck_pt = 0.5 * (P("LeftUpperArm") + P("RightUpperArm"))
     s = float(np.linalg.norm(neck_pt - pelvis)) / 0.5
-    left = np.array([1.0, 0.0, 0.0])
     up = np.array([0.0, 1.0, 0.0])
-    fwd = np.array([0.0, 0.0, 1.0])
+    left = (P("LeftUpperLeg") - P("RightUpperLeg")) * [1.0, 0.0, 1.0]  # facing from the hips (rest pose, Y up)
+    left = left / np.linalg.norm(left) if np.linalg.norm(left) > 1e-9 else np.array([1.0, 0.0, 0.0])
+    fwd = np.cross(left, up)
     parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # joint, positions, normals, tris; colours separate
     colors: list[np.ndarray] = []
 
