@@ -18,6 +18,12 @@ Clips: the bundled humanoid's ``idle``, ``walk`` and ``wave`` rendered on the hu
 the shared data folder is present, the held-out ``animated_drawings/cmu1/jumping_jacks.bvh``
 rendered on its own skeleton (never used in training).
 
+Measured finding (bundled humanoid ``idle``, geometric mapping): MediaPipe's world landmarks are
+not exactly camera-aligned in pitch. With the camera at 1.0 m the body comes out tilted top-toward
+the camera by ~8 degrees (head 9 cm nearer, ankles 15 cm farther than truth); at 0.5 m ~16 degrees;
+at 1.6 m (looking down 13 degrees) ~0. That bias dominates the MPJPE (PA-MPJPE is 5-6 cm at every
+height); the landmark simulator does not model it yet, so the landmark V2P cannot learn to remove it.
+
 ``--video``: the real clips ``../shared/video/human_*.mp4`` (no ground truth): detection rate,
 jitter (mean joint acceleration of the performer positions, m/s^2) and bone-length stability
 (std/mean of each performer bone length, averaged over all 27 bones and over the 8 long limb
