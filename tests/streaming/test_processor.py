@@ -128,7 +128,8 @@ def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames) 
     rig = build_rig("snake").rig
     threads = torch.get_num_threads()
     try:
-        proc = build_processor(rig, p2r_weights=str(weights), device="cpu", backend="eager")
+        # No landmark V2P here (the shipped one would be picked up otherwise): this test is about P2R.
+        proc = build_processor(rig, p2r_weights=str(weights), v2p_weights=str(tmp_path / "no_v2p"), device="cpu", backend="eager")
         assert proc.info.to_dict() == {"perception": "auto", "performer": "geometric", "solver": "p2r", "backend": "eager", "device": "cpu"}
         assert torch.get_num_threads() == 1  # one intra-op thread for the live path on the CPU
         results = [proc.process(f) for f in synthetic_frames[:5]]
