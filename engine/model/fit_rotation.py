@@ -6,8 +6,13 @@ world-frame rotation that carries the reference offsets onto the current ones:
 
 - two or more children, not collinear: ``F = frame(u, v) @ frame(u_ref, v_ref)^T`` with
   ``frame(u, v) = [u^, (u x v)^, u^ x (u x v)^]`` (columns): ``u`` exactly, ``v``'s plane exactly;
-- one child (or collinear children): the shortest-arc swing from ``u_ref`` to ``u``, twist zero;
+- one child (or collinear children): the joint first turns with its parent, then the shortest
+  arc takes the turned offset onto ``u``: ``F = arc(F_parent u_ref -> u) @ F_parent`` (so twist
+  is inherited down a chain, as analytic IK does; roots use the identity as parent);
 - no child: the parent's ``F`` (a leaf turns with its parent).
+
+Parents come first, so one pass per depth level (``max_depth + 1`` passes of elementwise work)
+settles every joint.
 
 Everything is closed form and elementwise (no SVD: batched 3x3 SVDs cost milliseconds on the
 CPU). P2R composes its learned correction with ``F`` (see :mod:`engine.model.p2r`), so the
@@ -59,7 +64,8 @@ def _frame(u: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 
 def child_fit_rotations(
-    pos: torch.Tensor, ref_pos: torch.Tensor, child1: torch.Tensor, child2: torch.Tensor, parents: torch.Tensor
+    pos: torch.Tensor, ref_pos: torch.Tensor, child1: torch.Tensor, child2: torch.Tensor, parents: torch.Tensor,
+    depth: torch.Tensor, max_depth: int,
 ) -> torch.Tensor:
     """World rotation deltas ``(B, T, J, 3, 3)`` fitted to each joint's child offsets.
 
@@ -69,20 +75,26 @@ def child_fit_rotations(
         child1: ``(B, J)`` int64 longest child, the joint itself when it has none.
         child2: ``(B, J)`` int64 second-longest child, the joint itself when it has fewer than two.
         parents: ``(B, J)`` int64, roots and padding point at themselves.
+        depth: ``(B, J)`` int64 number of ancestors (padding 0).
+        max_depth: ``depth.max()`` as a Python int (static per rig, so a compiled step unrolls it).
     """
     B, T, J, _ = pos.shape
     ref = ref_pos[:, None]  # (B, 1, J, 3)
     u, u_ref = _gather(pos, child1) - pos, _gather(ref, child1) - ref
     v, v_ref = _gather(pos, child2) - pos, _gather(ref, child2) - ref
-    swing = shortest_arc(_unit(u_ref), _unit(u))  # (B, T, J, 3, 3)
     f_now, s_now = _frame(u, v)
     f_ref, s_ref = _frame(u_ref, v_ref)
-    two = f_now @ f_ref.transpose(-1, -2)
+    two = f_now @ f_ref.transpose(-1, -2)  # (B, T, J, 3, 3)
     idx = torch.arange(J, device=pos.device)
-    has_child = (child1 != idx)[:, None, :]  # (B, 1, J)
-    planar = (child2 != idx)[:, None, :] & (s_now > _COLLINEAR) & (s_ref > _COLLINEAR)  # (B, T, J)
-    fit = torch.where(planar[..., None, None], two, swing)
-    eye = torch.eye(3, device=pos.device, dtype=pos.dtype)
-    fit = torch.where(has_child[..., None, None], fit, eye)
-    parent_fit = torch.gather(fit, 2, parents[:, None, :, None, None].expand(B, T, J, 3, 3))
-    return torch.where(has_child[..., None, None], fit, parent_fit)
+    has_child = (child1 != idx)[:, None, :, None, None]  # (B, 1, J, 1, 1)
+    planar = ((child2 != idx)[:, None, :] & (s_now > _COLLINEAR) & (s_ref > _COLLINEAR))[..., None, None]
+    u_ref_t = _unit(u_ref).expand(B, T, J, 3)[..., None]  # (B, T, J, 3, 1)
+    u_now = _unit(u)
+    fit = torch.eye(3, device=pos.device, dtype=pos.dtype).expand(B, T, J, 3, 3)
+    index = parents[:, None, :, None, None].expand(B, T, J, 3, 3)
+    for d in range(max_depth + 1):
+        parent_fit = torch.gather(fit, 2, index)  # roots gather their own (still identity) entry
+        single = shortest_arc(_unit((parent_fit @ u_ref_t)[..., 0]), u_now) @ parent_fit
+        new = torch.where(has_child, torch.where(planar, two, single), parent_fit)
+        fit = torch.where((depth == d)[:, None, :, None, None], new, fit)
+    return fit

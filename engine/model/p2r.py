@@ -137,7 +137,7 @@ class P2RModel(nn.Module):
     def _embed(self, positions: torch.Tensor, state: P2RState) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame tokens ``(B, T, J, C)`` and the analytic fit ``F`` ``(B, T, J, 3, 3)``."""
         g = state.graph
-        fit = child_fit_rotations(positions, state.ref_pos, g.child1, g.child2, g.parents)
+        fit = child_fit_rotations(positions, state.ref_pos, g.child1, g.child2, g.parents, g.depth, g.max_depth)
         feats = torch.cat([frame_features(positions, state.graph.parents, state.ref_pos), matrix_to_sixd(fit)], dim=-1)
         if not self.cfg.use_fit_prior:
             fit = torch.eye(3, device=fit.device, dtype=fit.dtype).expand_as(fit)

@@ -35,6 +35,7 @@ class RigTensors:
         parents: ``(B, J)`` int64 parent index; roots and padding point at themselves.
         child1: ``(B, J)`` int64 child with the longest rest offset; the joint itself if none.
         child2: ``(B, J)`` int64 second-longest child; the joint itself if fewer than two.
+        depth: ``(B, J)`` int64 number of ancestors (padding 0).
         hop: ``(B, J, J)`` int64 tree distance clipped to ``MAX_HOP``.
         edge: ``(B, J, J)`` int64 :class:`EdgeType` of joint j seen from joint i.
         mask_local: ``(B, J, J)`` bool attention mask of local layers: j is i or an ancestor of i.
@@ -53,6 +54,7 @@ class RigTensors:
     parents: torch.Tensor
     child1: torch.Tensor
     child2: torch.Tensor
+    depth: torch.Tensor
     hop: torch.Tensor
     edge: torch.Tensor
     mask_local: torch.Tensor
@@ -130,6 +132,7 @@ def build_rig_tensors(
         parents=torch.as_tensor(parents, dtype=torch.int64)[None],
         child1=torch.as_tensor(child1, dtype=torch.int64)[None],
         child2=torch.as_tensor(child2, dtype=torch.int64)[None],
+        depth=torch.as_tensor(skeleton.depths(), dtype=torch.int64)[None],
         hop=torch.as_tensor(skeleton.hop_distances(MAX_HOP))[None],
         edge=torch.as_tensor(skeleton.edge_types())[None],
         mask_local=torch.as_tensor(ancestor | eye)[None],
