@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from engine import rotations as rot
+from engine.kinematics import forward_kinematics
+from engine.model.fit_rotation import child_fit_rotations, shortest_arc
+from engine.model.rig_tensors import build_rig_tensors
+from engine.skeleton import Skeleton
+
+
+def _fit(sk: Skeleton, quats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fitted and true world deltas (reference = rest) for one posed frame."""
+    rig = build_rig_tensors(sk)
+    pos = forward_kinematics(sk.parents, rot.quat_to_matrix(quats), sk.rest_translations)
+    ref = forward_kinematics(sk.parents, rot.quat_to_matrix(sk.rest_rotations), sk.rest_translations)
+    fit = child_fit_rotations(
+        torch.tensor(pos[1] / sk.height, dtype=torch.float64)[None, None], torch.tensor(ref[1] / sk.height)[None],
+        rig.child1, rig.child2, rig.parents, rig.depth, int(rig.depth.max()),
+    )[0, 0].numpy()
+    return fit, pos[0] @ np.swapaxes(ref[0], -1, -2)
+
+
+def test_shortest_arc_turns_a_onto_b() -> None:
+    rng = np.random.default_rng(0)
+    a = torch.tensor(rot.quat_apply(rot.quat_identity((20,)), rng.normal(size=(20, 3))))
+    a, b = a / a.norm(dim=-1, keepdim=True), torch.tensor(rng.normal(size=(20, 3)))
+    b = b / b.norm(dim=-1, keepdim=True)
+    r = shortest_arc(a, b)
+    torch.testing.assert_close((r @ a[..., None])[..., 0], b)
+    torch.testing.assert_close(r @ r.transpose(-1, -2), torch.eye(3, dtype=r.dtype).expand(20, 3, 3))
+
+
+def test_hips_get_full_rotation_and_chains_inherit_twist() -> None:
+    # Hips with two legs and a spine; the legs are straight chains (hip -> knee -> foot).
+    parents = np.array([-1, 0, 1, 2, 0, 4, 5, 0])
+    offsets = np.array([[0, 1, 0], [0.1, -0.05, 0], [0, -0.45, 0], [0, -0.45, 0], [-0.1, -0.05, 0], [0, -0.45, 0], [0, -0.45, 0], [0, 0.5, 0.0]])
+    sk = Skeleton(tuple(f"j{i}" for i in range(8)), parents, offsets, rot.quat_identity((8,)))
+    yaw = rot.axis_angle_to_quat(np.array([0.0, 1.2, 0.0]))
+    quats = rot.quat_identity((8,))
+    quats[0] = yaw  # the whole body turns about the vertical: every bone direction turns with it...
+    fit, true = _fit(sk, quats)
+    # ...and the vertical leg bones get the hips' yaw by inheritance, not a twist-free identity.
+    np.testing.assert_allclose(fit, true, atol=1e-9)
+    quats[2] = rot.axis_angle_to_quat(np.array([0.7, 0.0, 0.0]))  # bend a knee
+    fit, true = _fit(sk, quats)
+    np.testing.assert_allclose(fit[2], true[2], atol=1e-9)  # single child, no extra twist: exact
+    np.testing.assert_allclose(fit[3], fit[2], atol=1e-12)  # a leaf copies its parent
