@@ -6,7 +6,8 @@ CUDA TensorRT when installed) it times one causal KV-cached step per frame (p50/
 full W-frame window every frame; the table reports the ratio. Compiled outputs are compared with
 eager ones (max abs difference over the timed frames). Weights do not change latency: the shipped
 P2R config is used when present, else the defaults; V2P uses its default config with landmark
-tokens (N = 33, x y z visibility). Rigs are random trees of J joints.
+tokens (N = 33, x y z visibility). The zero-initialised output heads get small random weights so
+that the eager/compiled comparison sees non-constant outputs. Rigs are random trees of J joints.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def bench_model(
     for J in joints:
         rig = build_rig_tensors(_bench_skeleton(J))
         for name, model, session_cls in (("p2r", P2RModel(p2r_config), P2RSession), ("v2p", V2PModel(v2p_config), V2PSession)):
+            with torch.no_grad():
+                model.head[-1].weight.copy_(0.05 * torch.randn(model.head[-1].weight.shape, generator=gen))
             model = model.to(dev).eval()
             if name == "p2r":
                 inputs = [(0.3 * torch.randn(J, 3, generator=gen).to(dev),) for _ in range(iters)]
