@@ -84,7 +84,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         add_eval_live_args(p)
 
     p = sub.add_parser("train", help="train a model (P2R or V2P) on CPU or CUDA")
-    p.add_argument("model", choices=["p2r", "v2p"], help="which network to train")
+    p.add_argument(
+        "model",
+        choices=["p2r", "v2p", "v2p-landmarks"],
+        help="p2r: pose-to-rotation; v2p: rig-conditioned video-to-pose; v2p-landmarks: the live landmark V2P",
+    )
     p.add_argument("--out", required=True, help="run folder for checkpoints and logs")
     p.add_argument("--steps", type=int, default=20000, help="optimisation steps")
     p.add_argument("--batch", type=int, default=16, help="batch size")
@@ -94,6 +98,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", help="JSON model config overriding the defaults")
+    p.add_argument("--max-minutes", type=float, default=None, help="stop after this much wall time (v2p-landmarks)")
 
     bench = sub.add_parser("bench", help="benchmarks: model step latency, live path latency, soak")
     bsub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)

@@ -222,7 +222,11 @@ def train(s: TrainSettings) -> dict[str, float]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """CLI handler of ``train`` (see ``main.py``)."""
+    """CLI handler of ``train`` (see ``main.py``); ``v2p-landmarks`` is the live landmark V2P."""
+    if args.model == "v2p-landmarks":
+        from engine.v2p_landmark_training import train_v2p_landmarks
+
+        return train_v2p_landmarks(args)
     settings = TrainSettings(args.model, Path(args.out), args.steps, args.batch, args.lr, args.device, args.data, args.resume, args.seed, args.config)
     metrics = train(settings)
     logger.info("finished: %s", json.dumps(metrics))

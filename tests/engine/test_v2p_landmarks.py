@@ -79,6 +79,15 @@ def test_two_step_training_writes_loadable_weights(tmp_path) -> None:
     assert np.isfinite(est.step(frame)).all()
 
 
+def test_train_command_dispatches_v2p_landmarks(tmp_path) -> None:
+    import main
+
+    config = '{"width": 16, "heads": 2, "rig_layers": 1, "layers": 1, "window": 8}'
+    argv = ["train", "v2p-landmarks", "--out", str(tmp_path), "--steps", "2", "--batch", "2", "--config", config]
+    assert main.main(argv) == 0
+    assert isinstance(load_weights(tmp_path / "best"), V2PModel)
+
+
 def test_motion_container() -> None:
     m = HumanMotion("x", np.zeros((3, 28, 3)))
     assert m.positions.shape == (3, 28, 3)
