@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from PyQt6 import QtCore, QtGui
 
 from tests.conftest import REPO_ROOT
+from tests.osc_receiver import OscReceiver
 
 pytest.importorskip("pygfx")
 
@@ -78,30 +77,9 @@ def test_switching_rig_from_the_controls(window, qapp) -> None:
     assert window.session.rig.name == "dragon"
 
 
-class _Receiver:
-    """A python-osc server on an ephemeral 127.0.0.1 port, served by one thread."""
-
-    def __init__(self) -> None:
-        from pythonosc.dispatcher import Dispatcher
-        from pythonosc.osc_server import BlockingOSCUDPServer
-
-        self.messages: list[tuple[str, tuple]] = []
-        dispatcher = Dispatcher()
-        dispatcher.set_default_handler(lambda address, *args: self.messages.append((address, args)))
-        self.server = BlockingOSCUDPServer(("127.0.0.1", 0), dispatcher)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01})
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(2)
-
-
 @pytest.mark.parametrize("kind", ["vmc-generic", "vmc"])
 def test_vmc_output_reaches_a_real_receiver(window, qapp, kind: str) -> None:
-    receiver = _Receiver()
+    receiver = OscReceiver()
     panel = window.output_panel
     if kind == "vmc":  # humanoid bone names need a humanoid rig (a dragon is sent under its own names)
         assert window.rig_panel.load_rig("humanoid")

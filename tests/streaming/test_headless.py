@@ -8,53 +8,14 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-from pythonosc.dispatcher import Dispatcher
-from pythonosc.osc_server import ThreadingOSCUDPServer
 
 from main import main
 from tests.conftest import REPO_ROOT
-
-
-class Receiver:
-    """A python-osc UDP server on 127.0.0.1 (ephemeral port) that counts addresses and bone names."""
-
-    def __init__(self) -> None:
-        self.addresses: Counter[str] = Counter()
-        self.names: set[str] = set()
-        self.frame_indices: list[int] = []
-        dispatcher = Dispatcher()
-        dispatcher.set_default_handler(self._on_message)
-        self.server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="test-osc-receiver")
-
-    def _on_message(self, address: str, *args: object) -> None:
-        self.addresses[address] += 1
-        if address in ("/VMC/Ext/Bone/Pos", "/anyrig/joint"):
-            self.names.add(str(args[0]))
-        if address == "/anyrig/frame":
-            self.frame_indices.append(int(args[0]))
-
-    def wait_for(self, address: str, count: int, timeout: float = 3.0) -> None:
-        """Wait until ``count`` messages to ``address`` arrived (the last datagrams may still be queued)."""
-        deadline = time.monotonic() + timeout
-        while self.addresses[address] < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=2)
+from tests.osc_receiver import OscReceiver
 
 
 def _fds() -> int:
@@ -68,13 +29,14 @@ def _anyrig_threads() -> list[str]:
 def test_run_sends_every_frame_over_osc_and_writes_stats(tmp_path: Path, capsys) -> None:
     stats_path = tmp_path / "s.json"
     fds_before = _fds()
-    with Receiver() as rx:
+    with OscReceiver() as rx:
         code = main(["run", "--source", "synthetic", "--rig", "snake", "--osc", f"127.0.0.1:{rx.port}",
                      "--seconds", "2", "--backend", "eager", "--stats", str(stats_path)])
         assert code == 0
         report = json.loads(stats_path.read_text())
-        rx.wait_for("/anyrig/frame", report["senders"]["osc"]["frames_sent"])
+        rx.wait_for(report["senders"]["osc"]["frames_sent"], "/anyrig/frame")
     frames = report["frames"]
+    frame_indices = [int(args[0]) for address, args in rx.messages if address == "/anyrig/frame"]
     assert frames["processed"] >= 30  # 2 s of a 30 fps source, even on a busy 2-core machine
     assert frames["captured"] >= frames["processed"]
     assert set(frames) >= {"captured", "processed", "dropped"}
@@ -87,10 +49,10 @@ def test_run_sends_every_frame_over_osc_and_writes_stats(tmp_path: Path, capsys)
     # The receiver got every frame that was sent, in order, with the rig's joint names; a result
     # is only ever skipped when a newer one replaced it in the sender's one-slot mailbox.
     sent = report["senders"]["osc"]["frames_sent"]
-    assert sent == frames["sent.osc"] == len(rx.frame_indices) > 0
+    assert sent == frames["sent.osc"] == len(frame_indices) > 0
     assert sent + frames.get("dropped.osc", 0) == frames["processed"]
-    assert rx.frame_indices == sorted(rx.frame_indices)
-    assert "Head" in rx.names or len(rx.names) == report["joints"]
+    assert frame_indices == sorted(frame_indices)
+    assert "Head" in rx.names("/anyrig/joint") or len(rx.names("/anyrig/joint")) == report["joints"]
     out = capsys.readouterr().out
     assert "ran 2." in out and "capture_to_osc latency p50" in out
     # Nothing left behind: threads and sockets are gone once the run returns.
@@ -99,17 +61,18 @@ def test_run_sends_every_frame_over_osc_and_writes_stats(tmp_path: Path, capsys)
 
 
 def test_vmc_on_a_rig_without_humanoid_bones_sends_its_own_names(tmp_path: Path) -> None:
-    with Receiver() as rx:
+    with OscReceiver() as rx:
         code = main(["run", "--source", "synthetic", "--rig", "dragon", "--vmc", f"127.0.0.1:{rx.port}",
                      "--seconds", "1.5", "--backend", "eager", "--record", str(tmp_path / "take.npz"), "--stats", str(tmp_path / "s.json")])
         assert code == 0
         report = json.loads((tmp_path / "s.json").read_text())
-        rx.wait_for("/VMC/Ext/T", report["senders"]["vmc"]["frames_sent"])
+        rx.wait_for(report["senders"]["vmc"]["frames_sent"], "/VMC/Ext/T")
     frames = report["frames"]
-    assert rx.addresses["/VMC/Ext/T"] == report["senders"]["vmc"]["frames_sent"] == frames["sent.vmc"] > 10
+    addresses = rx.addresses
+    assert addresses["/VMC/Ext/T"] == report["senders"]["vmc"]["frames_sent"] == frames["sent.vmc"] > 10
     assert frames["sent.vmc"] + frames.get("dropped.vmc", 0) == frames["processed"]
-    assert rx.addresses["/VMC/Ext/Bone/Pos"] == rx.addresses["/VMC/Ext/T"] * report["joints"]
-    assert len(rx.names) == report["joints"]
+    assert addresses["/VMC/Ext/Bone/Pos"] == addresses["/VMC/Ext/T"] * report["joints"]
+    assert len(rx.names("/VMC/Ext/Bone/Pos")) == report["joints"]
     take = np.load(tmp_path / "take.npz")
     assert report["frames"]["sent.record"] == report["frames"]["processed"]
     assert any(v.ndim >= 2 and v.shape[0] == report["frames"]["processed"] for v in take.values())

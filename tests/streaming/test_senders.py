@@ -12,14 +12,13 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_bundle import OscBundle
-from pythonosc.osc_server import BlockingOSCUDPServer
 
 from engine import rotations as rot
 from engine.kinematics import forward_kinematics
 from streaming.frames import PoseResult
 from streaming.senders import OscSender, SenderAddressError, VmcSender, osc_frame_messages
+from tests.osc_receiver import OscReceiver as Receiver
 from tests.streaming.test_vmc import humanoid_skeleton, random_result
 
 FRAMES = 6
@@ -39,30 +38,6 @@ def no_leaks() -> Iterator[None]:
         time.sleep(0.01)
     assert set(threading.enumerate()) == threads
     assert _open_fds() == fds
-
-
-class Receiver:
-    """A python-osc BlockingOSCUDPServer on an ephemeral 127.0.0.1 port, served by one thread."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, tuple]] = []
-        dispatcher = Dispatcher()
-        dispatcher.set_default_handler(lambda address, *args: self.messages.append((address, args)))
-        self.server = BlockingOSCUDPServer(("127.0.0.1", 0), dispatcher)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01})
-        self.thread.start()
-
-    def wait_for(self, count: int, timeout: float = 3.0) -> list[tuple[str, tuple]]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return list(self.messages)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=2.0)
 
 
 @pytest.fixture
