@@ -40,6 +40,12 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stats", metavar="JSON", help="write run statistics (fps, drops, latency percentiles) to JSON")
     p.add_argument("--device", default="auto", help="model device: auto | cpu | cuda")
     p.add_argument("--backend", default="auto", help="model backend: auto | eager | compile | tensorrt")
+    p.add_argument(
+        "--solver",
+        default="analytic_ik",
+        choices=["analytic_ik", "p2r"],
+        help="rotation solver: analytic_ik (default) or the learned p2r (undertrained so far, see README)",
+    )
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -110,6 +116,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_out", metavar="OUT")
     p.add_argument("--rig", default="dragon")
     p.add_argument("--frames", type=int, default=300)
+    p.add_argument("--solver", default="analytic_ik", choices=["analytic_ik", "p2r"], help="rotation solver")
     p = bsub.add_parser("soak", help="memory and latency drift over a long run")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--rig", default="dragon")

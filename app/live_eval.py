@@ -167,7 +167,7 @@ class _Replay:
         pass
 
 
-def make_solver(kind: str = "auto"):
+def make_solver(kind: str = "analytic_ik"):
     """The rotation solver: ``"p2r"`` (shipped weights), ``"analytic_ik"``, or ``"auto"`` (P2R when its weights exist)."""
     from engine.ik_baseline import AnalyticIKSolver
     from engine.model.solver import DEFAULT_P2R_WEIGHTS, P2RSolver
@@ -180,7 +180,7 @@ def make_solver(kind: str = "auto"):
     return AnalyticIKSolver()
 
 
-def drive_rig(rig: Rig, images: np.ndarray, landmarks: list[LandmarkFrame], estimator, fps: float, solver: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+def drive_rig(rig: Rig, images: np.ndarray, landmarks: list[LandmarkFrame], estimator, fps: float, solver: str = "analytic_ik") -> tuple[np.ndarray, np.ndarray]:
     """Run the live processor on the frames: local rotations ``(T, J, 4)`` and a ``(T,)`` mask of frames with a result."""
     from engine.retarget.mapping import suggest_map
     from engine.retarget.retargeter import Retargeter
@@ -218,7 +218,7 @@ def _rendered_clips(frames: int, data_dir: Path | None) -> list[tuple[str, Skele
     return out
 
 
-def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimators: dict[str, object], solver: str = "auto") -> list[dict]:
+def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimators: dict[str, object], solver: str = "analytic_ik") -> list[dict]:
     """Render each clip, run the live path, score it (see the module docstring)."""
     from engine.bundled_rigs import load_bundled_rig
 
@@ -320,7 +320,8 @@ def add_eval_live_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None, help="shared data folder for the held-out clip (default ../shared/data when present)")
     parser.add_argument("--video-dir", default=None, help="folder of the real clips (default ../shared/video)")
     parser.add_argument("--v2p-weights", default=None, help="landmark V2P weights (default resources/weights/v2p_landmarks)")
-    parser.add_argument("--solver", default="auto", choices=["auto", "p2r", "analytic_ik"], help="rotation solver (default: P2R when its weights exist)")
+    parser.add_argument("--solver", default="analytic_ik", choices=["auto", "p2r", "analytic_ik"],
+                        help="rotation solver: analytic_ik (the live default), p2r, or auto (P2R when its weights exist)")
     parser.add_argument("--no-render", action="store_true", help="skip the rendered clips (with --video: real clips only)")
     parser.add_argument("--landmark-cache", default=None, help="folder to keep the real clips' MediaPipe landmarks in (.npz; reused on the next run)")
 

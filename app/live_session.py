@@ -50,12 +50,14 @@ class LiveSession:
     Args:
         settings: initial settings (copied; read the current ones from :attr:`settings`).
         takes_dir: folder for takes when ``settings.takes_dir`` is empty.
-        device, backend: for the model stage (see :func:`streaming.processor.build_processor`).
+        device, backend, solver: for the model stages (see :func:`streaming.processor.build_processor`).
     """
 
-    def __init__(self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto") -> None:
+    def __init__(
+        self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik"
+    ) -> None:
         self.settings = SessionSettings.from_dict(settings.to_dict())
-        self.device, self.backend = device, backend
+        self.device, self.backend, self.solver = device, backend, solver
         self.listeners: list[Listener] = []
         self.tap = ViewTap()
         self.stats = RunStats()
@@ -156,7 +158,7 @@ class LiveSession:
 
     def _processor_for(self, rig: Rig):
         filter_config = self.settings.filter.pose_filter_config()
-        processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config)
+        processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config, solver=self.solver)
         if self.neutral is not None:
             reference = reference_positions(getattr(processor.retarget, "map", None))
             processor.retarget = CalibratedRetarget(processor.retarget, NeutralPose(self.neutral, reference))

@@ -202,7 +202,8 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
         logger.error("%s", exc)
         return 2
     session = LiveSession(
-        settings, takes_dir=default_takes_dir(), device=getattr(args, "device", "auto"), backend=getattr(args, "backend", "auto")
+        settings, takes_dir=default_takes_dir(), device=getattr(args, "device", "auto"), backend=getattr(args, "backend", "auto"),
+        solver=getattr(args, "solver", "analytic_ik"),
     )
     problems = session.open()
     window = MainWindow(session, store)

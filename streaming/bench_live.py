@@ -106,7 +106,8 @@ def _video_frames(count: int) -> tuple[list[np.ndarray], str] | None:
     return (images, videos[0].name) if images else None
 
 
-def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device: str = "auto", backend: str = "auto") -> dict[str, Any]:
+def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device: str = "auto", backend: str = "auto",
+                   solver: str = "analytic_ik") -> dict[str, Any]:
     """Per-stage latency percentiles of the per-frame work, run back to back (no threads)."""
     from streaming.headless import load_rig_spec
     from streaming.synthetic_source import SyntheticSource
@@ -123,7 +124,7 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
         except Exception as exc:  # no adapter or no model file: measure the synthetic path instead
             logger.info("MediaPipe unavailable (%s): measuring with the synthetic performer", exc)
             video = None
-    processor = build_processor(rig, perception=perception, device=device, backend=backend)
+    processor = build_processor(rig, perception=perception, device=device, backend=backend, solver=solver)
     series = {s: LatencyStats() for s in STAGES}
     if video is not None:
         images, input_name = video
@@ -164,7 +165,7 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
     }
 
 
-def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", backend: str = "auto",
+def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik",
                      sample_s: float | None = None) -> dict[str, Any]:
     """Run the threaded pipeline (synthetic source at 30 fps -> VMC to a local receiver).
 
@@ -178,7 +179,7 @@ def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", bac
     from streaming.synthetic_source import SyntheticSource
 
     rig = load_rig_spec(rig_name)
-    processor = build_processor(rig, device=device, backend=backend)
+    processor = build_processor(rig, device=device, backend=backend, solver=solver)
     stats = RunStats()
     samples: list[dict[str, float]] = []
     with UdpCounter() as receiver:
@@ -215,8 +216,9 @@ def _budget(report: dict[str, Any]) -> dict[str, Any]:
 def cmd_bench_live(args: argparse.Namespace) -> int:
     """``bench live``: stage latencies, then the threaded pipeline for ``--frames`` frames at 30 fps."""
     device, backend = getattr(args, "device", "auto"), getattr(args, "backend", "auto")
-    stages = measure_stages(args.rig, args.frames, device=device, backend=backend)
-    pipe = measure_pipeline(args.rig, args.frames / 30.0, device=device, backend=backend)
+    solver = getattr(args, "solver", "analytic_ik")
+    stages = measure_stages(args.rig, args.frames, device=device, backend=backend, solver=solver)
+    pipe = measure_pipeline(args.rig, args.frames / 30.0, device=device, backend=backend, solver=solver)
     report = {"stages": stages, "pipeline": pipe, "budget": _budget(pipe), "cpu_count": os.cpu_count()}
     for stage in STAGES:
         s = stages["latency_ms"][stage]

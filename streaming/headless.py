@@ -182,7 +182,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (AnyRigError, FileNotFoundError, ValueError, OSError) as exc:
         logger.error("%s", exc)
         return 2
-    processor = build_processor(rig, device=args.device, backend=args.backend)
+    processor = build_processor(rig, device=args.device, backend=args.backend, solver=getattr(args, "solver", "analytic_ik"))
     stats = RunStats()
     pipeline = Pipeline(source, processor, outputs=outputs, stats=stats)
     stop_requested = threading.Event()

@@ -300,6 +300,7 @@ def build_processor(
     v2p_weights: str | None = None,
     use_models: bool = True,
     cpu_threads: int | None = 1,
+    solver: str = "analytic_ik",
 ) -> LiveProcessor:
     """The best available processor for ``rig`` on this machine.
 
@@ -312,6 +313,10 @@ def build_processor(
         p2r_weights: P2R weights (default: the shipped ``resources/weights/p2r``).
         v2p_weights: the landmark V2P weights (default ``resources/weights/v2p_landmarks``).
         use_models: ``False`` forces the model-free stages (geometric performer, analytic IK).
+        solver: ``"analytic_ik"`` (the default) or ``"p2r"`` (the learned P2R when its weights exist,
+            else the IK). The IK is the default because the shipped P2R is undertrained: on held-out
+            skeletons it trails the IK on clean positions and stays close to the reference pose, so
+            some rigs (snake, quadruped) barely move with it (README, "Results").
         cpu_threads: torch intra-op threads when a model runs on the CPU (process-wide; ``None``
             leaves torch's default). One thread: a P2R step on the dragon (J=62) took 9.7 ms with 1
             thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
@@ -322,7 +327,9 @@ def build_processor(
     }
     if perception not in perceptions:
         raise ValueError(f"perception must be one of {sorted(perceptions)}, got {perception!r}")
-    solver, used_backend, used_device = _build_solver(p2r_weights, device, backend, use_models)
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    rotation_solver, used_backend, used_device = _build_solver(p2r_weights, device, backend, use_models and solver == "p2r")
     performer, v2p_backend, v2p_device = _build_performer(v2p_weights, device, backend, use_models)
     models_on_cpu = [d == "cpu" for b, d in ((used_backend, used_device), (v2p_backend, v2p_device)) if b != "none"]
     if used_backend == "none":
@@ -336,11 +343,14 @@ def build_processor(
         perception=perceptions[perception](),
         performer=performer,
         retarget=_build_retarget(rig),
-        solver=solver,
+        solver=rotation_solver,
         filter_config=filter_config,
         backend=used_backend,
         device=used_device,
     )
+
+
+SOLVERS = ("analytic_ik", "p2r")
 
 
 def _build_solver(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[RotationSolver, str, str]:

@@ -129,7 +129,9 @@ def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames) 
     threads = torch.get_num_threads()
     try:
         # No landmark V2P here (the shipped one would be picked up otherwise): this test is about P2R.
-        proc = build_processor(rig, p2r_weights=str(weights), v2p_weights=str(tmp_path / "no_v2p"), device="cpu", backend="eager")
+        proc = build_processor(
+            rig, solver="p2r", p2r_weights=str(weights), v2p_weights=str(tmp_path / "no_v2p"), device="cpu", backend="eager"
+        )
         assert proc.info.to_dict() == {"perception": "auto", "performer": "geometric", "solver": "p2r", "backend": "eager", "device": "cpu"}
         assert torch.get_num_threads() == 1  # one intra-op thread for the live path on the CPU
         results = [proc.process(f) for f in synthetic_frames[:5]]
@@ -137,7 +139,11 @@ def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames) 
         assert np.isfinite(results[-1].rotations).all()
     finally:
         torch.set_num_threads(threads)
-    assert build_processor(rig, p2r_weights=str(tmp_path / "missing")).info.solver == "analytic_ik"
+    assert build_processor(rig, solver="p2r", p2r_weights=str(tmp_path / "missing")).info.solver == "analytic_ik"
+    # The IK is the default solver even where P2R weights exist (the shipped ones are undertrained).
+    assert build_processor(rig, p2r_weights=str(weights)).info.solver == "analytic_ik"
+    with pytest.raises(ValueError, match="solver must be one of"):
+        build_processor(rig, solver="magic")
 
 
 def test_v2p_performer_is_used_when_its_weights_exist(tmp_path, synthetic_frames) -> None:
