@@ -27,6 +27,7 @@ from engine import rotations as rot
 from engine.kinematics import forward_kinematics
 from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame
+from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
 from engine.rig import Rig
 from engine.rotation_solver import RotationSolver
@@ -209,8 +210,11 @@ class LiveProcessor:
         backend: str = "none",
         device: str = "cpu",
         warmup_steps: int = 2,
+        root_motion: bool = True,
     ) -> None:
         self.rig = rig
+        self.root_motion = root_motion  # move the performer (and so the rig's root) through the camera's space
+        self._last_hips: np.ndarray | None = None
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
         self.filter = PoseFilter(filter_config)
         self._hold = LandmarkHold(max_hold_ms)
@@ -245,6 +249,9 @@ class LiveProcessor:
         self.performer.reset()
         self.filter.reset()
         self._hold.reset()
+        self._last_hips = None
+        if hasattr(self.retarget, "reset"):
+            self.retarget.reset()
 
     def process(self, frame: Frame) -> PoseResult | None:
         """The rig's pose for ``frame``, or ``None`` when no person is (or recently was) seen."""
@@ -255,7 +262,9 @@ class LiveProcessor:
         if not held.frame.person_found:
             self.frames_without_person += 1
             return None
-        performer = self.performer.step(held.frame)  # (28, 3) metres
+        performer = self.performer.step(held.frame)  # (28, 3) metres, hip-centred
+        if self.root_motion:
+            performer = performer + self._root_offset(held.frame, frame)
         t_v2p = time.monotonic_ns()
         target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
         t_retarget = time.monotonic_ns()
@@ -270,6 +279,15 @@ class LiveProcessor:
             source_id=frame.source_id,
         )
         return self.filter(result)
+
+    def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
+        """``(3,)`` the performer's hip position in camera space, internal frame (held when unknown)."""
+        image = getattr(frame, "image", None)
+        if image is not None and np.ndim(image) >= 2:
+            hips = estimate_hip_translation(landmarks, (int(image.shape[1]), int(image.shape[0])))
+            if hips is not None:
+                self._last_hips = hips
+        return root_offset_internal(self._last_hips) if self._last_hips is not None else np.zeros(3)
 
     def close(self) -> None:
         """Release the perception model (idempotent)."""

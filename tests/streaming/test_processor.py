@@ -165,3 +165,39 @@ def test_v2p_performer_is_used_when_its_weights_exist(tmp_path, synthetic_frames
         assert all(proc.process(f) is not None for f in synthetic_frames[:4])
     finally:
         torch.set_num_threads(threads)
+
+
+def test_root_motion_follows_the_performer_through_the_camera_space() -> None:
+    """A performer stepping sideways in front of the camera moves the rig's root (off: it stays put)."""
+    import dataclasses
+
+    from engine.perception.landmarks import LandmarkFrame
+    from engine.perception.root_motion import DEFAULT_FOV_DEG
+    from streaming.synthetic_source import SyntheticSource
+
+    source = SyntheticSource("idle", realtime=False)
+    source.open()
+    first = source.read()
+    source.close()
+    world = first.landmarks.world  # (33, 3) hip-centred metres, x right, y down, z away
+    h, w = first.image.shape[:2]
+    focal = 0.5 * w / np.tan(0.5 * np.radians(DEFAULT_FOV_DEG))
+    frames = []
+    for k in range(20):
+        cam = world + np.array([0.05 * k, 0.0, 3.0])  # 5 cm a frame to the camera's right
+        image = np.stack([0.5 + focal * cam[:, 0] / cam[:, 2] / w, 0.5 + focal * cam[:, 1] / cam[:, 2] / h, np.zeros(33)], axis=1)
+        lm = LandmarkFrame(world, image, first.landmarks.visibility, first.landmarks.presence, True, 33 * k)
+        frames.append(dataclasses.replace(first, landmarks=lm, index=k, t_capture_ns=first.t_capture_ns + k * 33_000_000))
+    rig = build_rig("quadruped").rig
+    roots = {}
+    for root_motion in (True, False):
+        proc = build_processor(rig, use_models=False, filter_config=PoseFilterConfig(enabled=False))
+        proc.root_motion = root_motion
+        try:
+            roots[root_motion] = np.array([proc.process(f).root_translation for f in frames])
+        finally:
+            proc.close()
+    moved = roots[True][-1] - roots[True][0]
+    assert np.isfinite(roots[True]).all()
+    assert moved[0] > 0.3, moved  # 0.95 m to the side, scaled by the rig's leg length
+    np.testing.assert_allclose(roots[False], np.broadcast_to(roots[False][0], roots[False].shape), atol=1e-6)
