@@ -108,16 +108,23 @@ def _fail(path: str, reason: str) -> int:
     return 2
 
 
-def cmd_info(args: argparse.Namespace) -> int:
-    """``main.py info PATH [--json]``: print a rig's description; exit 2 on a bad file."""
+def _load_or_fail(path: str) -> Rig | int:
+    """The rig in ``path``, or the exit code 2 after a one-line error naming the file and fault."""
     from engine.rigio import load_rig
 
     try:
-        rig = load_rig(args.path)
+        return load_rig(path)
     except AnyRigError as e:
-        return _fail(args.path, getattr(e, "reason", str(e)) + (f" (line {e.line})" if getattr(e, "line", None) else ""))
+        return _fail(path, getattr(e, "reason", str(e)) + (f" (line {e.line})" if getattr(e, "line", None) else ""))
     except ImportError as e:
-        return _fail(args.path, f"reader not available: {e}")
+        return _fail(path, f"reader not available: {e}")
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """``main.py info PATH [--json]``: print a rig's description; exit 2 on a bad file."""
+    rig = _load_or_fail(args.path)
+    if isinstance(rig, int):
+        return rig
     d = describe(rig)
     print(json.dumps(d, indent=2) if args.json else format_description(d))
     return 0
@@ -125,19 +132,16 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     """``main.py convert INPUT OUTPUT [--clip NAME] [--fps F]``: BVH <-> GLB; exit 2 on bad input."""
-    from engine.rigio import load_rig, save_rig
+    from engine.rigio import save_rig
 
     ext = Path(args.output).suffix.lower()
     if ext not in (".bvh", ".glb"):
         return _fail(args.output, f"unsupported output extension {ext or '(none)'!r}; use .bvh or .glb")
     if args.fps is not None and not args.fps > 0:
         return _fail(args.output, f"--fps must be positive, got {args.fps}")
-    try:
-        rig = load_rig(args.input)
-    except AnyRigError as e:
-        return _fail(args.input, getattr(e, "reason", str(e)) + (f" (line {e.line})" if getattr(e, "line", None) else ""))
-    except ImportError as e:
-        return _fail(args.input, f"reader not available: {e}")
+    rig = _load_or_fail(args.input)
+    if isinstance(rig, int):
+        return rig
     if args.clip is not None and args.clip not in [c.name for c in rig.clips]:
         return _fail(args.input, f"no clip named {args.clip!r}; clips: {[c.name for c in rig.clips]}")
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from streaming.one_euro import OneEuroConfig, PoseFilterConfig
 
@@ -113,5 +113,3 @@ def _merged(current: Any, values: dict[str, Any]) -> Any:
     changes = {k: v for k, v in values.items() if k in known and _same_kind(getattr(current, k), v)}
     return dataclasses.replace(current, **changes)
 
-
-Listener = Callable[[SessionSettings], None]
