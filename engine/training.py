@@ -45,7 +45,7 @@ from engine.model.sixd import geodesic_angle, sixd_to_matrix
 from engine.model.v2p import V2PModel
 from engine.model.weights import load_weights, save_weights
 
-__all__ = ["TrainSettings", "cmd_train", "train", "p2r_loss", "v2p_loss"]
+__all__ = ["TrainSettings", "cmd_train", "resume_checkpoint", "save_checkpoint", "train", "p2r_loss", "v2p_loss"]
 
 logger = logging.getLogger(__name__)
 
@@ -157,11 +157,23 @@ def _validate(model: torch.nn.Module, val_batches: list[Batch], device: torch.de
     return {f"val_{k}": v for k, v in totals.items()}
 
 
-def _save(model: torch.nn.Module, opt: torch.optim.Optimizer, out: Path, step: int, best: float, extra: dict) -> None:
+def save_checkpoint(model: torch.nn.Module, opt: torch.optim.Optimizer, out: Path, step: int, best: float, extra: dict) -> None:
+    """Write ``out/model.*`` and ``out/optimizer.pt`` (optimiser state, step, best score)."""
     save_weights(model, out / "model", {**extra, "step": step})
     tmp = out / "optimizer.pt.tmp"
     torch.save({"optimizer": opt.state_dict(), "step": step, "best": best}, tmp)
     os.replace(tmp, out / "optimizer.pt")  # atomic: a crash mid-save keeps the previous state
+
+
+def resume_checkpoint(opt: torch.optim.Optimizer, out: Path) -> tuple[int, float]:
+    """Load ``out/optimizer.pt`` into ``opt``; returns ``(next step, best score)``, ``(0, inf)`` without one."""
+    path = out / "optimizer.pt"
+    if not path.is_file():
+        return 0, float("inf")
+    state = torch.load(path, weights_only=True)
+    opt.load_state_dict(state["optimizer"])
+    logger.info("resuming %s from step %d", out, int(state["step"]) + 1)
+    return int(state["step"]) + 1, float(state["best"])
 
 
 def train(s: TrainSettings) -> dict[str, float]:
@@ -176,12 +188,7 @@ def train(s: TrainSettings) -> dict[str, float]:
     model = _build_model(s).to(device)
     window = model.cfg.window
     opt = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=0.01)
-    start, best = 0, float("inf")
-    if s.resume and (s.out / "optimizer.pt").is_file():
-        state = torch.load(s.out / "optimizer.pt", weights_only=True)
-        opt.load_state_dict(state["optimizer"])
-        start, best = int(state["step"]) + 1, float(state["best"])
-        logger.info("resuming %s from step %d", s.out, start)
+    start, best = resume_checkpoint(opt, s.out) if s.resume else (0, float("inf"))
     data_dir = Path(s.data) if s.data else None
     train_ds = MotionDataset(seed=s.seed, split="train", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=POOL_SIZE)
     val_ds = MotionDataset(seed=s.seed, split="val", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=POOL_SIZE)
@@ -217,7 +224,7 @@ def train(s: TrainSettings) -> dict[str, float]:
                 if metrics["val_loss"] < best:
                     best = metrics["val_loss"]
                     save_weights(model, s.out / "best", {**extra, "step": step, **metrics})
-                _save(model, opt, s.out, step, best, extra)
+                save_checkpoint(model, opt, s.out, step, best, extra)
     return metrics
 
 

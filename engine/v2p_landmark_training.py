@@ -32,7 +32,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from engine.model.weights import load_weights, save_weights
 from engine.perception.landmark_simulator import NoiseConfig, simulate_landmarks
 from engine.perception.landmarks import world_to_internal
 from engine.performer import NUM_PERFORMER_JOINTS, PERFORMER_JOINTS, PERFORMER_PARENTS, performer_index, performer_positions_from_world_landmarks
+from engine.training import resume_checkpoint, save_checkpoint
 from engine.v2p_landmarks import PERFORMER_SCALE, landmark_tokens_from_arrays, performer_rig_tensors
 
 __all__ = ["LandmarkTrainConfig", "HumanMotion", "load_human_motions", "augment_motion", "simulate_batch", "train_v2p_landmarks"]
@@ -292,11 +292,7 @@ def train_landmark_v2p(cfg: LandmarkTrainConfig) -> dict[str, float]:
     model = _build_model(cfg)
     rig = performer_rig_tensors()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
-    start, best = 0, float("inf")
-    if cfg.resume and (cfg.out / "optimizer.pt").is_file():
-        saved = torch.load(cfg.out / "optimizer.pt", weights_only=True)
-        opt.load_state_dict(saved["optimizer"])
-        start, best = int(saved["step"]) + 1, float(saved["best"])
+    start, best = resume_checkpoint(opt, cfg.out) if cfg.resume else (0, float("inf"))
     extra = {"kind": "v2p_landmarks", "data": "free-licence human clips (" + ", ".join(sorted({m.name.split(':')[0] for m in motions})) + ") + procedural variation",
              "validation": val_motions[0].name.split(":")[0], "seed": cfg.seed, "frames": cfg.frames, "batch": cfg.batch}
     metrics: dict[str, float] = {}
@@ -330,9 +326,7 @@ def train_landmark_v2p(cfg: LandmarkTrainConfig) -> dict[str, float]:
                 if metrics["val_mpjpe_cm"] < best:
                     best = metrics["val_mpjpe_cm"]
                     save_weights(model, cfg.out / "best", {**extra, "step": step, **metrics})
-                save_weights(model, cfg.out / "model", {**extra, "step": step})
-                torch.save({"optimizer": opt.state_dict(), "step": step, "best": best}, cfg.out / "optimizer.pt.tmp")
-                os.replace(cfg.out / "optimizer.pt.tmp", cfg.out / "optimizer.pt")
+                save_checkpoint(model, opt, cfg.out, step, best, extra)
             if out_of_time:
                 logger.info("time limit reached at step %d", step)
                 break
