@@ -104,7 +104,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", help="JSON model config overriding the defaults")
-    p.add_argument("--max-minutes", type=float, default=None, help="stop after this much wall time (v2p-landmarks)")
+    p.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this much wall time")
 
     bench = sub.add_parser("bench", help="benchmarks: model step latency, live path latency, soak")
     bsub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)

@@ -12,8 +12,11 @@ for validation: disjoint procedural rigs and held-out real skeletons, so validat
 unseen skeletons). ``--data`` mixes in real motions whose licence is free (CC0, MIT, CC-BY, CMU).
 
 P2R loss (documented choice): SmoothL1 (beta 0.05) on the 6D output + 0.1 x mean geodesic angle
-(radians) between predicted and target local rotations, both masked to real joints. The input
-positions get noise (:mod:`engine.model.batching`) because at run time P2R reads V2P output.
+(radians) between predicted and target local rotations, both masked to real joints. Half of the
+samples get input noise (:mod:`engine.model.batching`, up to :data:`MAX_NOISE`) because at run
+time P2R reads V2P output; the other half stay clean, so the model keeps (and improves on) the
+exact analytic prior where the input is exact. Validation scores both: ``val_clean_*`` and
+``val_noisy_*`` batches, and ``val_loss`` (which picks ``best.*``) is their mean.
 V2P loss: L1 on model-space positions of real joints; tokens from
 :func:`engine.model.batching.landmark_tokens`.
 
@@ -52,6 +55,7 @@ logger = logging.getLogger(__name__)
 WARMUP_STEPS = 50
 VAL_BATCHES = 4
 MAX_NOISE = 0.02  # P2R input noise level cap, fraction of rig height (see batching)
+CLEAN_FRACTION = 0.5  # share of P2R training samples without input noise
 POOL_SIZE = 1024  # procedural rigs in the training pool (rig generation is the slow part of data)
 
 
@@ -88,6 +92,7 @@ class TrainSettings:
         resume: continue from ``out/optimizer.pt`` and ``out/model.*``.
         seed: data and initialisation seed.
         config: JSON text or file with model config overrides.
+        max_minutes: stop (checkpointing first) after this much wall time, or None.
     """
 
     kind: str
@@ -100,6 +105,7 @@ class TrainSettings:
     resume: bool = False
     seed: int = 0
     config: str | None = None
+    max_minutes: float | None = None
 
     @property
     def checkpoint_every(self) -> int:
@@ -140,21 +146,25 @@ def _forward(model: torch.nn.Module, batch: Batch, rng: np.random.Generator) -> 
     return v2p_loss(pred, batch.clean_positions, batch.rig.joint_mask)
 
 
-def _batch(ds, step: int, size: int, rng: np.random.Generator, noise: float) -> Batch:
+def _batch(ds, step: int, size: int, rng: np.random.Generator, noise: float, clean_fraction: float = 0.0) -> Batch:
     start = (step * size) % len(ds)
-    return make_batch([ds[(start + b) % len(ds)] for b in range(size)], rng, noise)
+    return make_batch([ds[(start + b) % len(ds)] for b in range(size)], rng, noise, clean_fraction)
 
 
-def _validate(model: torch.nn.Module, val_batches: list[Batch], device: torch.device, seed: int) -> dict[str, float]:
+def _validate(model: torch.nn.Module, val_sets: dict[str, list[Batch]], device: torch.device, seed: int) -> dict[str, float]:
+    """Mean loss and loss parts per validation set (``val_<set>_<name>``); ``val_loss`` averages the sets."""
     model.eval()
-    totals: dict[str, float] = {}
+    out: dict[str, float] = {}
     with torch.no_grad():
-        for batch in val_batches:
-            loss, parts = _forward(model, batch.to(device), np.random.default_rng(seed))
-            for k, v in {"loss": float(loss), **parts}.items():
-                totals[k] = totals.get(k, 0.0) + v / len(val_batches)
+        for set_name, batches in val_sets.items():
+            for batch in batches:
+                loss, parts = _forward(model, batch.to(device), np.random.default_rng(seed))
+                for k, v in {"loss": float(loss), **parts}.items():
+                    key = f"val_{set_name}_{k}"
+                    out[key] = out.get(key, 0.0) + v / len(batches)
     model.train()
-    return {f"val_{k}": v for k, v in totals.items()}
+    out["val_loss"] = sum(out[f"val_{name}_loss"] for name in val_sets) / len(val_sets)
+    return out
 
 
 def save_checkpoint(model: torch.nn.Module, opt: torch.optim.Optimizer, out: Path, step: int, best: float, extra: dict) -> None:
@@ -193,7 +203,13 @@ def train(s: TrainSettings) -> dict[str, float]:
     train_ds = MotionDataset(seed=s.seed, split="train", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=POOL_SIZE)
     val_ds = MotionDataset(seed=s.seed, split="val", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=POOL_SIZE)
     val_rng = np.random.default_rng([s.seed, 1])
-    val_batches = [_batch(val_ds, i, s.batch, val_rng, MAX_NOISE) for i in range(VAL_BATCHES)]
+    if s.kind == "p2r":
+        val_sets = {
+            "clean": [_batch(val_ds, i, s.batch, val_rng, 0.0) for i in range(VAL_BATCHES)],
+            "noisy": [_batch(val_ds, i, s.batch, val_rng, MAX_NOISE) for i in range(VAL_BATCHES)],
+        }
+    else:
+        val_sets = {"clean": [_batch(val_ds, i, s.batch, val_rng, 0.0) for i in range(VAL_BATCHES)]}
     extra = {"kind": s.kind, "data": "procedural" + (f" + free-licence real motions from {data_dir}" if data_dir else ""), "seed": s.seed}
     metrics: dict[str, float] = {}
     t0 = time.monotonic()
@@ -201,7 +217,7 @@ def train(s: TrainSettings) -> dict[str, float]:
     with open(s.out / "log.jsonl", "a") as log, tqdm(range(start, s.steps), initial=start, total=s.steps, desc=f"train {s.kind}") as bar:
         for step in bar:
             rng = np.random.default_rng([s.seed, 2, step])
-            batch = _batch(train_ds, step, s.batch, rng, noise).to(device)
+            batch = _batch(train_ds, step, s.batch, rng, noise, CLEAN_FRACTION).to(device)
             for group in opt.param_groups:
                 group["lr"] = s.lr * _lr_factor(step, s.steps)
             loss, parts = _forward(model, batch, rng)
@@ -216,15 +232,19 @@ def train(s: TrainSettings) -> dict[str, float]:
             if step % s.log_every == 0:
                 log.write(json.dumps({"step": step, "loss": float(loss.detach()), **parts, "lr": opt.param_groups[0]["lr"], "elapsed_s": time.monotonic() - t0}) + "\n")
                 log.flush()
-            last = step == s.steps - 1
+            out_of_time = s.max_minutes is not None and time.monotonic() - t0 > 60.0 * s.max_minutes
+            last = step == s.steps - 1 or out_of_time
             if step % s.checkpoint_every == 0 or last:
-                metrics = _validate(model, val_batches, device, s.seed)
+                metrics = _validate(model, val_sets, device, s.seed)
                 log.write(json.dumps({"step": step, **metrics, "elapsed_s": time.monotonic() - t0}) + "\n")
                 log.flush()
                 if metrics["val_loss"] < best:
                     best = metrics["val_loss"]
                     save_weights(model, s.out / "best", {**extra, "step": step, **metrics})
                 save_checkpoint(model, opt, s.out, step, best, extra)
+            if out_of_time:
+                logger.info("stopping at step %d: --max-minutes %.1f reached", step, s.max_minutes)
+                break
     return metrics
 
 
@@ -234,7 +254,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         from engine.v2p_landmark_training import train_v2p_landmarks
 
         return train_v2p_landmarks(args)
-    settings = TrainSettings(args.model, Path(args.out), args.steps, args.batch, args.lr, args.device, args.data, args.resume, args.seed, args.config)
+    settings = TrainSettings(
+        args.model, Path(args.out), args.steps, args.batch, args.lr, args.device, args.data, args.resume, args.seed, args.config,
+        args.max_minutes,
+    )
     metrics = train(settings)
     logger.info("finished: %s", json.dumps(metrics))
     return 0

@@ -4,9 +4,11 @@ Every sample of a batch may have a different joint count; everything is padded t
 (:func:`engine.model.rig_tensors.collate_rigs`) and ``joint_mask`` says what is real. Positions
 are normalised like the runtime does (root-relative, / rig height, world frame).
 
-Noise augmentation (P2R receives V2P output at run time, not clean positions): per sample a noise
-level ``s ~ U(0, max_noise)`` (fraction of the rig height) draws i.i.d. per-frame jitter of std
-``s`` plus a per-joint constant offset of std ``s / 2`` (a biased bone length, as a V2P error).
+Noise augmentation (P2R receives V2P output at run time, not clean positions): a sample stays
+clean with probability ``clean_fraction``; otherwise a noise level ``s ~ U(0, max_noise)``
+(fraction of the rig height) draws i.i.d. per-frame jitter of std ``s`` plus a per-joint constant
+offset of std ``s / 2`` (a biased bone length, as a V2P error). Clean samples keep the model
+exact where its input is exact (the analytic prior is then right up to twist).
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ class Batch:
         return Batch(self.rig.to(device), self.positions.to(device), self.clean_positions.to(device), self.rot6d.to(device), self.names)
 
 
-def make_batch(samples: list, rng: np.random.Generator, max_noise: float = 0.0) -> Batch:
-    """Collate :class:`engine.synthetic.dataset.MotionSample` objects into a :class:`Batch`."""
+def make_batch(samples: list, rng: np.random.Generator, max_noise: float = 0.0, clean_fraction: float = 0.0) -> Batch:
+    """Collate :class:`engine.synthetic.dataset.MotionSample` objects into a :class:`Batch` (noise: module docstring)."""
     rigs = [build_rig_tensors(s.skeleton, s.ref_positions, s.ref_rotations) for s in samples]
     rig = collate_rigs(rigs)
     B, J = rig.batch_size, rig.num_joints
@@ -57,7 +59,8 @@ def make_batch(samples: list, rng: np.random.Generator, max_noise: float = 0.0) 
         n = s.skeleton.num_joints
         pos = normalize_positions(s.positions, s.skeleton.height)  # (T, n, 3)
         clean[b, :, :n] = pos
-        level = rng.uniform(0.0, max_noise) if max_noise > 0 else 0.0
+        clean_sample = max_noise <= 0 or rng.random() < clean_fraction
+        level = 0.0 if clean_sample else rng.uniform(0.0, max_noise)
         jitter = rng.normal(0.0, level, pos.shape) + rng.normal(0.0, level / 2, (1, n, 3))
         jitter[:, 0] = 0.0  # the root stays at the origin, as after normalisation
         noisy[b, :, :n] = pos + jitter

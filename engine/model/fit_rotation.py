@@ -11,90 +11,124 @@ world-frame rotation that carries the reference offsets onto the current ones:
   is inherited down a chain, as analytic IK does; roots use the identity as parent);
 - no child: the parent's ``F`` (a leaf turns with its parent).
 
-Parents come first, so one pass per depth level (``max_depth + 1`` passes of elementwise work)
-settles every joint.
-
-Everything is closed form and elementwise (no SVD: batched 3x3 SVDs cost milliseconds on the
-CPU). P2R composes its learned correction with ``F`` (see :mod:`engine.model.p2r`), so the
-untrained network is this swing IK and training learns twist, noise and context. No gradient is
-needed through ``F``: it depends on input positions only.
+Why numpy and not torch: the chain rule above is a sequential pass over depth levels (a 100-joint
+snake has 100 of them). Each level is a handful of tiny array operations, where numpy's per-call
+overhead is several times below torch's, and only that level's joints are touched; at J = 100,
+depth 40 this takes under a millisecond where the all-joint torch version took five. No gradient
+is needed through ``F`` (it depends on input positions only), so P2R takes it as an input
+(:class:`FitPlan` is built once per rig; the session calls it outside the compiled step).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import torch
 
-__all__ = ["shortest_arc", "child_fit_rotations"]
+__all__ = ["FitPlan", "shortest_arc"]
 
 _COLLINEAR = 0.1  # |u^ x v^| below this (about 6 degrees) counts as collinear
 
 
-def _unit(v: torch.Tensor) -> torch.Tensor:
-    return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-9)
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
-def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``x`` ``(B, T, J, 3)`` rows picked by ``index`` ``(B, J)``."""
-    B, T, J, C = x.shape
-    return torch.gather(x, 2, index[:, None, :, None].expand(B, T, J, C))
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product over the last axis (faster than ``np.cross`` on small arrays)."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
 
 
-def shortest_arc(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def shortest_arc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` turning unit ``a`` onto unit ``b`` about ``a x b``.
 
     Rodrigues with ``K = [a x b]_x``: ``R = I + K + K^2 / (1 + a.b)``; the denominator is clamped
     so a 180-degree flip stays finite (its axis is undetermined anyway).
     """
-    w = torch.linalg.cross(a, b, dim=-1)
+    w = _cross(a, b)
     c = (a * b).sum(-1)
-    zero = torch.zeros_like(c)
-    k = torch.stack([zero, -w[..., 2], w[..., 1], w[..., 2], zero, -w[..., 0], -w[..., 1], w[..., 0], zero], dim=-1)
-    k = k.unflatten(-1, (3, 3))
-    eye = torch.eye(3, device=a.device, dtype=a.dtype)
-    return eye + k + (k @ k) / (1.0 + c).clamp_min(1e-6)[..., None, None]
+    k = np.zeros(w.shape[:-1] + (3, 3), dtype=w.dtype)
+    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -w[..., 2], w[..., 1], -w[..., 0]
+    k[..., 1, 0], k[..., 2, 0], k[..., 2, 1] = w[..., 2], -w[..., 1], w[..., 0]
+    return np.eye(3, dtype=w.dtype) + k + (k @ k) / np.maximum(1.0 + c, 1e-6)[..., None, None]
 
 
-def _frame(u: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _frame(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Orthonormal frame (columns) from ``u`` and the plane of ``u, v``, and ``|u^ x v^|``."""
     e1 = _unit(u)
-    n = torch.linalg.cross(e1, _unit(v), dim=-1)
+    n = _cross(e1, _unit(v))
     e2 = _unit(n)
-    e3 = torch.linalg.cross(e1, e2, dim=-1)
-    return torch.stack([e1, e2, e3], dim=-1), n.norm(dim=-1)
+    e3 = _cross(e1, e2)
+    return np.stack([e1, e2, e3], axis=-1), np.linalg.norm(n, axis=-1)
 
 
-def child_fit_rotations(
-    pos: torch.Tensor, ref_pos: torch.Tensor, child1: torch.Tensor, child2: torch.Tensor, parents: torch.Tensor,
-    depth: torch.Tensor, max_depth: int,
-) -> torch.Tensor:
-    """World rotation deltas ``(B, T, J, 3, 3)`` fitted to each joint's child offsets.
+@dataclass(frozen=True)
+class FitPlan:
+    """Everything static the fit of one batch of rigs needs; joints are flattened to ``B * J``.
 
-    Args:
-        pos: ``(B, T, J, 3)`` model-space positions.
-        ref_pos: ``(B, J, 3)`` model-space reference positions.
-        child1: ``(B, J)`` int64 longest child, the joint itself when it has none.
-        child2: ``(B, J)`` int64 second-longest child, the joint itself when it has fewer than two.
-        parents: ``(B, J)`` int64, roots and padding point at themselves.
-        depth: ``(B, J)`` int64 number of ancestors (padding 0).
-        max_depth: ``depth.max()`` as a Python int (static per rig, so a compiled step unrolls it).
+    Attributes:
+        num_rigs: B.
+        num_joints: J (padded).
+        child1, child2, parents: ``(B * J,)`` flattened indices (self when absent; roots/padding
+            are their own parent).
+        levels: per depth, the flattened joints of that depth that have a child (the only ones
+            whose fit depends on their parent's); leaves are filled from their parent at the end.
+        leaves: flattened joints without a child.
+        u_ref, v_ref: ``(B * J, 3)`` reference offsets to the first and second child.
     """
-    B, T, J, _ = pos.shape
-    ref = ref_pos[:, None]  # (B, 1, J, 3)
-    u, u_ref = _gather(pos, child1) - pos, _gather(ref, child1) - ref
-    v, v_ref = _gather(pos, child2) - pos, _gather(ref, child2) - ref
-    f_now, s_now = _frame(u, v)
-    f_ref, s_ref = _frame(u_ref, v_ref)
-    two = f_now @ f_ref.transpose(-1, -2)  # (B, T, J, 3, 3)
-    idx = torch.arange(J, device=pos.device)
-    has_child = (child1 != idx)[:, None, :, None, None]  # (B, 1, J, 1, 1)
-    planar = ((child2 != idx)[:, None, :] & (s_now > _COLLINEAR) & (s_ref > _COLLINEAR))[..., None, None]
-    u_ref_t = _unit(u_ref).expand(B, T, J, 3)[..., None]  # (B, T, J, 3, 1)
-    u_now = _unit(u)
-    fit = torch.eye(3, device=pos.device, dtype=pos.dtype).expand(B, T, J, 3, 3)
-    index = parents[:, None, :, None, None].expand(B, T, J, 3, 3)
-    for d in range(max_depth + 1):
-        parent_fit = torch.gather(fit, 2, index)  # roots gather their own (still identity) entry
-        single = shortest_arc(_unit((parent_fit @ u_ref_t)[..., 0]), u_now) @ parent_fit
-        new = torch.where(has_child, torch.where(planar, two, single), parent_fit)
-        fit = torch.where((depth == d)[:, None, :, None, None], new, fit)
-    return fit
+
+    num_rigs: int
+    num_joints: int
+    child1: np.ndarray
+    child2: np.ndarray
+    parents: np.ndarray
+    levels: tuple[np.ndarray, ...]
+    leaves: np.ndarray
+    u_ref: np.ndarray
+    v_ref: np.ndarray
+
+    @classmethod
+    def build(cls, ref_pos: torch.Tensor | np.ndarray, parents: torch.Tensor | np.ndarray, child1: torch.Tensor | np.ndarray,
+              child2: torch.Tensor | np.ndarray, depth: torch.Tensor | np.ndarray) -> FitPlan:
+        """From ``(B, J, 3)`` reference positions and ``(B, J)`` parents, children and depths (as in :class:`RigTensors`)."""
+        ref = np.asarray(torch.as_tensor(ref_pos).detach().cpu(), dtype=np.float64)
+        B, J, _ = ref.shape
+        base = np.arange(B)[:, None] * J
+
+        def flat(x) -> np.ndarray:
+            return (np.asarray(torch.as_tensor(x).cpu(), dtype=np.int64) + base).reshape(-1)
+
+        c1, c2, par = flat(child1), flat(child2), flat(parents)
+        dep = np.asarray(torch.as_tensor(depth).cpu()).reshape(-1)
+        has_child = c1 != np.arange(B * J)
+        levels = tuple(np.flatnonzero(has_child & (dep == d)) for d in range(int(dep.max()) + 1))
+        flat_ref = ref.reshape(B * J, 3)
+        return cls(B, J, c1, c2, par, tuple(lv for lv in levels if lv.size), np.flatnonzero(~has_child),
+                   flat_ref[c1] - flat_ref, flat_ref[c2] - flat_ref)
+
+    def rotations(self, pos: np.ndarray) -> np.ndarray:
+        """World rotation deltas ``(B, T, J, 3, 3)`` float64 from model-space positions ``(B, T, J, 3)``."""
+        B, T, J, _ = pos.shape
+        p = np.asarray(pos, dtype=np.float64).transpose(1, 0, 2, 3).reshape(T, B * J, 3)  # (T, N, 3)
+        u, v = p[:, self.child1] - p, p[:, self.child2] - p
+        f_now, s_now = _frame(u, v)
+        f_ref, s_ref = _frame(self.u_ref, self.v_ref)
+        planar = (self.child2 != np.arange(B * J)) & (s_now > _COLLINEAR) & (s_ref > _COLLINEAR)  # (T, N)
+        two = f_now @ np.swapaxes(f_ref, -1, -2)  # (T, N, 3, 3)
+        u_now, u_ref = _unit(u), _unit(self.u_ref)
+        fit = np.broadcast_to(np.eye(3), (T, B * J, 3, 3)).copy()
+        for joints in self.levels:
+            parent_fit = fit[:, self.parents[joints]]  # roots read their own, still identity, entry
+            turned = (parent_fit @ u_ref[joints, :, None])[..., 0]  # (T, n, 3), unit: rotations keep length
+            single = shortest_arc(turned, u_now[:, joints]) @ parent_fit
+            fit[:, joints] = np.where(planar[:, joints, None, None], two[:, joints], single)
+        fit[:, self.leaves] = fit[:, self.parents[self.leaves]]
+        return fit.reshape(T, B, J, 3, 3).transpose(1, 0, 2, 3, 4)
+
+    def __call__(self, pos: torch.Tensor) -> torch.Tensor:
+        """:meth:`rotations` for a torch tensor ``(B, T, J, 3)``; same dtype and device, no gradient."""
+        fit = self.rotations(pos.detach().cpu().numpy())
+        return torch.from_numpy(np.ascontiguousarray(fit)).to(device=pos.device, dtype=pos.dtype)

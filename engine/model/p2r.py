@@ -2,7 +2,9 @@
 
 Per frame and joint the input is the model-space position ``p`` (root-relative / height, world
 frame), the bone vector from the parent ``p - p[parent]`` and its unit direction, the offset
-from the reference pose ``p - p_ref``, the reference bone direction, and the 6D of the analytic
+from the reference pose ``p - p_ref``, the reference bone direction, the relative change of the
+bone's length and of the offset to the longest child against the reference (zero on exact input:
+the model's cue for how far to trust the geometry), and the 6D of the analytic
 child-fit rotation ``F_j`` (:mod:`engine.model.fit_rotation`: the world rotation carrying the
 joint's reference child offsets onto the current ones). A per-rig encoder (rest pose, names, topology, reference
 pose-rotation pair; run once per rig) adds a token to every joint and modulates each block (FiLM).
@@ -30,7 +32,7 @@ import torch
 from torch import nn
 
 from engine.model.config import P2RConfig
-from engine.model.fit_rotation import child_fit_rotations
+from engine.model.fit_rotation import FitPlan
 from engine.model.graph_attention import FeedForward, GraphAttention
 from engine.model.rig_encoder import RigEncoder, RigGraph, rig_graph
 from engine.model.rig_tensors import RigTensors
@@ -39,7 +41,8 @@ from engine.model.temporal import TemporalAttention
 
 __all__ = ["P2RState", "P2RBlock", "P2RModel", "frame_features"]
 
-FRAME_INPUTS = 21
+FRAME_INPUTS = 23
+LENGTH_CUE_GAIN = 10.0  # relative length changes are scaled by this, then clipped to +-3
 
 
 class P2RState(NamedTuple):
@@ -51,26 +54,39 @@ class P2RState(NamedTuple):
     ref_pos: torch.Tensor  # (B, J, 3)
     ref_world: torch.Tensor  # (B, J, 3, 3) reference world rotations
     is_root: torch.Tensor  # (B, J) bool, roots and padding (their parent frame is the world)
+    fit_plan: FitPlan  # the analytic prior F of these rigs (numpy, outside any compiled graph)
 
 
 def _unit(v: torch.Tensor) -> torch.Tensor:
     return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
 
-def frame_features(pos: torch.Tensor, parents: torch.Tensor, ref_pos: torch.Tensor) -> torch.Tensor:
-    """``(B, T, J, 15)``: position, bone vector, bone direction, offset from the reference, reference bone direction.
+def _length_change(now: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """``(..., 1)`` scaled, clipped relative length change of offsets ``now`` vs ``ref`` (0 for zero-length ``ref``)."""
+    ref_len = ref.norm(dim=-1, keepdim=True)
+    change = (now.norm(dim=-1, keepdim=True) - ref_len) / ref_len.clamp_min(1e-4)
+    return torch.where(ref_len > 1e-4, (LENGTH_CUE_GAIN * change).clamp(-3.0, 3.0), torch.zeros_like(change))
+
+
+def frame_features(pos: torch.Tensor, parents: torch.Tensor, ref_pos: torch.Tensor, child1: torch.Tensor) -> torch.Tensor:
+    """``(B, T, J, 17)``: position, bone vector, bone direction, offset from the reference, reference
+    bone direction, and the length changes of the bone and of the offset to the longest child.
 
     Args:
         pos: ``(B, T, J, 3)`` model-space positions.
         parents: ``(B, J)`` parent indices (roots point at themselves: zero bone).
         ref_pos: ``(B, J, 3)`` model-space reference positions.
+        child1: ``(B, J)`` longest child (the joint itself without one: zero offset).
     """
     B, T, J, _ = pos.shape
     parent_pos = torch.gather(pos, 2, parents[:, None, :, None].expand(B, T, J, 3))  # (B, T, J, 3)
     bone = pos - parent_pos
     ref_bone = ref_pos - torch.gather(ref_pos, 1, parents[:, :, None].expand(B, J, 3))  # (B, J, 3)
     ref_dir = _unit(ref_bone)[:, None].expand(B, T, J, 3)
-    return torch.cat([pos, bone, _unit(bone), pos - ref_pos[:, None], ref_dir], dim=-1)
+    child = torch.gather(pos, 2, child1[:, None, :, None].expand(B, T, J, 3)) - pos
+    ref_child = torch.gather(ref_pos, 1, child1[:, :, None].expand(B, J, 3)) - ref_pos
+    cues = [_length_change(bone, ref_bone[:, None]), _length_change(child, ref_child[:, None])]
+    return torch.cat([pos, bone, _unit(bone), pos - ref_pos[:, None], ref_dir, *cues], dim=-1)
 
 
 class P2RBlock(nn.Module):
@@ -132,13 +148,15 @@ class P2RModel(nn.Module):
         B, J, C = token.shape
         film = self.film(token).view(B, J, self.cfg.layers, 2, C).permute(2, 3, 0, 1, 4)  # (L, 2, B, J, C)
         is_root = graph.parents == torch.arange(J, device=token.device)
-        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root)
+        plan = FitPlan.build(rig.ref_pos, rig.parents, rig.child1, rig.child2, rig.depth)
+        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root, plan)
 
-    def _embed(self, positions: torch.Tensor, state: P2RState) -> tuple[torch.Tensor, torch.Tensor]:
-        """Frame tokens ``(B, T, J, C)`` and the analytic fit ``F`` ``(B, T, J, 3, 3)``."""
+    def _embed(self, positions: torch.Tensor, state: P2RState, fit: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frame tokens ``(B, T, J, C)`` and the analytic fit ``F`` ``(B, T, J, 3, 3)`` (computed when not given)."""
         g = state.graph
-        fit = child_fit_rotations(positions, state.ref_pos, g.child1, g.child2, g.parents, g.depth, g.max_depth)
-        feats = torch.cat([frame_features(positions, state.graph.parents, state.ref_pos), matrix_to_sixd(fit)], dim=-1)
+        if fit is None:
+            fit = state.fit_plan(positions)
+        feats = torch.cat([frame_features(positions, g.parents, state.ref_pos, g.child1), matrix_to_sixd(fit)], dim=-1)
         if not self.cfg.use_fit_prior:
             fit = torch.eye(3, device=fit.device, dtype=fit.dtype).expand_as(fit)
         return self.frame_in(feats) + state.rig_token[:, None], fit
@@ -155,9 +173,12 @@ class P2RModel(nn.Module):
         parent = torch.where(state.is_root[:, None, :, None, None], eye, parent)
         return matrix_to_sixd(parent.transpose(-1, -2) @ world)
 
-    def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None) -> torch.Tensor:
-        """Full causal forward: ``(B, T, J, 3)`` model-space positions -> ``(B, T, J, 6)`` local 6D."""
-        x, fit = self._embed(positions, state)
+    def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None, fit: torch.Tensor | None = None) -> torch.Tensor:
+        """Full causal forward: ``(B, T, J, 3)`` model-space positions -> ``(B, T, J, 6)`` local 6D.
+
+        ``fit``: the prior ``state.fit_plan(positions)`` when already computed (else computed here).
+        """
+        x, fit = self._embed(positions, state, fit)
         for block, film in zip(self.blocks, state.film):
             x = block(x, state.graph, film, window)
         return self._head(x, state, fit)
@@ -169,9 +190,15 @@ class P2RModel(nn.Module):
         tok = state.rig_token
         return [blk.temporal.empty_cache(B, J, W, tok.device, tok.dtype) for blk in self.blocks]
 
-    def step(self, positions: torch.Tensor, state: P2RState, caches: list[tuple[torch.Tensor, torch.Tensor]], t: torch.Tensor) -> torch.Tensor:
-        """One causal frame: ``(B, 1, J, 3)`` -> ``(B, 1, J, 6)``; updates ``caches`` in place."""
-        x, fit = self._embed(positions, state)
+    def step(
+        self, positions: torch.Tensor, fit: torch.Tensor | None, state: P2RState, caches: list[tuple[torch.Tensor, torch.Tensor]], t: torch.Tensor,
+    ) -> torch.Tensor:
+        """One causal frame: ``(B, 1, J, 3)`` -> ``(B, 1, J, 6)``; updates ``caches`` in place.
+
+        ``fit``: ``state.fit_plan(positions)``, or None to compute it here; a compiled step needs it
+        given (the numpy prior is outside the graph).
+        """
+        x, fit = self._embed(positions, state, fit)
         for block, film, cache in zip(self.blocks, state.film, caches):
             x = block.step(x, state.graph, film, cache, t)
         return self._head(x, state, fit)

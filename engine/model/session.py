@@ -176,7 +176,7 @@ class P2RSession(_Session):
         pos, single = self._as_batch(positions, 3)
         if pos.shape[2] != self.num_joints:
             raise ValueError(f"expected {self.num_joints} joints, got {pos.shape[2]}")
-        out = self._run(pos)[:, 0]  # (B, J, 6)
+        out = self._run(pos, self.state.fit_plan(pos))[:, 0]  # (B, J, 6)
         return out[0] if single else out
 
 

@@ -74,6 +74,6 @@ def test_step_equals_full_causal_forward_beyond_the_window(skeletons) -> None:
         state = model.prepare(batch)
         full = model(pos, state)
         caches = model.empty_cache(state)
-        stepped = torch.cat([model.step(pos[:, t : t + 1], state, caches, torch.tensor(t)) for t in range(T)], dim=1)
+        stepped = torch.cat([model.step(pos[:, t : t + 1], None, state, caches, torch.tensor(t)) for t in range(T)], dim=1)
     mask = batch.joint_mask[:, None, :, None].expand_as(full)
     assert (stepped - full)[mask].abs().max() <= 1e-4
