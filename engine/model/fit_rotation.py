@@ -29,6 +29,8 @@ import torch
 __all__ = ["FitPlan", "shortest_arc"]
 
 _COLLINEAR = 0.1  # |u^ x v^| below this (about 6 degrees) counts as collinear
+_EYE = np.eye(3)
+_EYE.flags.writeable = False
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -45,15 +47,15 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def shortest_arc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` turning unit ``a`` onto unit ``b`` about ``a x b``.
 
-    Rodrigues with ``K = [a x b]_x``: ``R = I + K + K^2 / (1 + a.b)``; the denominator is clamped
-    so a 180-degree flip stays finite (its axis is undetermined anyway).
+    Rodrigues with ``K = [a x b]_x = b a^T - a b^T``: ``R = I + K + K^2 / (1 + a.b)``; the
+    denominator is clamped so a 180-degree flip stays finite (its axis is undetermined anyway).
+    Written with outer products (no cross product, no element assignments): it runs once per
+    depth level of every rig, so numpy call count is what it costs.
     """
-    w = _cross(a, b)
+    k = b[..., :, None] * a[..., None, :]
+    k = k - np.swapaxes(k, -1, -2)
     c = (a * b).sum(-1)
-    k = np.zeros(w.shape[:-1] + (3, 3), dtype=w.dtype)
-    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -w[..., 2], w[..., 1], -w[..., 0]
-    k[..., 1, 0], k[..., 2, 0], k[..., 2, 1] = w[..., 2], -w[..., 1], w[..., 0]
-    return np.eye(3, dtype=w.dtype) + k + (k @ k) / np.maximum(1.0 + c, 1e-6)[..., None, None]
+    return _EYE + k + (k @ k) / np.maximum(1.0 + c, 1e-6)[..., None, None]
 
 
 def _frame(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +121,7 @@ class FitPlan:
         planar = (self.child2 != np.arange(B * J)) & (s_now > _COLLINEAR) & (s_ref > _COLLINEAR)  # (T, N)
         two = f_now @ np.swapaxes(f_ref, -1, -2)  # (T, N, 3, 3)
         u_now, u_ref = _unit(u), _unit(self.u_ref)
-        fit = np.broadcast_to(np.eye(3), (T, B * J, 3, 3)).copy()
+        fit = np.broadcast_to(_EYE, (T, B * J, 3, 3)).copy()
         for joints in self.levels:
             parent_fit = fit[:, self.parents[joints]]  # roots read their own, still identity, entry
             turned = (parent_fit @ u_ref[joints, :, None])[..., 0]  # (T, n, 3), unit: rotations keep length

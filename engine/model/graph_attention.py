@@ -79,21 +79,25 @@ class GraphAttention(nn.Module):
         B, T, J, C = x.shape
         H = self.heads
         D = C // H
-        q, k, v = self.qkv(x).view(B, T, J, 3, H, D).permute(3, 0, 1, 4, 2, 5)  # each (B, T, H, J, D)
+        qkv = self.qkv(x).view(B, T, J, 3, H, D).permute(3, 0, 1, 4, 2, 5)  # (3, B, T, H, J, D)
+        q, k, v = qkv
         index = relations[:, None, None].expand(B, T, H, J, J)
-        bias = self._pairs(q, self.rel_q).gather(-1, index)  # [i, j] = q_i . E[rel_ij]
-        bias = bias + self._pairs(k, self.rel_k).transpose(-1, -2).gather(-2, index)  # + k_j . E[rel_ij]
+        pair_q, pair_k = self._pairs(qkv[:2])  # (B, T, H, J, P) each
+        bias = pair_q.gather(-1, index)  # [i, j] = q_i . E[rel_ij]
+        bias = bias + pair_k.transpose(-1, -2).contiguous().gather(-2, index)  # + k_j . E[rel_ij]
         # The reference adds the biases before the 1/sqrt(D) scaling, so they are scaled too.
         bias = bias * D**-0.5 + mask[:, None, None]  # (B, T, H, J, J)
         y = attend(q, k, v, bias)  # (B, T, H, J, D)
         return self.out(y.transpose(2, 3).reshape(B, T, J, C))
 
-    def _pairs(self, x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-        """``x`` ``(B, T, H, J, D)`` dotted with every (hop, edge) pair's embedding: ``(B, T, H, J, P)``."""
-        B, T, H, J, D = x.shape
-        r = x @ table.view(-1, H, D).permute(1, 2, 0)  # (B, T, H, J, R)
-        pairs = r[..., : self.num_hops, None] + r[..., None, self.num_hops :]  # (B, T, H, J, hops, edges)
-        return pairs.reshape(B, T, H, J, self.num_hops * self.num_edges)
+    def _pairs(self, qk: torch.Tensor) -> torch.Tensor:
+        """Queries and keys ``(2, B, T, H, J, D)`` dotted with every (hop, edge) pair's embedding
+        (``rel_q`` for queries, ``rel_k`` for keys) in one matmul: ``(2, B, T, H, J, P)``."""
+        _, B, T, H, J, D = qk.shape
+        tables = torch.stack([self.rel_q, self.rel_k]).view(2, 1, 1, -1, H, D).permute(0, 1, 2, 4, 5, 3)  # (2, 1, 1, H, D, R)
+        r = qk @ tables  # (2, B, T, H, J, R)
+        pairs = r[..., : self.num_hops, None] + r[..., None, self.num_hops :]  # (2, B, T, H, J, hops, edges)
+        return pairs.reshape(2, B, T, H, J, self.num_hops * self.num_edges)
 
 
 class FeedForward(nn.Module):

@@ -66,18 +66,22 @@ class TemporalAttention(nn.Module):
         return self.out(y.permute(0, 3, 1, 2, 4).reshape(B, T, J, C))
 
     def empty_cache(self, B: int, J: int, window: int, device: torch.device | str, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        """Zeroed key and value ring buffers, each ``(B, J, H, W, D)``."""
+        """Zeroed key ``(B, J, H, D, W)`` and value ``(B, J, H, W, D)`` ring buffers.
+
+        Keys are stored transposed so both products of a step are plain batched ``(1, D) @ (D, W)``
+        and ``(1, W) @ (W, D)`` matmuls (about 3x faster on the CPU than ``(W, D) @ (D, 1)``).
+        """
         H = self.heads
         D = self.qkv.in_features // H
-        shape = (B, J, H, window, D)
-        return torch.zeros(shape, device=device, dtype=dtype), torch.zeros(shape, device=device, dtype=dtype)
+        keys = torch.zeros((B, J, H, D, window), device=device, dtype=dtype)
+        return keys, torch.zeros((B, J, H, window, D), device=device, dtype=dtype)
 
     def step(self, x: torch.Tensor, cache_k: torch.Tensor, cache_v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """One frame, causal, using and updating the ring buffers in place.
 
         Args:
             x: ``(B, 1, J, C)`` the new frame.
-            cache_k, cache_v: ``(B, J, H, W, D)`` ring buffers (from :meth:`empty_cache`).
+            cache_k, cache_v: ``(B, J, H, D, W)`` / ``(B, J, H, W, D)`` ring buffers (:meth:`empty_cache`).
             t: 0-d int64 tensor, frames seen before this one (0 on the first step). A tensor,
                 not an int, so a compiled step does not specialise on it.
 
@@ -86,16 +90,14 @@ class TemporalAttention(nn.Module):
         """
         B, _, J, C = x.shape
         H = self.heads
-        W = cache_k.shape[3]
+        W = cache_v.shape[3]
         q, k, v = self.qkv(x).view(B, 1, J, 3, H, C // H).permute(3, 0, 2, 4, 1, 5)  # each (B, J, H, 1, D)
         slot = torch.remainder(t, W).reshape(1)
-        cache_k.index_copy_(3, slot, k)
+        cache_k.index_copy_(4, slot, k.transpose(-1, -2))
         cache_v.index_copy_(3, slot, v)
         age = torch.remainder(slot - torch.arange(W, device=x.device), W)  # (W,) age of each slot
         bias = self.rel_bias[:, age.clamp(max=self.window - 1)]  # (H, W)
         bias = bias.masked_fill(age > t, float("-inf"))  # slots not written yet
-        # Batched matrix-vector products: no (B, J, H, W, D) temporary (elementwise products
-        # allocate one per layer, whose page faults cost milliseconds at J=100 on the CPU).
-        scores = (cache_k @ q.contiguous().transpose(-1, -2))[..., 0] * (C // H) ** -0.5 + bias  # (B, J, H, W)
+        scores = (q @ cache_k)[..., 0, :] * (C // H) ** -0.5 + bias  # (B, J, H, W)
         y = torch.softmax(scores, dim=-1)[..., None, :] @ cache_v  # (B, J, H, 1, D)
         return self.out(y.reshape(B, 1, J, C))
