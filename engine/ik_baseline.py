@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import rotations as rot
-from engine.kinematics import forward_kinematics
+from engine.kinematics import forward_kinematics, translated_joints
 from engine.skeleton import Skeleton
 from engine.synthetic._fk import depth_levels
 
@@ -130,7 +130,7 @@ class AnalyticIKSolver:
         self._ref_local = rot.quat_to_matrix(ref_rotations)  # (J, 3, 3)
         min_len = MIN_OFFSET_FRACTION * skeleton.height
         offsets = skeleton.rest_translations
-        translated = self._translated_children(skeleton, np.asarray(ref_positions, dtype=np.float64), self._ref_local)
+        translated = translated_joints(skeleton, np.asarray(ref_positions, dtype=np.float64), self._ref_local)
         self._mode = np.full(J, _LEAF)
         self._kids: list[np.ndarray] = []
         self._kid_offsets: list[np.ndarray] = []  # (C, 3) rest offsets in the joint's frame
@@ -177,22 +177,6 @@ class AnalyticIKSolver:
             pair_child=np.array(child, dtype=np.int64),
             pair_offset=np.array(offset).reshape(-1, 3),
         )
-
-    @staticmethod
-    def _translated_children(skeleton: Skeleton, ref_positions: np.ndarray, ref_local: np.ndarray) -> np.ndarray:
-        """``(J,)`` bool: joints whose reference-pose offset from their parent is not the rotated
-        rest offset (by more than 1% of the rest length plus 0.1% of the height)."""
-        J = skeleton.num_joints
-        if ref_positions.shape != (J, 3):
-            raise ValueError(f"ref_positions must be ({J}, 3), got {ref_positions.shape}")
-        world, _ = forward_kinematics(skeleton.parents, ref_local, skeleton.rest_translations)
-        out = np.zeros(J, dtype=bool)
-        for c, p in enumerate(skeleton.parents):
-            if p >= 0:
-                predicted = world[p] @ skeleton.rest_translations[c]
-                tol = 0.01 * np.linalg.norm(skeleton.rest_translations[c]) + 1e-3 * skeleton.height
-                out[c] = np.linalg.norm(ref_positions[c] - ref_positions[p] - predicted) > tol
-        return out
 
     def step(self, positions: np.ndarray) -> np.ndarray:
         """``(J, 4)`` local rotations for one frame of ``(J, 3)`` world positions (metres)."""

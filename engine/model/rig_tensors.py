@@ -19,12 +19,14 @@ import numpy as np
 import torch
 
 from engine import rotations as rot
-from engine.kinematics import forward_kinematics
+from engine.kinematics import forward_kinematics, translated_joints
 from engine.model.names import encode_names
 from engine.skeleton import MAX_HOP, EdgeType, Skeleton
 
 __all__ = ["RigTensors", "build_rig_tensors", "collate_rigs", "normalize_positions"]
 
+
+CUE_OFFSET_FRACTION = 1e-4  # child offsets shorter than this fraction of the height carry no rotation cue
 
 @dataclass(frozen=True)
 class RigTensors:
@@ -34,7 +36,9 @@ class RigTensors:
         joint_mask: ``(B, J)`` bool, true on real joints.
         parents: ``(B, J)`` int64 parent index; roots and padding point at themselves.
         child1: ``(B, J)`` int64 child with the longest rest offset; the joint itself if none.
-        child2: ``(B, J)`` int64 second-longest child; the joint itself if fewer than two.
+            Only cue children count (as in the analytic IK): not shorter than
+            :data:`CUE_OFFSET_FRACTION` of the height, not animated by translation.
+        child2: ``(B, J)`` int64 second-longest cue child; the joint itself if fewer than two.
         depth: ``(B, J)`` int64 number of ancestors (padding 0).
         hop: ``(B, J, J)`` int64 tree distance clipped to ``MAX_HOP``.
         edge: ``(B, J, J)`` int64 :class:`EdgeType` of joint j seen from joint i.
@@ -115,8 +119,11 @@ def build_rig_tensors(
     parents[parents < 0] = np.flatnonzero(parents < 0)
     child1, child2 = np.arange(J), np.arange(J)
     lengths = np.linalg.norm(skeleton.rest_translations, axis=-1)
+    # As the analytic IK: zero-length children and children animated by translation (their
+    # reference offset is not the rotated rest offset) say nothing about the joint's rotation.
+    cue = (lengths > CUE_OFFSET_FRACTION * height) & ~translated_joints(skeleton, ref_positions, rot.quat_to_matrix(ref_rotations))
     for j in range(J):
-        kids = sorted(skeleton.children(j), key=lambda c: -lengths[c])
+        kids = sorted((c for c in skeleton.children(j) if cue[c]), key=lambda c: -lengths[c])
         if kids:
             child1[j] = kids[0]
         if len(kids) > 1:
