@@ -42,6 +42,10 @@ class P2RConfig:
     # True: the world delta is a learned correction composed with the analytic child-fit rotation
     # (engine.model.fit_rotation), so the untrained network is swing-only IK.
     use_fit_prior: bool = True
+    # True: each joint also sees its grandchild bone (child -> grandchild) turned back by the
+    # analytic fit, beside the same bone in the reference: the cue for twist along a chain whose
+    # middle joint bends like a hinge (an elbow shows the upper arm's twist).
+    grandchild_cue: bool = False
 
     def __post_init__(self) -> None:
         if self.width % self.heads:

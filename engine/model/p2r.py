@@ -39,7 +39,7 @@ from engine.model.rig_tensors import RigTensors
 from engine.model.sixd import IDENTITY_6D, matrix_to_sixd, sixd_to_matrix
 from engine.model.temporal import TemporalAttention
 
-__all__ = ["P2RState", "P2RBlock", "P2RModel", "frame_features"]
+__all__ = ["P2RState", "P2RBlock", "P2RModel", "frame_features", "grandchild_features"]
 
 FRAME_INPUTS = 23
 LENGTH_CUE_GAIN = 10.0  # relative length changes are scaled by this, then clipped to +-3
@@ -55,6 +55,7 @@ class P2RState(NamedTuple):
     ref_world: torch.Tensor  # (B, J, 3, 3) reference world rotations
     is_root: torch.Tensor  # (B, J) bool, roots and padding (their parent frame is the world)
     fit_plan: FitPlan  # the analytic prior F of these rigs (numpy, outside any compiled graph)
+    grandchild: torch.Tensor  # (B, J) int64 longest child of the longest child (self chains end there)
 
 
 def _unit(v: torch.Tensor) -> torch.Tensor:
@@ -66,6 +67,19 @@ def _length_change(now: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
     ref_len = ref.norm(dim=-1, keepdim=True)
     change = (now.norm(dim=-1, keepdim=True) - ref_len) / ref_len.clamp_min(1e-4)
     return torch.where(ref_len > 1e-4, (LENGTH_CUE_GAIN * change).clamp(-3.0, 3.0), torch.zeros_like(change))
+
+
+def grandchild_features(pos: torch.Tensor, fit: torch.Tensor, state: P2RState) -> torch.Tensor:
+    """``(B, T, J, 6)``: the unit grandchild bone now, turned back by ``fit^T``, and in the reference
+    (zeros where the joint has no grandchild)."""
+    B, T, J, _ = pos.shape
+    child, grand = state.graph.child1, state.grandchild
+    pick = lambda x, idx: torch.gather(x, 2, idx[:, None, :, None].expand(B, x.shape[1], J, 3))  # noqa: E731
+    w = _unit(pick(pos, grand) - pick(pos, child))
+    w_ref = _unit(pick(state.ref_pos[:, None], grand) - pick(state.ref_pos[:, None], child)).expand(B, T, J, 3)
+    valid = (grand != child)[:, None, :, None]
+    turned = (fit.transpose(-1, -2) @ w[..., None])[..., 0]
+    return torch.cat([turned, w_ref], dim=-1) * valid
 
 
 def frame_features(pos: torch.Tensor, parents: torch.Tensor, ref_pos: torch.Tensor, child1: torch.Tensor) -> torch.Tensor:
@@ -128,7 +142,7 @@ class P2RModel(nn.Module):
         C = cfg.width
         self.rig_encoder = RigEncoder(C, cfg.heads, cfg.rig_layers, cfg.name_features, cfg.max_hop, cfg.num_edge_types, cfg.ffn_mult)
         self.film = nn.Linear(C, cfg.layers * 2 * C)
-        self.frame_in = nn.Linear(FRAME_INPUTS, C)
+        self.frame_in = nn.Linear(FRAME_INPUTS + (6 if cfg.grandchild_cue else 0), C)
         self.blocks = nn.ModuleList(P2RBlock(cfg, local=i % 2 == 0) for i in range(cfg.layers))
         self.head = nn.Sequential(nn.LayerNorm(C), nn.Linear(C, C), nn.GELU(), nn.Linear(C, 6))
         self._init_weights()
@@ -149,14 +163,18 @@ class P2RModel(nn.Module):
         film = self.film(token).view(B, J, self.cfg.layers, 2, C).permute(2, 3, 0, 1, 4)  # (L, 2, B, J, C)
         is_root = graph.parents == torch.arange(J, device=token.device)
         plan = FitPlan.build(rig.ref_pos, rig.parents, rig.child1, rig.child2, rig.depth)
-        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root, plan)
+        grandchild = torch.gather(rig.child1, 1, rig.child1)
+        return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root, plan, grandchild)
 
     def _embed(self, positions: torch.Tensor, state: P2RState, fit: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame tokens ``(B, T, J, C)`` and the analytic fit ``F`` ``(B, T, J, 3, 3)`` (computed when not given)."""
         g = state.graph
         if fit is None:
             fit = state.fit_plan(positions)
-        feats = torch.cat([frame_features(positions, g.parents, state.ref_pos, g.child1), matrix_to_sixd(fit)], dim=-1)
+        parts = [frame_features(positions, g.parents, state.ref_pos, g.child1), matrix_to_sixd(fit)]
+        if self.cfg.grandchild_cue:
+            parts.append(grandchild_features(positions, fit, state))
+        feats = torch.cat(parts, dim=-1)
         if not self.cfg.use_fit_prior:
             fit = torch.eye(3, device=fit.device, dtype=fit.dtype).expand_as(fit)
         return self.frame_in(feats) + state.rig_token[:, None], fit

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 import torch
 
 from engine.model.p2r import P2RModel
@@ -51,8 +54,9 @@ def test_shapes_and_no_nan_on_a_padded_batch(skeletons) -> None:
     assert out.shape == (3, 9, batch.num_joints, 6) and torch.isfinite(out).all()
 
 
-def test_rig_alone_equals_rig_in_a_padded_batch(skeletons) -> None:
-    model = randomize(P2RModel(TINY_P2R))
+@pytest.mark.parametrize("grandchild_cue", [False, True])
+def test_rig_alone_equals_rig_in_a_padded_batch(skeletons, grandchild_cue: bool) -> None:
+    model = randomize(P2RModel(replace(TINY_P2R, grandchild_cue=grandchild_cue)))
     rigs = [build_rig_tensors(s) for s in skeletons]
     batch = collate_rigs(rigs, pad_to=15)
     pos = torch.randn(3, 8, 15, 3)
@@ -64,9 +68,10 @@ def test_rig_alone_equals_rig_in_a_padded_batch(skeletons) -> None:
             torch.testing.assert_close(together[b : b + 1, :, :n], alone, atol=1e-5, rtol=1e-5)
 
 
-def test_step_equals_full_causal_forward_beyond_the_window(skeletons) -> None:
+@pytest.mark.parametrize("grandchild_cue", [False, True])
+def test_step_equals_full_causal_forward_beyond_the_window(skeletons, grandchild_cue: bool) -> None:
     """Mandatory exactness: 3W+ frames, a padded batch, max abs difference <= 1e-4 (float32)."""
-    model = randomize(P2RModel(TINY_P2R))
+    model = randomize(P2RModel(replace(TINY_P2R, grandchild_cue=grandchild_cue)))
     batch = collate_rigs([build_rig_tensors(s) for s in skeletons])
     T = 3 * TINY_P2R.window + 3
     pos = torch.randn(3, T, batch.num_joints, 3) * 0.3
@@ -77,3 +82,33 @@ def test_step_equals_full_causal_forward_beyond_the_window(skeletons) -> None:
         stepped = torch.cat([model.step(pos[:, t : t + 1], None, state, caches, torch.tensor(t)) for t in range(T)], dim=1)
     mask = batch.joint_mask[:, None, :, None].expand_as(full)
     assert (stepped - full)[mask].abs().max() <= 1e-4
+
+
+def test_grandchild_cue_shows_a_hinge_bend_the_fit_cannot() -> None:
+    """Twisting the upper arm of a bent arm turns the forearm out of the prior's frame: the cue moves."""
+    from engine import rotations as rot
+    from engine.kinematics import forward_kinematics
+    from engine.model.p2r import grandchild_features
+    from engine.skeleton import Skeleton
+
+    parents = np.array([-1, 0, 1, 2])  # shoulder root -> upper arm -> forearm -> hand
+    offsets = np.array([[0, 0, 0], [0.3, 0, 0], [0.3, 0, 0], [0.2, 0, 0.0]])
+    sk = Skeleton(("root", "upper", "fore", "hand"), parents, offsets, rot.quat_identity((4,)))
+    bent = rot.quat_identity((4,))
+    bent[2] = rot.axis_angle_to_quat(np.array([0.0, 0.0, 1.2]))  # the elbow bends about z
+    twisted = bent.copy()
+    twisted[1] = rot.axis_angle_to_quat(np.array([0.9, 0.0, 0.0]))  # the upper arm twists about its bone (x)
+    ref = forward_kinematics(sk.parents, rot.quat_to_matrix(bent), sk.rest_translations)[1]
+    rig = build_rig_tensors(sk, ref, bent)
+    model = P2RModel(replace(TINY_P2R, grandchild_cue=True)).eval()
+    state = model.prepare(rig)
+    cues = []
+    for quats in (bent, twisted):
+        pos = forward_kinematics(sk.parents, rot.quat_to_matrix(quats), sk.rest_translations)[1]
+        x = torch.tensor(normalize_positions(pos, sk.height), dtype=torch.float32)[None, None]
+        cues.append(grandchild_features(x, state.fit_plan(x), state)[0, 0].numpy())
+    # The upper arm (joint 1) sees its grandchild bone (forearm -> hand): in place for the reference
+    # pose, turned by the twist (which the swing-only fit does not undo) once twisted.
+    np.testing.assert_allclose(cues[0][1, :3], cues[0][1, 3:], atol=1e-6)
+    assert np.linalg.norm(cues[1][1, :3] - cues[1][1, 3:]) > 0.5
+    assert np.all(cues[0][3] == 0.0)  # the hand has no grandchild
