@@ -39,7 +39,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=None, help="stop after N seconds (default: run until Ctrl-C)")
     p.add_argument("--stats", metavar="JSON", help="write run statistics (fps, drops, latency percentiles) to JSON")
     p.add_argument("--device", default="auto", help="model device: auto | cpu | cuda")
-    p.add_argument("--backend", default="auto", help="model backend: auto | eager | compile | tensorrt")
+    p.add_argument("--backend", default="auto", help="model backend: auto | eager | compile | background (eager until compiled in a thread) | tensorrt")
     p.add_argument(
         "--solver",
         default="analytic_ik",

@@ -6,15 +6,20 @@ and :meth:`step` runs one frame. Shapes are static for the whole session, so a c
 compiled once (first call) and never again; the frame counter is a tensor for the same reason.
 
 Backends (``backend=``): ``"eager"``; ``"compile"`` (``torch.compile``, inductor; on CPU it needs
-a C++ compiler, and any failure falls back to eager with a logged warning); ``"tensorrt"``
-(``torch_tensorrt``, CUDA only, imported lazily); ``"auto"`` picks tensorrt when CUDA and
-torch-tensorrt are present, else compile on CUDA, else :data:`CPU_AUTO_BACKEND` (eager) on the CPU.
+a C++ compiler, and any failure falls back to eager with a logged warning); ``"background"``
+(steps run eager while a daemon thread compiles the step on copies of the inputs; the session
+switches to the compiled step once it is ready, so a live app gets the compiled speed without
+stalling at start); ``"tensorrt"`` (``torch_tensorrt``, CUDA only, imported lazily); ``"auto"``
+picks tensorrt when CUDA and torch-tensorrt are present, else compile on CUDA, else
+:data:`CPU_AUTO_BACKEND` (eager) on the CPU.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,11 +35,12 @@ __all__ = ["BACKENDS", "CPU_AUTO_BACKEND", "resolve_device", "resolve_backend", 
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "eager", "compile", "tensorrt")
+BACKENDS = ("auto", "eager", "compile", "background", "tensorrt")
 # `python main.py bench model` on the 2-core development CPU: the inductor-compiled step is several
 # times faster than eager (fewer, fused kernels), but its first call compiles for 45-100 s per
 # model and rig shape. The live app must start in seconds and tests must stay fast, so "auto"
-# stays eager on the CPU; pass backend="compile" (CLI --backend compile) for long sessions.
+# stays eager on the CPU; pass backend="background" (CLI --backend background: eager until the
+# compiled step is ready) or "compile" (stall once, then fast) for long sessions.
 CPU_AUTO_BACKEND = "eager"
 
 
@@ -64,6 +70,9 @@ class _Runner:
     def __init__(self, fn: Callable[..., torch.Tensor], backend: str, compiler: str = "inductor") -> None:
         self._eager = fn
         self.backend = backend
+        self._compiler = compiler
+        self._background: threading.Thread | None = None
+        self.ready = threading.Event()  # set once the step runs compiled (background backend)
         if backend == "compile":
             self._fn = torch.compile(fn, backend=compiler, dynamic=False)
         elif backend == "tensorrt":
@@ -72,9 +81,11 @@ class _Runner:
             self._fn = torch.compile(fn, backend="tensorrt", dynamic=False)
         else:
             self._fn = fn
-        self._tried = backend == "eager"
+        self._tried = backend in ("eager", "background")
 
     def __call__(self, *args: Any) -> torch.Tensor:
+        if self.backend == "background" and self._background is None:
+            self._start_background(args)
         if self._tried:
             return self._fn(*args)
         self._tried = True
@@ -87,6 +98,38 @@ class _Runner:
             self.backend = "eager"
             self._fn = self._eager
             raise _FellBack from exc
+
+    def _start_background(self, args: tuple) -> None:
+        """Compile on copies of the first call's inputs (the caches must not be touched) in a daemon thread."""
+        copies = tuple(_copy_tensors(a) for a in args)
+        compiled = torch.compile(self._eager, backend=self._compiler, dynamic=False)
+
+        def work() -> None:
+            t0 = time.monotonic()
+            try:
+                with torch.no_grad():
+                    compiled(*copies)
+            except Exception as exc:  # same as above: stay eager, say why
+                logger.warning("background compile failed (%s: %s); staying eager", type(exc).__name__, exc)
+                return
+            self._fn = compiled  # one attribute store: the next step picks it up
+            self.backend = "compile"
+            self.ready.set()
+            logger.info("compiled step ready after %.1f s in the background", time.monotonic() - t0)
+
+        self._background = threading.Thread(target=work, name="anyrig-compile", daemon=True)
+        self._background.start()
+
+
+def _copy_tensors(x: Any) -> Any:
+    """Deep copy of tensors inside lists / tuples / NamedTuples (other values are shared)."""
+    if isinstance(x, torch.Tensor):
+        return x.clone()
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(_copy_tensors(v) for v in x))
+    if isinstance(x, (list, tuple)):
+        return type(x)(_copy_tensors(v) for v in x)
+    return x
 
 
 class _FellBack(Exception):
@@ -118,6 +161,10 @@ class _Session:
     def backend(self) -> str:
         """The backend in use (``"eager"`` after a failed compile)."""
         return self._runner.backend
+
+    def wait_compiled(self, timeout: float | None = None) -> bool:
+        """Block until a ``"background"`` compile has finished (True) or ``timeout`` passed (False)."""
+        return self._runner.ready.wait(timeout)
 
     @property
     def frames_seen(self) -> int:

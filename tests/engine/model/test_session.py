@@ -67,6 +67,7 @@ def test_v2p_session_batched_rigs_with_padding(skeletons) -> None:
 def test_backend_resolution() -> None:
     cpu = torch.device("cpu")
     assert resolve_backend("eager", cpu) == "eager"
+    assert resolve_backend("background", cpu) == "background"
     assert resolve_backend("auto", cpu) in ("eager", "compile")
     with pytest.raises(ValueError, match="CUDA"):
         resolve_backend("tensorrt", cpu)
@@ -109,6 +110,26 @@ def test_compiled_step_equals_eager_and_compiles_once(skeletons, compiler: str) 
     t0 = time.perf_counter()
     compiled.step(pos[0])
     assert time.perf_counter() - t0 < 0.5
+
+
+@pytest.mark.slow
+def test_background_backend_runs_eager_then_switches_to_the_compiled_step(skeletons) -> None:
+    """The first steps answer at once (eager); the compile happens on copies, so the live caches
+    stay exact: the whole sequence equals an eager session's."""
+    cfg = replace(TINY_P2R, layers=1)
+    model = randomize(P2RModel(cfg))
+    rig = build_rig_tensors(skeletons[2])
+    pos = torch.randn(3 * cfg.window, rig.num_joints, 3)
+    eager = P2RSession(model, rig, backend="eager")
+    background = P2RSession(model, rig, backend="background", compiler="aot_eager")
+    assert background.backend == "background"
+    out_e, out_b = [eager.step(pos[0])], [background.step(pos[0])]
+    assert background.wait_compiled(timeout=120), "the background compile did not finish"
+    assert background.backend == "compile"
+    for p in pos[1:]:
+        out_e.append(eager.step(p))
+        out_b.append(background.step(p))
+    torch.testing.assert_close(torch.stack(out_b), torch.stack(out_e), atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.gpu
