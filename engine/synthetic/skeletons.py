@@ -44,6 +44,9 @@ _LIMITS_DEG = {
     "bone": (45, 35, 30),
 }
 
+_HINGE_PARTS = frozenset({"arm", "leg", "wing", "finger", "toe", "claw"})
+_HINGE_SCALE = np.array([1.0, 0.1, 0.15])  # hinge joints: full bend, a tenth of the other swing, little twist
+
 
 @dataclass(frozen=True, eq=False)
 class SyntheticRig:
@@ -167,5 +170,10 @@ def random_rig(rng: np.random.Generator, plan: str | None = None, convention: st
     swing_axes = np.stack([np.einsum("jab,jb->ja", to_local, hinge), np.einsum("jab,jb->ja", to_local, other)], axis=1)
     limits = np.deg2rad([_LIMITS_DEG.get(label.part, _LIMITS_DEG["bone"]) for label in b.labels])
     limits = limits * rng.uniform(0.6, 1.3, size=limits.shape)
+    # Middle joints of limbs (elbows, knees, inner finger joints) bend like hinges, as in real
+    # bodies: little swing about the other axis and little twist. It also makes the parent's twist
+    # visible in the positions (the bend plane), which real motions show and P2R can learn.
+    hinge_joint = np.array([label.part in _HINGE_PARTS and 0 < label.index < label.count - 1 for label in b.labels], dtype=bool)
+    limits[hinge_joint] *= _HINGE_SCALE
     limits[parents < 0] = 0.0  # the root moves through the motion generator's root trajectory
     return SyntheticRig(skeleton, plan, convention, style, twist_axes, swing_axes, limits)
