@@ -372,8 +372,8 @@ SOLVERS = ("analytic_ik", "p2r")
 
 
 def _build_solver(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[RotationSolver, str, str]:
-    """Learned P2R when its weights exist, else the analytic IK baseline."""
-    from engine.model.weights import weights_paths
+    """Learned P2R when its weights exist and load, else the analytic IK baseline."""
+    from engine.model.weights import WeightsError, weights_paths
 
     if use_models:
         from engine.model.solver import DEFAULT_P2R_WEIGHTS, P2RSolver
@@ -383,17 +383,21 @@ def _build_solver(weights: str | None, device: str, backend: str, use_models: bo
         if weights_paths(path)[0].is_file():
             dev = resolve_device(device)
             chosen = resolve_backend(backend, dev)
-            return P2RSolver.from_weights(path, device=dev, backend=chosen), chosen, str(dev)
-        logger.info("no P2R weights at %s: using the analytic IK baseline", path)
+            try:
+                return P2RSolver.from_weights(path, device=dev, backend=chosen), chosen, str(dev)
+            except (WeightsError, TypeError, ValueError, OSError) as e:  # stale or foreign weights: say so, keep running
+                logger.error("P2R weights unusable (%s): using the analytic IK baseline", e)
+        else:
+            logger.info("no P2R weights at %s: using the analytic IK baseline", path)
     from engine.ik_baseline import AnalyticIKSolver
 
     return AnalyticIKSolver(), "none", "cpu"
 
 
 def _build_performer(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[PerformerEstimator, str, str]:
-    """The causal landmark V2P (:mod:`engine.v2p_landmarks`) when its weights exist, else the geometric mapping."""
+    """The causal landmark V2P (:mod:`engine.v2p_landmarks`) when its weights exist and load, else the geometric mapping."""
     if use_models:
-        from engine.model.weights import weights_paths
+        from engine.model.weights import WeightsError, weights_paths
         from engine.v2p_landmarks import DEFAULT_V2P_LANDMARK_WEIGHTS, V2PPerformer
 
         path = weights or DEFAULT_V2P_LANDMARK_WEIGHTS
@@ -402,8 +406,12 @@ def _build_performer(weights: str | None, device: str, backend: str, use_models:
 
             dev = resolve_device(device)
             chosen = resolve_backend(backend, dev)
-            return V2PPerformer.from_weights(path, device=dev, backend=chosen), chosen, str(dev)
-        logger.info("no landmark V2P weights at %s: using the geometric mapping", path)
+            try:
+                return V2PPerformer.from_weights(path, device=dev, backend=chosen), chosen, str(dev)
+            except (WeightsError, TypeError, ValueError, OSError) as e:  # stale or foreign weights: say so, keep running
+                logger.error("landmark V2P weights unusable (%s): using the geometric mapping", e)
+        else:
+            logger.info("no landmark V2P weights at %s: using the geometric mapping", path)
     return GeometricPerformer(), "none", "cpu"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import numpy as np
 import pytest
@@ -116,7 +117,7 @@ def test_mediapipe_on_a_real_video_frame(shared_video, shared_models, dragon) ->
         proc.close()
 
 
-def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames) -> None:
+def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames, caplog) -> None:
     import torch
 
     from engine.model.config import P2RConfig
@@ -140,6 +141,14 @@ def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames) 
     finally:
         torch.set_num_threads(threads)
     assert build_processor(rig, solver="p2r", p2r_weights=str(tmp_path / "missing")).info.solver == "analytic_ik"
+    # Weights from another model version (a tensor shape differs from the config): a clear log
+    # line naming the file, and the live path keeps running on the IK.
+    stale = tmp_path / "stale"
+    save_weights(P2RModel(P2RConfig(layers=1, window=4, width=32)), stale)
+    (tmp_path / "stale.json").write_text((tmp_path / "p2r.json").read_text())
+    with caplog.at_level(logging.ERROR, logger="streaming.processor"):
+        assert build_processor(rig, solver="p2r", p2r_weights=str(stale), device="cpu").info.solver == "analytic_ik"
+    assert "stale.safetensors" in caplog.text and "shapes differ" in caplog.text
     # The IK is the default solver even where P2R weights exist (the shipped ones are undertrained).
     assert build_processor(rig, p2r_weights=str(weights)).info.solver == "analytic_ik"
     with pytest.raises(ValueError, match="solver must be one of"):
