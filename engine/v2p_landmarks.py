@@ -113,7 +113,10 @@ class V2PPerformer:
 
     @property
     def backend(self) -> str:
+        """The backend running now (a ``"background"`` session turns ``"compile"`` once compiled)."""
         return self.session.backend
+
+    active_backend = backend
 
     def reset(self) -> None:
         """Forget the history (new performer or a cut)."""

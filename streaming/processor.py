@@ -241,7 +241,15 @@ class LiveProcessor:
 
     @property
     def info(self) -> ProcessorInfo:
-        return ProcessorInfo(self.perception.name, self.performer.name, self.solver.name, self._backend, self._device)
+        return ProcessorInfo(self.perception.name, self.performer.name, self.solver.name, self._active_backend(), self._device)
+
+    def _active_backend(self) -> str:
+        """The model backend running now: a background compile switches it after start."""
+        for stage in (self.solver, self.performer):
+            live = getattr(stage, "active_backend", None)
+            if isinstance(live, str):
+                return live
+        return self._backend
 
     def reset(self) -> None:
         """Forget the history (filters, causal windows, held pose)."""

@@ -62,6 +62,11 @@ class P2RSolver:
         self._rig = build_rig_tensors(skeleton, ref_positions, ref_rotations)
         self._session = P2RSession(self.model, self._rig, window=self.window, device=self.device, backend=self.backend)
 
+    @property
+    def active_backend(self) -> str:
+        """The backend running now (a ``"background"`` session turns ``"compile"`` once compiled)."""
+        return self._session.backend if self._session is not None else self.backend
+
     def _require(self) -> tuple[Skeleton, P2RSession]:
         if self._skeleton is None or self._session is None:
             raise RuntimeError("P2RSolver.reset(skeleton, ref_positions, ref_rotations) must be called first")
