@@ -42,6 +42,8 @@ BACKENDS = ("auto", "eager", "compile", "background", "tensorrt")
 # stays eager on the CPU; pass backend="background" (CLI --backend background: eager until the
 # compiled step is ready) or "compile" (stall once, then fast) for long sessions.
 CPU_AUTO_BACKEND = "eager"
+# Dynamo is not safe to run from two threads at once: background compiles take turns.
+_BACKGROUND_COMPILE_LOCK = threading.Lock()
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -107,7 +109,7 @@ class _Runner:
         def work() -> None:
             t0 = time.monotonic()
             try:
-                with torch.no_grad():
+                with _BACKGROUND_COMPILE_LOCK, torch.no_grad():
                     compiled(*copies)
             except Exception as exc:  # same as above: stay eager, say why
                 logger.warning("background compile failed (%s: %s); staying eager", type(exc).__name__, exc)

@@ -8,6 +8,7 @@ local rotation matrix) is turned into unit quaternions x y z w.
 from __future__ import annotations
 
 import logging
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -58,9 +59,12 @@ class P2RSolver:
 
     def reset(self, skeleton: Skeleton, ref_positions: np.ndarray, ref_rotations: np.ndarray) -> None:
         """Bind to ``skeleton`` with its reference pose-rotation pair (world metres, local x y z w)."""
-        self._skeleton = skeleton
-        self._rig = build_rig_tensors(skeleton, ref_positions, ref_rotations)
-        self._session = P2RSession(self.model, self._rig, window=self.window, device=self.device, backend=self.backend)
+        rig = build_rig_tensors(skeleton, ref_positions, ref_rotations)
+        if self._session is not None and skeleton is self._skeleton and _same_rig(rig, self._rig):
+            self._session.reset()  # same rig and reference: keep the per-rig state and any compiled step
+            return
+        self._skeleton, self._rig = skeleton, rig
+        self._session = P2RSession(self.model, rig, window=self.window, device=self.device, backend=self.backend)
 
     @property
     def active_backend(self) -> str:
@@ -92,6 +96,11 @@ class P2RSolver:
             x = torch.as_tensor(pos, dtype=torch.float32, device=self.device)[None]  # (1, T, J, 3)
             d6 = self.model(x, session.state, session.window)[0].cpu().numpy()  # (T, J, 6)
         return rot.sixd_to_quat(d6.astype(np.float64))
+
+
+def _same_rig(a: RigTensors, b: RigTensors | None) -> bool:
+    """Whether two rig tensor sets are equal field by field."""
+    return b is not None and all(torch.equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
 
 
 def _check(positions: np.ndarray, skeleton: Skeleton, ndim: int) -> np.ndarray:

@@ -57,3 +57,21 @@ def test_shipped_weights_load_and_run(skeletons) -> None:
     solver.reset(sk, sk.rest_positions(), sk.rest_rotations)
     out = solver.solve(_motion(sk, 10, 1))
     assert out.shape == (10, sk.num_joints, 4) and np.isfinite(out).all()
+
+
+def test_reset_on_the_same_rig_keeps_the_session_and_forgets_the_history(skeletons) -> None:
+    """Rebinding the same rig (the live processor does after its warm-up) must not rebuild the
+    session (that would recompile a compiled step) yet must start from a clean history."""
+    sk = skeletons[0]
+    ref = sk.rest_positions()
+    solver = P2RSolver(randomize(P2RModel(TINY_P2R)))
+    solver.reset(sk, ref, sk.rest_rotations)
+    session = solver._session
+    moved = ref + np.random.default_rng(0).normal(0, 0.05, ref.shape)
+    first = solver.step(moved)
+    solver.step(ref)
+    solver.reset(sk, ref, sk.rest_rotations)
+    assert solver._session is session and session.frames_seen == 0
+    np.testing.assert_array_equal(solver.step(moved), first)
+    solver.reset(sk, moved, sk.rest_rotations)  # another reference pose: a new session
+    assert solver._session is not session
