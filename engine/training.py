@@ -226,7 +226,11 @@ def train(s: TrainSettings) -> dict[str, float]:
                 logger.warning("step %d: non-finite loss, skipped", step)
                 continue
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            if not torch.isfinite(grad_norm):  # an overflowing gradient would turn every weight into NaN
+                logger.warning("step %d: non-finite gradient norm, skipped", step)
+                opt.zero_grad(set_to_none=True)
+                continue
             opt.step()
             bar.set_postfix(loss=f"{float(loss.detach()):.4f}", **{k: f"{v:.3g}" for k, v in parts.items()})
             if step % s.log_every == 0:

@@ -47,15 +47,24 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def shortest_arc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` turning unit ``a`` onto unit ``b`` about ``a x b``.
 
-    Rodrigues with ``K = [a x b]_x = b a^T - a b^T``: ``R = I + K + K^2 / (1 + a.b)``; the
-    denominator is clamped so a 180-degree flip stays finite (its axis is undetermined anyway).
-    Written with outer products (no cross product, no element assignments): it runs once per
-    depth level of every rig, so numpy call count is what it costs.
+    Rodrigues with ``K = [a x b]_x = b a^T - a b^T``: ``R = I + K + K^2 / (1 + a.b)``, written
+    with outer products (no cross product, no element assignments): it runs once per depth level
+    of every rig, so numpy call count is what it costs. Near a 180-degree flip (``1 + a.b`` below
+    1e-4) the formula loses orthonormality, and chained fits would compound that into huge
+    values, so there the half turn about an axis perpendicular to ``a`` is used (the axis is
+    undetermined anyway). A zero vector gives the identity.
     """
     k = b[..., :, None] * a[..., None, :]
     k = k - np.swapaxes(k, -1, -2)
     c = (a * b).sum(-1)
-    return _EYE + k + (k @ k) / np.maximum(1.0 + c, 1e-6)[..., None, None]
+    r = _EYE + k + (k @ k) / np.maximum(1.0 + c, 1e-4)[..., None, None]
+    flip = (1.0 + c < 1e-4) & ((a * a).sum(-1) > 0.5) & ((b * b).sum(-1) > 0.5)
+    if flip.any():
+        af = a[flip]
+        helper = np.where(np.abs(af[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+        n = _unit(_cross(af, helper))
+        r[flip] = 2.0 * n[:, :, None] * n[:, None, :] - _EYE
+    return r
 
 
 def _frame(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -42,3 +42,18 @@ def test_hips_get_full_rotation_and_chains_inherit_twist() -> None:
     fit, true = _fit(sk, quats)
     np.testing.assert_allclose(fit[2], true[2], atol=1e-9)  # single child, no extra twist: exact
     np.testing.assert_allclose(fit[3], fit[2], atol=1e-12)  # a leaf copies its parent
+
+
+def test_shortest_arc_stays_a_rotation_at_and_near_a_half_turn() -> None:
+    """Chained fits multiply these matrices level by level: a non-rotation here once blew a
+    training run up (values ~1e32), so flips must give proper rotations too."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(50, 3))
+    a /= np.linalg.norm(a, axis=-1, keepdims=True)
+    b = -a + rng.normal(0.0, 1e-5, a.shape)
+    b /= np.linalg.norm(b, axis=-1, keepdims=True)
+    b[:10] = -a[:10]  # exact half turns
+    r = shortest_arc(a, b)
+    np.testing.assert_allclose(r @ np.swapaxes(r, -1, -2), np.broadcast_to(np.eye(3), r.shape), atol=1e-12)
+    np.testing.assert_allclose((r @ a[..., None])[..., 0], b, atol=1e-4)
+    np.testing.assert_array_equal(shortest_arc(np.zeros((2, 3)), a[:2]), np.broadcast_to(np.eye(3), (2, 3, 3)))
