@@ -44,7 +44,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         "--solver",
         default="analytic_ik",
         choices=["analytic_ik", "p2r"],
-        help="rotation solver: analytic_ik (default) or the learned p2r (undertrained so far, see README)",
+        help="rotation solver: analytic_ik (default) or the learned p2r (better on noisy positions only so far, see README)",
     )
 
 

@@ -340,9 +340,9 @@ def build_processor(
         v2p_weights: the landmark V2P weights (default ``resources/weights/v2p_landmarks``).
         use_models: ``False`` forces the model-free stages (geometric performer, analytic IK).
         solver: ``"analytic_ik"`` (the default) or ``"p2r"`` (the learned P2R when its weights exist,
-            else the IK). The IK is the default because the shipped P2R is undertrained: on held-out
-            skeletons it trails the IK on clean positions and stays close to the reference pose, so
-            some rigs (snake, quadruped) barely move with it (README, "Results").
+            else the IK). The IK is the default because it is ahead of the shipped P2R on clean
+            held-out positions and on rendered live frames; P2R wins only on noisy positions
+            (README, "Results").
         cpu_threads: torch intra-op threads when a model runs on the CPU (process-wide; ``None``
             leaves torch's default). One thread: a P2R step on the dragon (J=62) took 9.7 ms with 1
             thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
