@@ -191,12 +191,9 @@ class P2RModel(nn.Module):
         parent = torch.where(state.is_root[:, None, :, None, None], eye, parent)
         return matrix_to_sixd(parent.transpose(-1, -2) @ world)
 
-    def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None, fit: torch.Tensor | None = None) -> torch.Tensor:
-        """Full causal forward: ``(B, T, J, 3)`` model-space positions -> ``(B, T, J, 6)`` local 6D.
-
-        ``fit``: the prior ``state.fit_plan(positions)`` when already computed (else computed here).
-        """
-        x, fit = self._embed(positions, state, fit)
+    def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None) -> torch.Tensor:
+        """Full causal forward: ``(B, T, J, 3)`` model-space positions -> ``(B, T, J, 6)`` local 6D."""
+        x, fit = self._embed(positions, state, None)
         for block, film in zip(self.blocks, state.film):
             x = block(x, state.graph, film, window)
         return self._head(x, state, fit)

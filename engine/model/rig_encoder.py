@@ -29,15 +29,12 @@ class RigGraph(NamedTuple):
     mask_global: torch.Tensor  # (B, J, J) float 0 / -inf, every real joint
     parents: torch.Tensor  # (B, J) int64, roots/padding point at themselves
     child1: torch.Tensor  # (B, J) int64 longest child (self if none)
-    child2: torch.Tensor  # (B, J) int64 second-longest child (self if fewer than two)
-    depth: torch.Tensor  # (B, J) int64 number of ancestors
-    max_depth: int  # depth.max(), static per rig
 
 
 def rig_graph(rig: RigTensors, max_hop: int, num_edge_types: int) -> RigGraph:
     """The :class:`RigGraph` of a batch of rigs."""
     relations = relation_index(rig.hop, rig.edge, max_hop, num_edge_types)
-    return RigGraph(relations, additive_mask(rig.mask_local), additive_mask(rig.mask_global), rig.parents, rig.child1, rig.child2, rig.depth, int(rig.depth.max()))
+    return RigGraph(relations, additive_mask(rig.mask_local), additive_mask(rig.mask_global), rig.parents, rig.child1)
 
 
 class RigEncoder(nn.Module):
