@@ -81,25 +81,24 @@ class FitPlan:
     """Everything static the fit of one batch of rigs needs; joints are flattened to ``B * J``.
 
     Attributes:
-        num_rigs: B.
-        num_joints: J (padded).
         child1, child2, parents: ``(B * J,)`` flattened indices (self when absent; roots/padding
             are their own parent).
         levels: per depth, the flattened joints of that depth that have a child (the only ones
             whose fit depends on their parent's); leaves are filled from their parent at the end.
         leaves: flattened joints without a child.
-        u_ref, v_ref: ``(B * J, 3)`` reference offsets to the first and second child.
+        u_ref: ``(B * J, 3)`` unit reference offsets to the first child.
+        ref_frame_t: ``(B * J, 3, 3)`` transposed :func:`_frame` of the reference offsets.
+        ref_planar: ``(B * J,)`` bool: two children, not collinear in the reference.
     """
 
-    num_rigs: int
-    num_joints: int
     child1: np.ndarray
     child2: np.ndarray
     parents: np.ndarray
     levels: tuple[np.ndarray, ...]
     leaves: np.ndarray
     u_ref: np.ndarray
-    v_ref: np.ndarray
+    ref_frame_t: np.ndarray
+    ref_planar: np.ndarray
 
     @classmethod
     def build(cls, ref_pos: torch.Tensor | np.ndarray, parents: torch.Tensor | np.ndarray, child1: torch.Tensor | np.ndarray,
@@ -114,26 +113,28 @@ class FitPlan:
 
         c1, c2, par = flat(child1), flat(child2), flat(parents)
         dep = np.asarray(torch.as_tensor(depth).cpu()).reshape(-1)
-        has_child = c1 != np.arange(B * J)
+        joint = np.arange(B * J)
+        has_child = c1 != joint
         levels = tuple(np.flatnonzero(has_child & (dep == d)) for d in range(int(dep.max()) + 1))
         flat_ref = ref.reshape(B * J, 3)
-        return cls(B, J, c1, c2, par, tuple(lv for lv in levels if lv.size), np.flatnonzero(~has_child),
-                   flat_ref[c1] - flat_ref, flat_ref[c2] - flat_ref)
+        u_ref, v_ref = flat_ref[c1] - flat_ref, flat_ref[c2] - flat_ref
+        frame, spread = _frame(u_ref, v_ref)
+        return cls(c1, c2, par, tuple(lv for lv in levels if lv.size), np.flatnonzero(~has_child), _unit(u_ref),
+                   np.swapaxes(frame, -1, -2), (c2 != joint) & (spread > _COLLINEAR))
 
     def rotations(self, pos: np.ndarray) -> np.ndarray:
         """World rotation deltas ``(B, T, J, 3, 3)`` float64 from model-space positions ``(B, T, J, 3)``."""
         B, T, J, _ = pos.shape
         p = np.asarray(pos, dtype=np.float64).transpose(1, 0, 2, 3).reshape(T, B * J, 3)  # (T, N, 3)
-        u, v = p[:, self.child1] - p, p[:, self.child2] - p
-        f_now, s_now = _frame(u, v)
-        f_ref, s_ref = _frame(self.u_ref, self.v_ref)
-        planar = (self.child2 != np.arange(B * J)) & (s_now > _COLLINEAR) & (s_ref > _COLLINEAR)  # (T, N)
-        two = f_now @ np.swapaxes(f_ref, -1, -2)  # (T, N, 3, 3)
-        u_now, u_ref = _unit(u), _unit(self.u_ref)
+        u = p[:, self.child1] - p
+        f_now, s_now = _frame(u, p[:, self.child2] - p)
+        planar = self.ref_planar & (s_now > _COLLINEAR)  # (T, N)
+        two = f_now @ self.ref_frame_t  # (T, N, 3, 3)
+        u_now = _unit(u)
         fit = np.broadcast_to(_EYE, (T, B * J, 3, 3)).copy()
         for joints in self.levels:
             parent_fit = fit[:, self.parents[joints]]  # roots read their own, still identity, entry
-            turned = (parent_fit @ u_ref[joints, :, None])[..., 0]  # (T, n, 3), unit: rotations keep length
+            turned = (parent_fit @ self.u_ref[joints, :, None])[..., 0]  # (T, n, 3), unit: rotations keep length
             single = shortest_arc(turned, u_now[:, joints]) @ parent_fit
             fit[:, joints] = np.where(planar[:, joints, None, None], two[:, joints], single)
         fit[:, self.leaves] = fit[:, self.parents[self.leaves]]
