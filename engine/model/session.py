@@ -71,6 +71,7 @@ class _Runner:
 
     def __init__(self, fn: Callable[..., torch.Tensor], backend: str, compiler: str = "inductor") -> None:
         self._eager = fn
+        self._name = type(getattr(fn, "__self__", fn)).__name__  # the model class, for log lines
         self.backend = backend
         self._compiler = compiler
         self._background: threading.Thread | None = None
@@ -112,12 +113,12 @@ class _Runner:
                 with _BACKGROUND_COMPILE_LOCK, torch.no_grad():
                     compiled(*copies)
             except Exception as exc:  # same as above: stay eager, say why
-                logger.warning("background compile failed (%s: %s); staying eager", type(exc).__name__, exc)
+                logger.warning("%s: background compile failed (%s: %s); staying eager", self._name, type(exc).__name__, exc)
                 return
             self._fn = compiled  # one attribute store: the next step picks it up
             self.backend = "compile"
             self.ready.set()
-            logger.info("compiled step ready after %.1f s in the background", time.monotonic() - t0)
+            logger.info("%s: compiled step ready after %.1f s in the background", self._name, time.monotonic() - t0)
 
         self._background = threading.Thread(target=work, name="anyrig-compile", daemon=True)
         self._background.start()
