@@ -381,22 +381,12 @@ SOLVERS = ("analytic_ik", "p2r")
 
 def _build_solver(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[RotationSolver, str, str]:
     """Learned P2R when its weights exist and load, else the analytic IK baseline."""
-    from engine.model.weights import WeightsError, weights_paths
-
     if use_models:
         from engine.model.solver import DEFAULT_P2R_WEIGHTS, P2RSolver
-        from engine.model.session import resolve_backend, resolve_device
 
-        path = weights or DEFAULT_P2R_WEIGHTS
-        if weights_paths(path)[0].is_file():
-            dev = resolve_device(device)
-            chosen = resolve_backend(backend, dev)
-            try:
-                return P2RSolver.from_weights(path, device=dev, backend=chosen), chosen, str(dev)
-            except (WeightsError, TypeError, ValueError, OSError) as e:  # stale or foreign weights: say so, keep running
-                logger.error("P2R weights unusable (%s): using the analytic IK baseline", e)
-        else:
-            logger.info("no P2R weights at %s: using the analytic IK baseline", path)
+        loaded = _load_learned_stage("P2R", weights or DEFAULT_P2R_WEIGHTS, P2RSolver.from_weights, device, backend, "the analytic IK baseline")
+        if loaded is not None:
+            return loaded
     from engine.ik_baseline import AnalyticIKSolver
 
     return AnalyticIKSolver(), "none", "cpu"
@@ -405,22 +395,32 @@ def _build_solver(weights: str | None, device: str, backend: str, use_models: bo
 def _build_performer(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[PerformerEstimator, str, str]:
     """The causal landmark V2P (:mod:`engine.v2p_landmarks`) when its weights exist and load, else the geometric mapping."""
     if use_models:
-        from engine.model.weights import WeightsError, weights_paths
         from engine.v2p_landmarks import DEFAULT_V2P_LANDMARK_WEIGHTS, V2PPerformer
 
-        path = weights or DEFAULT_V2P_LANDMARK_WEIGHTS
-        if weights_paths(path)[0].is_file():
-            from engine.model.session import resolve_backend, resolve_device
-
-            dev = resolve_device(device)
-            chosen = resolve_backend(backend, dev)
-            try:
-                return V2PPerformer.from_weights(path, device=dev, backend=chosen), chosen, str(dev)
-            except (WeightsError, TypeError, ValueError, OSError) as e:  # stale or foreign weights: say so, keep running
-                logger.error("landmark V2P weights unusable (%s): using the geometric mapping", e)
-        else:
-            logger.info("no landmark V2P weights at %s: using the geometric mapping", path)
+        loaded = _load_learned_stage(
+            "landmark V2P", weights or DEFAULT_V2P_LANDMARK_WEIGHTS, V2PPerformer.from_weights, device, backend, "the geometric mapping"
+        )
+        if loaded is not None:
+            return loaded
     return GeometricPerformer(), "none", "cpu"
+
+
+def _load_learned_stage(what: str, path: Any, loader: Any, device: str, backend: str, fallback: str) -> tuple[Any, str, str] | None:
+    """``(loader(path, device=, backend=), backend, device)``, or None (logged) when the weights are
+    missing or unusable (stale version, wrong kind, unreadable), so the caller falls back."""
+    from engine.model.session import resolve_backend, resolve_device
+    from engine.model.weights import WeightsError, weights_paths
+
+    if not weights_paths(path)[0].is_file():
+        logger.info("no %s weights at %s: using %s", what, path, fallback)
+        return None
+    dev = resolve_device(device)
+    chosen = resolve_backend(backend, dev)
+    try:
+        return loader(path, device=dev, backend=chosen), chosen, str(dev)
+    except (WeightsError, TypeError, ValueError, OSError) as e:  # stale or foreign weights: say so, keep running
+        logger.error("%s weights unusable (%s): using %s", what, e, fallback)
+        return None
 
 
 def _build_retarget(rig: Rig) -> Retarget:
