@@ -44,7 +44,6 @@ import numpy as np
 from engine.live_metrics import bone_length_cv, camera_frame_targets, jitter_ms2, mpjpe_cm, pa_mpjpe_cm, rotation_error_deg
 from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame
-from engine.performer import performer_positions_from_landmarks
 from engine.rig import Clip, Rig
 from engine.skeleton import Skeleton
 
@@ -117,22 +116,13 @@ def detect(images: np.ndarray | list, fps: float, model_path: str | None = None)
         return [adapter.detect(np.ascontiguousarray(img), int(round(1000.0 * i / fps))) for i, img in enumerate(images)]
 
 
-class _Geometric:
-    name = "geometric"
-
-    def reset(self) -> None:
-        pass
-
-    def step(self, landmarks: LandmarkFrame) -> np.ndarray:
-        return performer_positions_from_landmarks(landmarks)
-
-
 def make_estimators(weights: str | None = None) -> dict[str, object]:
     """The performer estimators to compare: ``geometric`` always, ``v2p`` when its weights load."""
     from engine.model.weights import WeightsError
     from engine.v2p_landmarks import V2PPerformer
+    from streaming.processor import GeometricPerformer
 
-    out: dict[str, object] = {"geometric": _Geometric()}
+    out: dict[str, object] = {"geometric": GeometricPerformer()}
     try:
         out["v2p"] = V2PPerformer.from_weights(weights)
     except (WeightsError, ValueError) as exc:
