@@ -22,6 +22,7 @@ is needed through ``F`` (it depends on input positions only), so P2R takes it as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -29,6 +30,7 @@ import torch
 __all__ = ["FitPlan", "shortest_arc"]
 
 _COLLINEAR = 0.1  # |u^ x v^| below this (about 6 degrees) counts as collinear
+_FLIP = -1.0 + 1e-4  # a.b below this: the Rodrigues form degrades, use an exact half turn
 _EYE = np.eye(3)
 _EYE.flags.writeable = False
 
@@ -54,12 +56,17 @@ def shortest_arc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     values, so there the half turn about an axis perpendicular to ``a`` is used (the axis is
     undetermined anyway). A zero vector gives the identity.
     """
-    k = b[..., :, None] * a[..., None, :]
+    a_row, b_col = a[..., None, :], b[..., :, None]
+    k = b_col * a_row
     k = k - np.swapaxes(k, -1, -2)
-    c = (a * b).sum(-1)
-    r = _EYE + k + (k @ k) / np.maximum(1.0 + c, 1e-4)[..., None, None]
-    flip = (1.0 + c < 1e-4) & ((a * a).sum(-1) > 0.5) & ((b * b).sum(-1) > 0.5)
-    if flip.any():
+    c = a_row @ b_col  # (..., 1, 1)
+    r = k @ k
+    r /= np.maximum(1.0 + c, 1e-4)
+    r += k
+    r += _EYE
+    # a.b < -0.9999 implies both are (near) unit, so a zero vector never counts as a flip.
+    if c.min(initial=0.0) < _FLIP:
+        flip = c[..., 0, 0] < _FLIP
         af = a[flip]
         helper = np.where(np.abs(af[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
         n = _unit(_cross(af, helper))
@@ -76,6 +83,16 @@ def _frame(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([e1, e2, e3], axis=-1), np.linalg.norm(n, axis=-1)
 
 
+class _Level(NamedTuple):
+    """The joints of one depth that have a child, with what the chain rule reads for them,
+    gathered once per rig (each fancy index saved is a numpy call saved per level and frame)."""
+
+    joints: np.ndarray  # (n,) flattened joint indices
+    parents: np.ndarray  # (n,) their parents
+    u_ref: np.ndarray  # (n, 3, 1) unit reference offsets to the first child
+    any_planar: bool  # some joint here has two non-collinear children in the reference
+
+
 @dataclass(frozen=True)
 class FitPlan:
     """Everything static the fit of one batch of rigs needs; joints are flattened to ``B * J``.
@@ -83,8 +100,9 @@ class FitPlan:
     Attributes:
         child1, child2, parents: ``(B * J,)`` flattened indices (self when absent; roots/padding
             are their own parent).
-        levels: per depth, the flattened joints of that depth that have a child (the only ones
-            whose fit depends on their parent's); leaves are filled from their parent at the end.
+        levels: per depth, the joints of that depth that have a child (the only ones whose fit
+            depends on their parent's), as :class:`_Level`; leaves are filled from their parent
+            at the end.
         leaves: flattened joints without a child.
         u_ref: ``(B * J, 3)`` unit reference offsets to the first child.
         ref_frame_t: ``(B * J, 3, 3)`` transposed :func:`_frame` of the reference offsets.
@@ -94,7 +112,7 @@ class FitPlan:
     child1: np.ndarray
     child2: np.ndarray
     parents: np.ndarray
-    levels: tuple[np.ndarray, ...]
+    levels: tuple[_Level, ...]
     leaves: np.ndarray
     u_ref: np.ndarray
     ref_frame_t: np.ndarray
@@ -115,12 +133,17 @@ class FitPlan:
         dep = np.asarray(torch.as_tensor(depth).cpu()).reshape(-1)
         joint = np.arange(B * J)
         has_child = c1 != joint
-        levels = tuple(np.flatnonzero(has_child & (dep == d)) for d in range(int(dep.max()) + 1))
         flat_ref = ref.reshape(B * J, 3)
         u_ref, v_ref = flat_ref[c1] - flat_ref, flat_ref[c2] - flat_ref
         frame, spread = _frame(u_ref, v_ref)
-        return cls(c1, c2, par, tuple(lv for lv in levels if lv.size), np.flatnonzero(~has_child), _unit(u_ref),
-                   np.swapaxes(frame, -1, -2), (c2 != joint) & (spread > _COLLINEAR))
+        u_ref = _unit(u_ref)
+        ref_planar = (c2 != joint) & (spread > _COLLINEAR)
+        levels = []
+        for d in range(int(dep.max()) + 1):
+            joints = np.flatnonzero(has_child & (dep == d))
+            if joints.size:
+                levels.append(_Level(joints, par[joints], u_ref[joints, :, None], bool(ref_planar[joints].any())))
+        return cls(c1, c2, par, tuple(levels), np.flatnonzero(~has_child), u_ref, np.swapaxes(frame, -1, -2), ref_planar)
 
     def rotations(self, pos: np.ndarray) -> np.ndarray:
         """World rotation deltas ``(B, T, J, 3, 3)`` float64 from model-space positions ``(B, T, J, 3)``."""
@@ -132,11 +155,14 @@ class FitPlan:
         two = f_now @ self.ref_frame_t  # (T, N, 3, 3)
         u_now = _unit(u)
         fit = np.broadcast_to(_EYE, (T, B * J, 3, 3)).copy()
-        for joints in self.levels:
-            parent_fit = fit[:, self.parents[joints]]  # roots read their own, still identity, entry
-            turned = (parent_fit @ self.u_ref[joints, :, None])[..., 0]  # (T, n, 3), unit: rotations keep length
+        for level in self.levels:
+            joints = level.joints
+            parent_fit = fit[:, level.parents]  # roots read their own, still identity, entry
+            turned = (parent_fit @ level.u_ref)[..., 0]  # (T, n, 3), unit: rotations keep length
             single = shortest_arc(turned, u_now[:, joints]) @ parent_fit
-            fit[:, joints] = np.where(planar[:, joints, None, None], two[:, joints], single)
+            if level.any_planar:
+                single = np.where(planar[:, joints, None, None], two[:, joints], single)
+            fit[:, joints] = single
         fit[:, self.leaves] = fit[:, self.parents[self.leaves]]
         return fit.reshape(T, B, J, 3, 3).transpose(1, 0, 2, 3, 4)
 
