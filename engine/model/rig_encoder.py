@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from engine.model.graph_attention import GraphBlock, additive_mask, relation_index
+from engine.model.graph_attention import GraphBlock, additive_mask, relation_lookup
 from engine.model.rig_tensors import RigTensors
 
 __all__ = ["RigGraph", "RigEncoder", "rig_graph"]
@@ -24,7 +24,7 @@ RIG_INPUTS = 3 + 3 + 6 + 3 + 6 + 6
 class RigGraph(NamedTuple):
     """Topology tensors every GL-GMHA layer needs (a NamedTuple so ``torch.compile`` takes it)."""
 
-    relations: torch.Tensor  # (B, J, J) int64 (hop, edge) pair index
+    relations: torch.Tensor  # (2, B, 1, 1, J * J) int64 flat (hop, edge) pair lookup (relation_lookup)
     mask_local: torch.Tensor  # (B, J, J) float 0 / -inf, ancestors and self
     mask_global: torch.Tensor  # (B, J, J) float 0 / -inf, every real joint
     parents: torch.Tensor  # (B, J) int64, roots/padding point at themselves
@@ -33,7 +33,7 @@ class RigGraph(NamedTuple):
 
 def rig_graph(rig: RigTensors, max_hop: int, num_edge_types: int) -> RigGraph:
     """The :class:`RigGraph` of a batch of rigs."""
-    relations = relation_index(rig.hop, rig.edge, max_hop, num_edge_types)
+    relations = relation_lookup(rig.hop, rig.edge, max_hop, num_edge_types)
     return RigGraph(relations, additive_mask(rig.mask_local), additive_mask(rig.mask_global), rig.parents, rig.child1)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.model.graph_attention import GraphAttention, GraphBlock, additive_mask, relation_index
+from engine.model.graph_attention import GraphAttention, GraphBlock, additive_mask, relation_lookup
 from engine.model.rig_tensors import build_rig_tensors
 from engine.skeleton import MAX_HOP, EdgeType
 
@@ -33,7 +33,7 @@ def test_gathered_bias_equals_explicit_formula(skeletons) -> None:
     rig = build_rig_tensors(skeletons[0])
     attn = randomize(GraphAttention(8, 2, MAX_HOP, len(EdgeType)))
     x = torch.randn(1, 2, rig.num_joints, 8)
-    rel = relation_index(rig.hop, rig.edge, MAX_HOP, len(EdgeType))
+    rel = relation_lookup(rig.hop, rig.edge, MAX_HOP, len(EdgeType))
     mask = additive_mask(rig.mask_local)
     torch.testing.assert_close(attn(x, rel, mask), _explicit(attn, x, rig.hop, rig.edge, mask), atol=1e-5, rtol=1e-5)
 
@@ -41,7 +41,7 @@ def test_gathered_bias_equals_explicit_formula(skeletons) -> None:
 def test_local_block_sees_only_the_chain_to_the_root(skeletons) -> None:
     sk = skeletons[1]
     rig = build_rig_tensors(sk)
-    rel = relation_index(rig.hop, rig.edge, MAX_HOP, len(EdgeType))
+    rel = relation_lookup(rig.hop, rig.edge, MAX_HOP, len(EdgeType))
     local = randomize(GraphBlock(8, 2, MAX_HOP, len(EdgeType), 2, local=True))
     glob = randomize(GraphBlock(8, 2, MAX_HOP, len(EdgeType), 2, local=False))
     x = torch.randn(1, 1, sk.num_joints, 8)
