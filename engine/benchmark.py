@@ -4,9 +4,10 @@ For every joint count J (25, 60, 100), window W = 32 and backend (eager, ``torch
 CUDA TensorRT when installed) it times one causal KV-cached step per frame (p50/p95 over
 ``--iters`` frames after a warm-up), and, for eager, the naive alternative that recomputes the
 full W-frame window every frame; the table reports the ratio. Compiled outputs are compared with
-eager ones (max abs difference over the timed frames). Weights do not change latency: the shipped
-P2R config is used when present, else the defaults; V2P uses its default config with landmark
-tokens (N = 33, x y z visibility). The zero-initialised output heads get small random weights so
+eager ones (max abs difference over the timed frames). Weights do not change latency, sizes do: the
+configs of the shipped weights are used when present (P2R, and the landmark V2P, which is the V2P
+network the live loop runs), else the defaults; V2P gets landmark tokens (N = 33, x y z
+visibility) and the random rig as its target. The zero-initialised output heads get small random weights so
 that the eager/compiled comparison sees non-constant outputs. Rigs are random trees of J joints.
 """
 
@@ -30,6 +31,7 @@ from engine.model.session import P2RSession, V2PSession, resolve_device
 from engine.model.solver import DEFAULT_P2R_WEIGHTS
 from engine.model.v2p import V2PModel
 from engine.model.weights import load_weights, weights_paths
+from engine.v2p_landmarks import DEFAULT_V2P_LANDMARK_WEIGHTS
 from engine.skeleton import Skeleton
 
 __all__ = ["bench_model", "markdown_table", "cmd_bench_model"]
@@ -45,6 +47,11 @@ def _bench_skeleton(J: int, seed: int = 0) -> Skeleton:
     parents = np.array([-1] + [int(rng.integers(max(0, j - 4), j)) for j in range(1, J)])
     offsets = rng.normal(0.0, 0.1, (J, 3))
     return Skeleton(tuple(f"joint{j}" for j in range(J)), parents, offsets, rot.quat_identity((J,)))
+
+
+def _shipped_config(weights: Path, default: P2RConfig | V2PConfig) -> P2RConfig | V2PConfig:
+    """The config the shipped weights were built with (the sizes the live loop runs), else ``default``."""
+    return load_weights(weights).cfg if weights_paths(weights)[0].is_file() else default
 
 
 def _percentiles(times: list[float]) -> dict[str, float]:
@@ -123,9 +130,8 @@ def bench_model(
         backends = ("eager", "compile")
         if dev.type == "cuda" and importlib.util.find_spec("torch_tensorrt") is not None:
             backends += ("tensorrt",)
-    if p2r_config is None:
-        p2r_config = load_weights(DEFAULT_P2R_WEIGHTS).cfg if weights_paths(DEFAULT_P2R_WEIGHTS)[0].is_file() else P2RConfig()
-    v2p_config = v2p_config or V2PConfig()
+    p2r_config = p2r_config or _shipped_config(DEFAULT_P2R_WEIGHTS, P2RConfig())
+    v2p_config = v2p_config or _shipped_config(DEFAULT_V2P_LANDMARK_WEIGHTS, V2PConfig())
     gen = torch.Generator().manual_seed(0)
     rows: list[dict] = []
     for J in joints:

@@ -61,12 +61,15 @@ class V2PConfig:
     Perception enters through a generic token interface: per frame ``N`` tokens of ``token_dim``
     features plus a token mask. Landmarks: N = 33 tokens of (x, y, z, visibility), each with a
     learned id embedding (``num_token_ids`` = 33). DINOv2 patches would be token_dim = 1024.
+
+    Two frame blocks (one local, one global GL-GMHA), as the shipped landmark V2P: with P2R this
+    fits the CPU step budget of DESIGN §6 at J = 100 (compiled); four blocks do not.
     """
 
     width: int = 64
     heads: int = 4
     rig_layers: int = 2  # graph blocks of the per-rig query encoder (run once per rig)
-    layers: int = 4  # frame blocks: cross-attention to tokens + temporal + GL-GMHA + FFN
+    layers: int = 2  # frame blocks: cross-attention to tokens + temporal + GL-GMHA + FFN
     window: int = 32
     ffn_mult: int = 2
     token_dim: int = 4  # features per perception token (landmarks: x, y, z, visibility)
