@@ -22,6 +22,7 @@ is needed through ``F`` (it depends on input positions only), so P2R takes it as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -33,6 +34,7 @@ _COLLINEAR = 0.1  # |u^ x v^| below this (about 6 degrees) counts as collinear
 _FLIP = -1.0 + 1e-4  # a.b below this: the Rodrigues form degrades, use an exact half turn
 _EYE = np.eye(3)
 _EYE.flags.writeable = False
+_EYE_ROW = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)  # the identity, row-major, for the one-frame path
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -154,6 +156,8 @@ class FitPlan:
         planar = self.ref_planar & (s_now > _COLLINEAR)  # (T, N)
         two = f_now @ self.ref_frame_t  # (T, N, 3, 3)
         u_now = _unit(u)
+        if T == 1:
+            return self._chain_one_frame(u_now[0], planar[0], two[0]).reshape(1, B, J, 3, 3).transpose(1, 0, 2, 3, 4)
         fit = np.broadcast_to(_EYE, (T, B * J, 3, 3)).copy()
         for level in self.levels:
             joints = level.joints
@@ -165,6 +169,59 @@ class FitPlan:
             fit[:, joints] = single
         fit[:, self.leaves] = fit[:, self.parents[self.leaves]]
         return fit.reshape(T, B, J, 3, 3).transpose(1, 0, 2, 3, 4)
+
+    def _chain_one_frame(self, u_now: np.ndarray, planar: np.ndarray, two: np.ndarray) -> np.ndarray:
+        """The chain rule of :meth:`rotations` for one frame, joint by joint in plain Python floats.
+
+        The live step is one frame: there, a level holds one to a few joints, and numpy's per-call
+        overhead (about 20 us per level, so 2 ms for a 100-joint snake) dwarfs the arithmetic; scalar
+        code costs about 5 us per joint whatever the depth. Same formulas as :func:`shortest_arc`
+        with ``K = [a x b]_x``, so ``K^2 = v v^T - |v|^2 I`` (``v = a x b``); a test holds the two
+        paths equal. Arrays: ``(N, 3)``, ``(N,)``, ``(N, 3, 3)``; returns ``(N, 3, 3)``.
+        """
+        u_list, planar_list, two_list = u_now.tolist(), planar.tolist(), two.reshape(-1, 9).tolist()
+        fit: list = [_EYE_ROW] * len(planar_list)
+        for j, parent, (rx, ry, rz) in self._single_frame_order:
+            if planar_list[j]:
+                fit[j] = two_list[j]
+                continue
+            f0, f1, f2, f3, f4, f5, f6, f7, f8 = fit[parent]  # roots read their own, still identity, entry
+            ax, ay, az = f0 * rx + f1 * ry + f2 * rz, f3 * rx + f4 * ry + f5 * rz, f6 * rx + f7 * ry + f8 * rz
+            bx, by, bz = u_list[j]
+            c = ax * bx + ay * by + az * bz
+            if c < _FLIP:  # half turn about an axis perpendicular to a
+                hx, hy, hz = _unit(_cross(np.array([ax, ay, az]), np.array([1.0, 0, 0] if abs(ax) < 0.9 else [0, 1.0, 0]))).tolist()
+                r0, r1, r2 = 2 * hx * hx - 1, 2 * hx * hy, 2 * hx * hz
+                r3, r4, r5 = r1, 2 * hy * hy - 1, 2 * hy * hz
+                r6, r7, r8 = r2, r5, 2 * hz * hz - 1
+            else:
+                vx, vy, vz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+                h = 1.0 / max(1.0 + c, 1e-4)
+                s = vx * vx + vy * vy + vz * vz
+                xy, xz, yz = vx * vy * h, vx * vz * h, vy * vz * h
+                r0, r1, r2 = 1 + (vx * vx - s) * h, xy - vz, xz + vy
+                r3, r4, r5 = xy + vz, 1 + (vy * vy - s) * h, yz - vx
+                r6, r7, r8 = xz - vy, yz + vx, 1 + (vz * vz - s) * h
+            fit[j] = (r0 * f0 + r1 * f3 + r2 * f6, r0 * f1 + r1 * f4 + r2 * f7, r0 * f2 + r1 * f5 + r2 * f8,
+                      r3 * f0 + r4 * f3 + r5 * f6, r3 * f1 + r4 * f4 + r5 * f7, r3 * f2 + r4 * f5 + r5 * f8,
+                      r6 * f0 + r7 * f3 + r8 * f6, r6 * f1 + r7 * f4 + r8 * f7, r6 * f2 + r7 * f5 + r8 * f8)
+        leaf_fits = [fit[parent] for parent in self._leaf_parents]  # all read before any is written, as in rotations()
+        for leaf, value in zip(self._leaf_list, leaf_fits):
+            fit[leaf] = value
+        return np.array(fit).reshape(-1, 3, 3)
+
+    @cached_property
+    def _single_frame_order(self) -> list[tuple[int, int, tuple[float, float, float]]]:
+        """(joint, parent, unit reference offset) of every joint with a child, parents first."""
+        return [(j, p, tuple(u)) for level in self.levels for j, p, u in zip(level.joints.tolist(), level.parents.tolist(), level.u_ref[..., 0].tolist())]
+
+    @cached_property
+    def _leaf_list(self) -> list[int]:
+        return self.leaves.tolist()
+
+    @cached_property
+    def _leaf_parents(self) -> list[int]:
+        return self.parents[self.leaves].tolist()
 
     def __call__(self, pos: torch.Tensor) -> torch.Tensor:
         """:meth:`rotations` for a torch tensor ``(B, T, J, 3)``; same dtype and device, no gradient."""

@@ -57,3 +57,30 @@ def test_shortest_arc_stays_a_rotation_at_and_near_a_half_turn() -> None:
     np.testing.assert_allclose(r @ np.swapaxes(r, -1, -2), np.broadcast_to(np.eye(3), r.shape), atol=1e-12)
     np.testing.assert_allclose((r @ a[..., None])[..., 0], b, atol=1e-4)
     np.testing.assert_array_equal(shortest_arc(np.zeros((2, 3)), a[:2]), np.broadcast_to(np.eye(3), (2, 3, 3)))
+
+
+def test_one_frame_path_equals_the_level_loop_with_flips_and_planar_joints() -> None:
+    """The live step takes the scalar one-frame path, training the vectorised level loop: the two
+    must give the same fit, including exact half turns, zero-length bones and planar joints."""
+    from .conftest import random_skeleton
+
+    sk = random_skeleton(40, seed=3)
+    rig = build_rig_tensors(sk)
+    ref = rig.ref_pos.numpy()
+    plan = FitPlan.build(ref, rig.parents, rig.child1, rig.child2, rig.depth)
+    rng = np.random.default_rng(0)
+    frames = ref[:, None] + rng.normal(0.0, 0.05, (1, 6, sk.num_joints, 3))
+    c1 = rig.child1[0].numpy()
+    chain = np.flatnonzero((c1 != np.arange(sk.num_joints)) & ~plan.ref_planar)  # single-child rule joints
+    j = chain[-1]
+    frames[0, 1] = ref[0]  # every fit above j is the identity...
+    frames[0, 1, c1[j]] = 2 * ref[0, j] - ref[0, c1[j]]  # ...and j's offset flips: an exact half turn
+    frames[0, 2, c1[5]] = frames[0, 2, 5]  # a zero-length bone
+    frames[0, 3] = ref[0]  # the reference itself: identity everywhere
+    together = plan.rotations(frames)  # T = 6: the level loop
+    for t in range(frames.shape[1]):
+        alone = plan.rotations(frames[:, t : t + 1])  # T = 1: the scalar path
+        np.testing.assert_allclose(alone[:, 0], together[:, t], atol=1e-12)
+    rotations = together.reshape(-1, 3, 3)
+    np.testing.assert_allclose(rotations @ np.swapaxes(rotations, -1, -2), np.broadcast_to(np.eye(3), rotations.shape), atol=1e-9)
+    assert plan.ref_planar.any()  # the rig has planar joints, so both branches ran
