@@ -66,6 +66,17 @@ def resolve_backend(backend: str, device: torch.device) -> str:
     return CPU_AUTO_BACKEND
 
 
+def _compile(fn: Callable[..., torch.Tensor], compiler: str) -> Callable[..., torch.Tensor]:
+    """``torch.compile`` of a session's step: static shapes, and no guards on the model's modules.
+
+    A session owns its model in eval mode and never changes its structure (weights are graph
+    inputs, read on every call, so new values are still used); checking the module guards on
+    every step cost about 0.15 ms of a 1.3 ms compiled P2R step at J = 100 on the CPU.
+    """
+    options = {"guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe}
+    return torch.compile(fn, backend=compiler, dynamic=False, options=options)
+
+
 class _Runner:
     """Calls ``fn`` through the chosen backend; a compile failure on first use falls back to eager."""
 
@@ -77,11 +88,11 @@ class _Runner:
         self._background: threading.Thread | None = None
         self.ready = threading.Event()  # set once the step runs compiled (background backend)
         if backend == "compile":
-            self._fn = torch.compile(fn, backend=compiler, dynamic=False)
+            self._fn = _compile(fn, compiler)
         elif backend == "tensorrt":
             import torch_tensorrt  # noqa: F401  (lazy: optional [gpu] extra; registers the backend)
 
-            self._fn = torch.compile(fn, backend="tensorrt", dynamic=False)
+            self._fn = _compile(fn, "tensorrt")
         else:
             self._fn = fn
         self._tried = backend in ("eager", "background")
@@ -105,7 +116,7 @@ class _Runner:
     def _start_background(self, args: tuple) -> None:
         """Compile on copies of the first call's inputs (the caches must not be touched) in a daemon thread."""
         copies = tuple(_copy_tensors(a) for a in args)
-        compiled = torch.compile(self._eager, backend=self._compiler, dynamic=False)
+        compiled = _compile(self._eager, self._compiler)
 
         def work() -> None:
             t0 = time.monotonic()
