@@ -164,21 +164,29 @@ def bench_model(
     return rows
 
 
+STEP_BUDGET_MS = {"cpu": 5.0, "cuda": 1.0}  # DESIGN §6: one V2P + P2R frame, J <= 100
+
+
+def _budget_ms(rows: list[dict]) -> float:
+    return STEP_BUDGET_MS["cuda" if rows and str(rows[0]["device"]).startswith("cuda") else "cpu"]
+
+
 def markdown_table(rows: list[dict]) -> str:
-    """The rows as a Markdown table, plus the V2P + P2R sum per J and backend."""
+    """The rows as a Markdown table, plus the V2P + P2R sum per J and backend against the budget."""
     lines = ["| model | J | W | backend | mode | p50 ms | p95 ms | compile s | max diff vs eager | recompute / cached |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = f"{r['ratio_vs_kv_cached']:.1f}x" if "ratio_vs_kv_cached" in r else ""
         comp = f"{r['compile_s']:.1f}" if "compile_s" in r else ""
         diff = f"{r['max_abs_diff_vs_eager']:.1e}" if "max_abs_diff_vs_eager" in r else ""
         lines.append(f"| {r['model']} | {r['J']} | {r['W']} | {r['backend']} | {r['mode']} | {r['p50_ms']:.3f} | {r['p95_ms']:.3f} | {comp} | {diff} | {ratio} |")
-    lines += ["", "| J | backend | V2P + P2R p50 ms |", "|---|---|---|"]
+    lines += ["", f"| J | backend | V2P + P2R p50 ms | DESIGN §6 budget ({_budget_ms(rows)} ms) |", "|---|---|---|---|"]
     cached = [r for r in rows if r["mode"] == "kv_cached"]
     for J in sorted({r["J"] for r in cached}):
         for backend in dict.fromkeys(r["backend"] for r in cached):
             pair = [r["p50_ms"] for r in cached if r["J"] == J and r["backend"] == backend]
             if len(pair) == 2:
-                lines.append(f"| {J} | {backend} | {sum(pair):.3f} |")
+                verdict = "met" if sum(pair) <= _budget_ms(rows) else "missed"
+                lines.append(f"| {J} | {backend} | {sum(pair):.3f} | {verdict} |")
     return "\n".join(lines)
 
 
