@@ -178,8 +178,9 @@ def quat_to_sixd(q: np.ndarray) -> np.ndarray:
 
 
 def sixd_to_quat(d6: np.ndarray) -> np.ndarray:
-    """Quaternions from 6D."""
-    return matrix_to_quat(sixd_to_matrix(d6))
+    """Quaternions from 6D (Gram-Schmidt already gives rotations, so no SVD projection: this runs
+    on every learned P2R frame)."""
+    return matrix_to_quat(sixd_to_matrix(d6), orthonormal=True)
 
 
 def axis_angle_to_quat(v: np.ndarray) -> np.ndarray:

@@ -48,6 +48,7 @@ class P2RSolver:
         self._skeleton: Skeleton | None = None
         self._rig: RigTensors | None = None
         self._session: P2RSession | None = None
+        self._height = 1.0
 
     @classmethod
     def from_weights(cls, path: str | Path | None = None, **kwargs: object) -> P2RSolver:
@@ -64,6 +65,7 @@ class P2RSolver:
             self._session.reset()  # same rig and reference: keep the per-rig state and any compiled step
             return
         self._skeleton, self._rig = skeleton, rig
+        self._height = skeleton.height  # a forward-kinematics pass: once per rig, not per frame
         self._session = P2RSession(self.model, rig, window=self.window, device=self.device, backend=self.backend)
 
     @property
@@ -79,7 +81,7 @@ class P2RSolver:
     def step(self, positions: np.ndarray) -> np.ndarray:
         """One frame ``(J, 3)`` world metres -> ``(J, 4)`` local x y z w."""
         skeleton, session = self._require()
-        pos = normalize_positions(_check(positions, skeleton, 2), skeleton.height)
+        pos = normalize_positions(_check(positions, skeleton, 2), self._height)
         d6 = session.step(pos.astype(np.float32)).cpu().numpy()
         return rot.sixd_to_quat(d6.astype(np.float64))
 
