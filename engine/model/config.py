@@ -23,13 +23,15 @@ class P2RConfig:
     """Sizes of the Pose-to-Rotation network (see :mod:`engine.model.p2r`).
 
     Defaults are sized for the CPU budget of DESIGN §6 (V2P + P2R step <= 5 ms at J <= 100 on
-    two cores); the reference model is 4x wider and 3x deeper (REFERENCE.md §4).
+    two cores): two frame blocks (one local, one global GL-GMHA), as the shipped weights; four
+    did not fit at J = 100, and the two-block model validated better after the same CPU training.
+    The reference model is 4x wider and has 12 frame layers (REFERENCE.md §4).
     """
 
     width: int = 64  # channels C per joint token
     heads: int = 4  # attention heads; head dim D = width / heads
     rig_layers: int = 2  # graph blocks of the per-rig encoder (run once per rig)
-    layers: int = 4  # frame blocks: temporal attention + GL-GMHA + FFN each
+    layers: int = 2  # frame blocks: temporal attention + GL-GMHA + FFN each
     window: int = 32  # W: each frame attends to itself and the W-1 frames before it
     ffn_mult: int = 2  # FFN hidden size = ffn_mult * width
     name_features: int = NAME_FEATURES  # length of the joint-name feature vector
