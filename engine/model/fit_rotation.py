@@ -13,8 +13,9 @@ world-frame rotation that carries the reference offsets onto the current ones:
 
 Why numpy and not torch: the chain rule above is a sequential pass over depth levels (a 100-joint
 snake has 100 of them). Each level is a handful of tiny array operations, where numpy's per-call
-overhead is several times below torch's, and only that level's joints are touched; at J = 100,
-depth 40 this takes under a millisecond where the all-joint torch version took five. No gradient
+overhead is several times below torch's, and only that level's joints are touched (about 1 ms at
+J = 100, depth 40, where the all-joint torch version took five). A single frame (the live step)
+goes joint by joint in plain Python floats instead: 0.2 ms at that size, whatever the depth. No gradient
 is needed through ``F`` (it depends on input positions only), so P2R takes it as an input
 (:class:`FitPlan` is built once per rig; the session calls it outside the compiled step).
 """
