@@ -107,7 +107,6 @@ class FitPlan:
             depends on their parent's), as :class:`_Level`; leaves are filled from their parent
             at the end.
         leaves: flattened joints without a child.
-        u_ref: ``(B * J, 3)`` unit reference offsets to the first child.
         ref_frame_t: ``(B * J, 3, 3)`` transposed :func:`_frame` of the reference offsets.
         ref_planar: ``(B * J,)`` bool: two children, not collinear in the reference.
     """
@@ -117,7 +116,6 @@ class FitPlan:
     parents: np.ndarray
     levels: tuple[_Level, ...]
     leaves: np.ndarray
-    u_ref: np.ndarray
     ref_frame_t: np.ndarray
     ref_planar: np.ndarray
 
@@ -146,7 +144,7 @@ class FitPlan:
             joints = np.flatnonzero(has_child & (dep == d))
             if joints.size:
                 levels.append(_Level(joints, par[joints], u_ref[joints, :, None], bool(ref_planar[joints].any())))
-        return cls(c1, c2, par, tuple(levels), np.flatnonzero(~has_child), u_ref, np.swapaxes(frame, -1, -2), ref_planar)
+        return cls(c1, c2, par, tuple(levels), np.flatnonzero(~has_child), np.swapaxes(frame, -1, -2), ref_planar)
 
     def rotations(self, pos: np.ndarray) -> np.ndarray:
         """World rotation deltas ``(B, T, J, 3, 3)`` float64 from model-space positions ``(B, T, J, 3)``."""

@@ -37,10 +37,11 @@ logger = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "eager", "compile", "background", "tensorrt")
 # `python main.py bench model` on the 2-core development CPU: the inductor-compiled step is about
-# 1.5-3x faster than eager (fewer, fused kernels), but its first call compiles for 10-30 s per
-# model and rig shape (longer on a loaded machine). The live app must start in seconds and tests must stay fast, so "auto"
-# stays eager on the CPU; pass backend="background" (CLI --backend background: eager until the
-# compiled step is ready) or "compile" (stall once, then fast) for long sessions.
+# 2x faster than eager (fewer, fused kernels), but its first call compiles for 10-30 s per model
+# and rig shape with a cold inductor cache (longer on a loaded machine). The live app must start
+# in seconds and tests must stay fast, so "auto" stays eager on the CPU; pass
+# backend="background" (CLI --backend background: eager until the compiled step is ready) or
+# "compile" (stall once, then fast) for long sessions.
 CPU_AUTO_BACKEND = "eager"
 # Dynamo is not safe to run from two threads at once: background compiles take turns.
 _BACKGROUND_COMPILE_LOCK = threading.Lock()
