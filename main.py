@@ -18,14 +18,14 @@ __all__ = ["build_parser", "main"]
 HANDLERS = {
     "gui": "app.launch:cmd_gui",
     "run": "streaming.headless:cmd_run",
-    "info": "engine.rig_summary:cmd_info",
-    "convert": "engine.rig_summary:cmd_convert",
-    "eval": "engine.evaluation:cmd_eval",
-    "eval-live": "app.live_eval:cmd_eval_live",
-    "train": "engine.training:cmd_train",
-    "bench model": "engine.benchmark:cmd_bench_model",
-    "bench live": "streaming.bench_live:cmd_bench_live",
-    "bench soak": "streaming.bench_live:cmd_bench_soak",
+    "info": "engine.formats.rig_summary:cmd_info",
+    "convert": "engine.formats.rig_summary:cmd_convert",
+    "eval": "engine.evaluation.solver_eval:cmd_eval",
+    "eval-live": "tools.eval_live:cmd_eval_live",
+    "train": "engine.training.trainer:cmd_train",
+    "bench model": "engine.evaluation.model_bench:cmd_bench_model",
+    "bench live": "tools.bench_live:cmd_bench_live",
+    "bench soak": "tools.bench_live:cmd_bench_soak",
 }
 
 
@@ -85,7 +85,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval-live", help="measure the live path end to end on rendered humanoids and real videos (no camera)")
     if "eval-live" in argv:  # its options live with the renderer; importing it is slow, so only when asked
-        from app.live_eval import add_eval_live_args
+        from tools.eval_live import add_eval_live_args
 
         add_eval_live_args(p)
 

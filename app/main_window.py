@@ -190,7 +190,7 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     ``args.seconds`` (``python main.py gui --seconds 5``) closes the window after that long, which
     is how a script or a test runs the app unattended.
     """
-    from app.gpu_setup import configure_wgpu
+    from tools.gpu_setup import configure_wgpu
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("AnyRig")

@@ -7,7 +7,7 @@ from pathlib import Path
 from PyQt6 import QtCore, QtWidgets
 
 from app.live_session import LiveSession
-from engine.bundled_rigs import bundled_rig_names
+from engine.rigs.bundled import bundled_rig_names
 from engine.errors import AnyRigError
 
 __all__ = ["RigPanel", "RIG_FILTER"]

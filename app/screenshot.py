@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 def save_screenshot(out: str | Path, *, rig: str = "dragon", seconds: float = 14.0, width: int = 1000) -> Path:
     """Run the window for ``seconds`` on ``rig`` and save its screenshot to ``out``; returns ``out``."""
-    from app.gpu_setup import configure_wgpu
+    from tools.gpu_setup import configure_wgpu
     from app.live_session import LiveSession
     from app.main_window import MainWindow
     from app.settings_store import SettingsStore

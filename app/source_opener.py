@@ -11,7 +11,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from streaming.sources import Source, create_source
+from streaming.source_registry import create_source
+from streaming.sources import Source
 
 __all__ = ["SourceOpener", "create_looping_source"]
 

@@ -13,9 +13,7 @@ import numpy as np
 if TYPE_CHECKING:  # torch is imported lazily so file tools (info, convert) start fast
     import torch
 
-    from engine.skeleton import Skeleton
-
-__all__ = ["forward_kinematics", "forward_kinematics_torch", "inverse_kinematics_local", "translated_joints"]
+__all__ = ["forward_kinematics", "forward_kinematics_torch", "inverse_kinematics_local"]
 
 
 def forward_kinematics(
@@ -80,26 +78,3 @@ def inverse_kinematics_local(parents: np.ndarray, world_rotations: np.ndarray) -
         if p >= 0:
             local[..., j, :, :] = np.swapaxes(world_rotations[..., p, :, :], -1, -2) @ world_rotations[..., j, :, :]
     return local
-
-
-def translated_joints(skeleton: Skeleton, ref_positions: np.ndarray, ref_local: np.ndarray) -> np.ndarray:
-    """``(J,)`` bool: joints whose reference-pose offset from their parent is not the rotated rest
-    offset (by more than 1% of the rest length plus 0.1% of the height): animated by translation,
-    so no cue for their parent's rotation.
-
-    Args:
-        skeleton: the rig.
-        ref_positions: ``(J, 3)`` world metres of the reference pose.
-        ref_local: ``(J, 3, 3)`` local rotation matrices of the reference pose.
-    """
-    J = skeleton.num_joints
-    if ref_positions.shape != (J, 3):
-        raise ValueError(f"ref_positions must be ({J}, 3), got {ref_positions.shape}")
-    world, _ = forward_kinematics(skeleton.parents, ref_local, skeleton.rest_translations)
-    out = np.zeros(J, dtype=bool)
-    for c, p in enumerate(skeleton.parents):
-        if p >= 0:
-            predicted = world[p] @ skeleton.rest_translations[c]
-            tol = 0.01 * np.linalg.norm(skeleton.rest_translations[c]) + 1e-3 * skeleton.height
-            out[c] = np.linalg.norm(ref_positions[c] - ref_positions[p] - predicted) > tol
-    return out

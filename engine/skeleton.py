@@ -15,8 +15,9 @@ from enum import IntEnum
 import numpy as np
 
 from engine import rotations as rot
+from engine.kinematics import forward_kinematics
 
-__all__ = ["EdgeType", "Skeleton", "MAX_HOP"]
+__all__ = ["EdgeType", "Skeleton", "MAX_HOP", "translated_joints"]
 
 MAX_HOP = 5  # hop distances are clipped here, as in the reference model (REFERENCE.md §1)
 
@@ -163,8 +164,6 @@ class Skeleton:
     # ------------------------------------------------------------------ rest pose
     def rest_world(self) -> tuple[np.ndarray, np.ndarray]:
         """Rest world rotations ``(J, 3, 3)`` and positions ``(J, 3)``."""
-        from engine.kinematics import forward_kinematics
-
         mats, pos = forward_kinematics(self.parents, rot.quat_to_matrix(self.rest_rotations), self.rest_translations)
         return mats, pos
 
@@ -242,3 +241,26 @@ class Skeleton:
         """
         positions = np.asarray(positions, dtype=np.float64)
         return (positions - positions[..., root : root + 1, :]) / self.height
+
+
+def translated_joints(skeleton: Skeleton, ref_positions: np.ndarray, ref_local: np.ndarray) -> np.ndarray:
+    """``(J,)`` bool: joints whose reference-pose offset from their parent is not the rotated rest
+    offset (by more than 1% of the rest length plus 0.1% of the height): animated by translation,
+    so no cue for their parent's rotation.
+
+    Args:
+        skeleton: the rig.
+        ref_positions: ``(J, 3)`` world metres of the reference pose.
+        ref_local: ``(J, 3, 3)`` local rotation matrices of the reference pose.
+    """
+    J = skeleton.num_joints
+    if ref_positions.shape != (J, 3):
+        raise ValueError(f"ref_positions must be ({J}, 3), got {ref_positions.shape}")
+    world, _ = forward_kinematics(skeleton.parents, ref_local, skeleton.rest_translations)
+    out = np.zeros(J, dtype=bool)
+    for c, p in enumerate(skeleton.parents):
+        if p >= 0:
+            predicted = world[p] @ skeleton.rest_translations[c]
+            tol = 0.01 * np.linalg.norm(skeleton.rest_translations[c]) + 1e-3 * skeleton.height
+            out[c] = np.linalg.norm(ref_positions[c] - ref_positions[p] - predicted) > tol
+    return out

@@ -33,7 +33,8 @@ from streaming.pipeline import Output, Pipeline, State
 from streaming.processor import build_processor
 from streaming.run_stats import RunStats
 from streaming.settings import parse_host_port
-from streaming.sources import SourceUnavailable, create_source
+from streaming.source_registry import create_source
+from streaming.sources import SourceUnavailable
 
 __all__ = ["RecorderOutput", "SenderOutput", "cmd_run", "load_rig_spec", "make_sender_output", "run_summary", "source_options"]
 
@@ -51,8 +52,8 @@ def load_rig_spec(spec: str) -> Rig:
         RigFormatError: the file cannot be read.
         FileNotFoundError: ``spec`` is neither an existing file nor a bundled rig name.
     """
-    from engine.bundled_rigs import build_rig, bundled_rig_names, bundled_rig_path
-    from engine.rigio import load_rig
+    from engine.rigs.bundled import build_rig, bundled_rig_names, bundled_rig_path
+    from engine.formats.rigio import load_rig
 
     path = Path(spec).expanduser()
     if path.is_file():

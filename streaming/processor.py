@@ -30,7 +30,7 @@ from engine.perception.landmarks import LandmarkFrame
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
 from engine.rig import Rig
-from engine.rotation_solver import RotationSolver
+from engine.solvers.base import RotationSolver
 from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
 
@@ -382,20 +382,20 @@ SOLVERS = ("analytic_ik", "p2r")
 def _build_solver(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[RotationSolver, str, str]:
     """Learned P2R when its weights exist and load, else the analytic IK baseline."""
     if use_models:
-        from engine.model.solver import DEFAULT_P2R_WEIGHTS, P2RSolver
+        from engine.solvers.learned_p2r import DEFAULT_P2R_WEIGHTS, P2RSolver
 
         loaded = _load_learned_stage("P2R", weights or DEFAULT_P2R_WEIGHTS, P2RSolver.from_weights, device, backend, "the analytic IK baseline")
         if loaded is not None:
             return loaded
-    from engine.ik_baseline import AnalyticIKSolver
+    from engine.solvers.analytic_ik import AnalyticIKSolver
 
     return AnalyticIKSolver(), "none", "cpu"
 
 
 def _build_performer(weights: str | None, device: str, backend: str, use_models: bool) -> tuple[PerformerEstimator, str, str]:
-    """The causal landmark V2P (:mod:`engine.v2p_landmarks`) when its weights exist and load, else the geometric mapping."""
+    """The causal landmark V2P (:mod:`engine.model.v2p_landmarks`) when its weights exist and load, else the geometric mapping."""
     if use_models:
-        from engine.v2p_landmarks import DEFAULT_V2P_LANDMARK_WEIGHTS, V2PPerformer
+        from engine.model.v2p_landmarks import DEFAULT_V2P_LANDMARK_WEIGHTS, V2PPerformer
 
         loaded = _load_learned_stage(
             "landmark V2P", weights or DEFAULT_V2P_LANDMARK_WEIGHTS, V2PPerformer.from_weights, device, backend, "the geometric mapping"

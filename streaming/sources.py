@@ -3,8 +3,9 @@
 A :class:`Source` is opened, read one frame at a time and closed. ``read()`` returns a
 :class:`~streaming.frames.Frame` stamped with ``time.monotonic_ns()`` right after the read (STYLE
 rule 9), or ``None`` when there is no frame at this moment (a camera reconnecting) or the stream has
-ended (then :attr:`Source.exhausted` is true). Sources register under a short name with
-``@register_source("webcam")`` so tests can register fakes like any camera (STYLE §5).
+ended (then :attr:`Source.exhausted` is true). Each class names its ``kind``; the table of kinds
+and ``create_source`` live in :mod:`streaming.source_registry`, which imports every source module
+(the source modules never import it back).
 
 Built-in kinds: ``webcam`` (:mod:`streaming.webcam`), ``video`` and ``images`` (here) and
 ``synthetic`` (:mod:`streaming.synthetic_source`). A webcam that disappears mid-run is reported
@@ -20,7 +21,6 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,6 @@ __all__ = [
     "SourceStatus",
     "SourceUnavailable",
     "VideoFileSource",
-    "create_source",
-    "register_source",
-    "source_names",
-    "unregister_source",
 ]
 
 logger = logging.getLogger(__name__)
@@ -101,62 +97,6 @@ class SourceStatus:
     reconnects: int = 0
     reconnect_attempts: int = 0
     last_error: str = ""
-
-
-# %% registry ------------------------------------------------------------------------------------
-_REGISTRY: dict[str, type[Source]] = {}
-
-
-def register_source(name: str) -> Callable[[type[Source]], type[Source]]:
-    """Class decorator: make a :class:`Source` subclass available as ``create_source(name)``."""
-
-    def decorate(cls: type[Source]) -> type[Source]:
-        _REGISTRY[name] = cls
-        cls.kind = name
-        return cls
-
-    return decorate
-
-
-def unregister_source(name: str) -> None:
-    """Remove ``name`` from the registry (tests that registered a fake call this)."""
-    _REGISTRY.pop(name, None)
-
-
-def _load_builtin_sources() -> None:
-    """Import the modules that register the built-in kinds outside this one (they import it)."""
-    import streaming.synthetic_source  # noqa: F401
-    import streaming.webcam  # noqa: F401
-
-
-def source_names() -> list[str]:
-    """The registered source kinds, sorted (the built-in ones included)."""
-    _load_builtin_sources()
-    return sorted(_REGISTRY)
-
-
-def create_source(spec: str, **options: Any) -> Source:
-    """Build a source from a command-line spec.
-
-    Args:
-        spec: ``webcam`` / ``webcam:N`` / ``webcam:/dev/videoN``, ``synthetic``, any other registered
-            kind (``kind`` or ``kind:argument``), a video file or a folder of images.
-        **options: keyword arguments passed to the source's constructor.
-
-    Raises:
-        SourceUnavailable: the spec names no registered kind and no existing file or folder.
-    """
-    _load_builtin_sources()
-    kind, _, arg = spec.partition(":")
-    if kind in _REGISTRY and not Path(spec).exists():
-        cls = _REGISTRY[kind]
-        return cls(arg, **options) if arg else cls(**options)
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        return _REGISTRY["images"](path, **options)
-    if path.is_file():
-        return _REGISTRY["video"](path, **options)
-    raise SourceUnavailable(spec, f"no such file or folder, and not one of {[f'{k}[:ARG]' for k in source_names()]}")
 
 
 # %% base class -----------------------------------------------------------------------------------
@@ -287,7 +227,6 @@ class Pacer:
 
 
 # %% video file ---------------------------------------------------------------------------------
-@register_source("video")
 class VideoFileSource(Source):
     """A video file, paced at its own frame rate (``realtime``) or read as fast as possible.
 
@@ -297,6 +236,8 @@ class VideoFileSource(Source):
         loop: start again at the end instead of finishing.
         fps: override the file's frame rate (also used when the file does not state one).
     """
+
+    kind = "video"
 
     def __init__(self, path: str | Path, *, realtime: bool = True, loop: bool = False, fps: float | None = None) -> None:
         self.path = Path(path)
@@ -340,7 +281,6 @@ class VideoFileSource(Source):
 
 
 # %% image folder ------------------------------------------------------------------------------
-@register_source("images")
 class ImageFolderSource(Source):
     """The images of a folder in name order, paced at ``fps`` or read as fast as possible.
 
@@ -350,6 +290,8 @@ class ImageFolderSource(Source):
         realtime: pace the frames like a camera.
         loop: start again after the last image.
     """
+
+    kind = "images"
 
     def __init__(self, path: str | Path, *, fps: float = 30.0, realtime: bool = True, loop: bool = False) -> None:
         self.path = Path(path)

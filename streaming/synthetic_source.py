@@ -31,7 +31,7 @@ from engine.perception.landmark_simulator import Camera, CameraConfig, NoiseConf
 from engine.perception.landmarks import LandmarkFrame
 from engine.rig import Clip, Rig
 from streaming.frames import Frame
-from streaming.sources import Pacer, Source, register_source
+from streaming.sources import Pacer, Source
 
 __all__ = ["SyntheticFrame", "SyntheticSource", "project", "render_figure"]
 
@@ -142,7 +142,6 @@ def render_figure(
     return image
 
 
-@register_source("synthetic")
 class SyntheticSource(Source):
     """The bundled humanoid playing a clip in a loop, rendered and paced like a camera.
 
@@ -160,6 +159,8 @@ class SyntheticSource(Source):
         seed: random seed of the landmark noise.
         limit: stop after this many frames (``None``: loop forever).
     """
+
+    kind = "synthetic"
 
     NOISE_LOOP_FRAMES = 300  # landmarks are simulated for this many frames, so the noise varies between loops
 
@@ -195,8 +196,8 @@ class SyntheticSource(Source):
             self._prepare()
 
     def _prepare(self) -> None:
-        from engine.bundled_rigs import build_rig
-        from engine.performer_mocap import performer_positions_from_mocap
+        from engine.rigs.bundled import build_rig
+        from engine.performer.from_mocap import performer_positions_from_mocap
 
         rig = build_rig("humanoid").rig
         clip = rig.clip(self.clip_name)

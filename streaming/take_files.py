@@ -211,7 +211,7 @@ def load_journal(path: str | Path) -> Take:
 def save_take(take: Take, path: str | Path) -> None:
     """Write ``take`` as ``.npz`` (raw samples, exact), ``.bvh`` or ``.glb`` (resampled clip).
 
-    BVH uses ``engine.bvh.write_bvh`` and GLB ``engine.gltf_write.write_glb``, imported here so a
+    BVH uses ``engine.formats.bvh.write_bvh`` and GLB ``engine.formats.gltf_write.write_glb``, imported here so a
     recorder that only writes ``.npz`` never loads them.
 
     Raises:
@@ -249,11 +249,11 @@ def save_take(take: Take, path: str | Path) -> None:
         return
     rig = take.to_rig()
     if fmt == "bvh":
-        from engine.bvh import write_bvh
+        from engine.formats.bvh import write_bvh
 
         write_bvh(rig, path, clip=rig.clips[0])
     else:
-        from engine.gltf_write import write_glb
+        from engine.formats.gltf_write import write_glb
 
         write_glb(rig, path)  # the rig holds exactly the take's clip
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from streaming.frames import Frame
-from streaming.sources import CameraUnavailable, Source, SourceState, register_source
+from streaming.sources import CameraUnavailable, Source, SourceState
 
 __all__ = ["CaptureDevice", "ReconnectPolicy", "WebcamSource"]
 
@@ -57,7 +57,6 @@ class ReconnectPolicy:
     backoff_max_s: float = 4.0
 
 
-@register_source("webcam")
 class WebcamSource(Source):
     """A camera through OpenCV, by index (``0``) or device path (``/dev/video2``).
 
@@ -68,6 +67,8 @@ class WebcamSource(Source):
         policy: failed-read limit and reconnection backoff.
         capture_factory: builds the capture object (default ``cv2.VideoCapture``); tests pass a fake.
     """
+
+    kind = "webcam"
 
     def __init__(
         self,

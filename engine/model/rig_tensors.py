@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from engine import rotations as rot
-from engine.kinematics import forward_kinematics, translated_joints
+from engine.kinematics import forward_kinematics
 from engine.model.names import encode_names
-from engine.skeleton import MAX_HOP, EdgeType, Skeleton
+from engine.skeleton import MAX_HOP, EdgeType, Skeleton, translated_joints
 
 __all__ = ["RigTensors", "build_rig_tensors", "collate_rigs", "normalize_positions"]
 

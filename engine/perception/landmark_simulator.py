@@ -1,6 +1,6 @@
 """Simulate MediaPipe pose landmarks from motion capture (training data for the landmark V2P).
 
-Pipeline: performer positions ``(T, 28, 3)`` (from :func:`engine.performer_mocap.performer_positions_from_mocap`)
+Pipeline: performer positions ``(T, 28, 3)`` (from :func:`engine.performer.from_mocap.performer_positions_from_mocap`)
 -> the 33 BlazePose points (:func:`landmarks_from_performer`; face points from the head frame, index
 and pinky knuckles from the hand frame) -> a random camera looks at the performer -> MediaPipe-like
 world landmarks (hip-centred, camera-aligned, metres) and image landmarks (perspective projection,

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import rotations as rot
-from engine.data_licences import load_split
+from engine.training.data_licences import load_split
 from engine.synthetic._fk import fk_levels
 from engine.skeleton import Skeleton
 from engine.synthetic.motions import evaluate_motion, random_motion_params

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import rotations as rot
-from engine.data_licences import HeldOutSplit, training_files
+from engine.training.data_licences import HeldOutSplit, training_files
 from engine.synthetic._fk import depth_levels, fk_levels
 from engine.rig import Clip, Rig
 from engine.skeleton import Skeleton
@@ -209,13 +209,13 @@ def _drop_subtrees(parents: np.ndarray, rng: np.random.Generator) -> np.ndarray 
 class RealMotionLibrary:
     """Freely licensed, not held-out real clips from the shared data folder, loaded lazily.
 
-    Each file's rig is read once (``engine.rigio.load_rig``) and kept in memory. Clips are
+    Each file's rig is read once (``engine.formats.rigio.load_rig``) and kept in memory. Clips are
     assigned to ``"train"`` or ``"val"`` by a hash of ``(file, clip index)`` (one in seven goes to
     val; files with one clip stay in train), so the val part shares skeletons but not motions.
 
     Args:
         data_dir: the shared data folder with ``manifest.csv``.
-        licence_filter: ``"free"`` or ``"all"`` (see :func:`engine.data_licences.training_files`).
+        licence_filter: ``"free"`` or ``"all"`` (see :func:`engine.training.data_licences.training_files`).
         split: held-out skeletons (default: ``resources/eval_split.json``).
         part: ``"train"`` or ``"val"``.
     """
@@ -238,7 +238,7 @@ class RealMotionLibrary:
 
     def _clips(self, file: str) -> list[tuple[Skeleton, Clip]]:
         if file not in self._cache:
-            from engine.rigio import load_rig  # the IO layer is only needed when real data is used
+            from engine.formats.rigio import load_rig  # the IO layer is only needed when real data is used
 
             rig: Rig = load_rig(self.data_dir / file)
             usable = [(i, c) for i, c in enumerate(rig.clips) if c.num_frames >= _MIN_FRAMES and c.name.lower() != "reference"]

@@ -33,7 +33,7 @@ def app_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def window(qapp, app_dirs: dict[str, Path]) -> Iterator[object]:
     """The main window on the synthetic source and the bundled dragon, running."""
-    from app.gpu_setup import configure_wgpu
+    from tools.gpu_setup import configure_wgpu
     from app.live_session import LiveSession
     from app.main_window import MainWindow
     from app.settings_store import SettingsStore

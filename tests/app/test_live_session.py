@@ -118,7 +118,8 @@ def test_filter_and_output_settings_apply_to_the_running_processor(session) -> N
 def test_a_pipeline_that_faults_is_stopped_and_reported_once(session) -> None:
     import time
 
-    from streaming.sources import Source, register_source, unregister_source
+    from streaming.source_registry import register_source, unregister_source
+    from streaming.sources import Source
 
     @register_source("broken-test-camera")
     class BrokenCamera(Source):

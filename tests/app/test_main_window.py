@@ -128,7 +128,7 @@ def test_recording_a_take_from_the_controls(window, qapp, app_dirs, fmt: str) ->
         assert data["rotations"].shape[1:] == (joints, 4) and data["rotations"].shape[0] >= 3
         assert np.isfinite(data["rotations"]).all()
     else:
-        from engine.rigio import load_rig
+        from engine.formats.rigio import load_rig
 
         rig = load_rig(path)
         assert rig.skeleton.num_joints == window.session.rig.skeleton.num_joints
@@ -217,7 +217,7 @@ def test_tracking_turned_off_while_the_source_opens_stays_off(window, qapp) -> N
 
 
 def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path) -> None:
-    from engine.bundled_rigs import bundled_rig_path
+    from engine.rigs.bundled import bundled_rig_path
     from engine.retarget.mapping import load_map, map_path_for
 
     rig_file = tmp_path / "my_dragon.glb"

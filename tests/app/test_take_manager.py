@@ -9,7 +9,7 @@ import pytest
 
 from app.output_slots import RecorderSlot
 from app.take_manager import TakeManager, safe_take_stem
-from engine.bundled_rigs import load_bundled_rig
+from engine.rigs.bundled import load_bundled_rig
 from streaming.frames import PoseResult
 from streaming.settings import SessionSettings
 
@@ -68,6 +68,6 @@ def test_options_change_folder_and_format(tmp_path: Path, rig) -> None:
     for i in range(3):
         manager.slot.send(_result(rig.skeleton.num_joints, i), rig)
     assert manager.stop() == path
-    from engine.rigio import load_rig
+    from engine.formats.rigio import load_rig
 
     assert load_rig(path).skeleton.num_joints == rig.skeleton.num_joints

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import rotations as rot
-from engine.bundled_rigs import build_rig
+from engine.rigs.bundled import build_rig
 from engine.kinematics import forward_kinematics
 from engine.perception.landmarks import LandmarkFrame
 from streaming.frames import Frame

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from streaming.frames import Frame
-from streaming.sources import ImageFolderSource, SourceState, SourceUnavailable, VideoFileSource, create_source, source_names
+from streaming.source_registry import create_source, source_names
+from streaming.sources import ImageFolderSource, SourceState, SourceUnavailable, VideoFileSource
 from streaming.webcam import WebcamSource
 
 

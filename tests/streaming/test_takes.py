@@ -94,7 +94,7 @@ def test_npz_take_without_skeleton(tmp_path: Path) -> None:
 
 
 def test_bvh_take_reproduces_joint_positions(tmp_path: Path) -> None:
-    from engine.bvh import read_bvh
+    from engine.formats.bvh import read_bvh
 
     results = _record(tmp_path / "take.bvh", 31)  # 1 s at 30 fps, on the output grid
     rig = read_bvh(tmp_path / "take.bvh", scale=1.0)
@@ -105,7 +105,7 @@ def test_bvh_take_reproduces_joint_positions(tmp_path: Path) -> None:
 
 
 def test_glb_take_reproduces_joint_positions(tmp_path: Path) -> None:
-    from engine.gltf import read_gltf
+    from engine.formats.gltf import read_gltf
 
     results = _record(tmp_path / "take.glb", 31)
     rig = read_gltf(tmp_path / "take.glb")
@@ -123,7 +123,7 @@ def test_resampling_uses_capture_times(tmp_path: Path) -> None:
     with TakeRecorder(path, sk, config=TakeConfig(fps=30.0)) as rec:
         rec.write(pose(sk, 0, 0))
         rec.write(pose(sk, 10, 10 * 33_333_333))
-    from engine.bvh import read_bvh
+    from engine.formats.bvh import read_bvh
 
     clip = read_bvh(path, scale=1.0).clips[0]
     assert clip.num_frames == 11  # 0 .. 10 on the 30 fps grid

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from streaming.frames import Frame
-from streaming.sources import CameraUnavailable, SourceState, create_source, register_source, source_names, unregister_source
+from streaming.source_registry import create_source, register_source, source_names, unregister_source
+from streaming.sources import CameraUnavailable, SourceState
 from streaming.webcam import ReconnectPolicy, WebcamSource
 
 

@@ -9,12 +9,12 @@ import pytest
 
 from engine.perception.landmark_simulator import NoiseConfig, simulate_landmarks
 from engine.performer import body_frame, performer_positions_from_landmarks
-from engine.performer_mocap import performer_positions_from_mocap
+from engine.performer.from_mocap import performer_positions_from_mocap
 
 
 @pytest.fixture(scope="module")
 def jumping_jacks(shared_data: Path) -> tuple[np.ndarray, float]:
-    from engine.rigio import load_rig
+    from engine.formats.rigio import load_rig
 
     rig = load_rig(shared_data / "animated_drawings/cmu1/jumping_jacks.bvh")
     return performer_positions_from_mocap(rig.skeleton, rig.clips[0]), rig.clips[0].fps
@@ -22,7 +22,7 @@ def jumping_jacks(shared_data: Path) -> tuple[np.ndarray, float]:
 
 @pytest.fixture(scope="module")
 def bundled_humanoid() -> tuple[np.ndarray, float]:
-    from engine.bundled_rigs import load_bundled_rig
+    from engine.rigs.bundled import load_bundled_rig
 
     rig = load_bundled_rig("humanoid")
     clip = rig.clip("wave") if "wave" in [c.name for c in rig.clips] else max(rig.clips, key=lambda c: c.num_frames)

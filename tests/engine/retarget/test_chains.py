@@ -10,7 +10,7 @@ from engine.retarget.chains import ChainKind, find_chains, joint_part, rig_forwa
 
 
 def _chains(rig_name: str):
-    from engine.bundled_rigs import load_bundled_rig
+    from engine.rigs.bundled import load_bundled_rig
 
     sk = load_bundled_rig(rig_name).skeleton
     return sk, find_chains(sk)
@@ -84,7 +84,7 @@ def test_unnamed_chains_are_classified_by_geometry() -> None:
 
 def test_dog_bvh_chains(shared_data: Path) -> None:
     """The MANN dog BVH (humanoid-style names on a quadruped): tail and four limbs found."""
-    from engine.rigio import load_rig
+    from engine.formats.rigio import load_rig
 
     path = shared_data / "mann_dog/D1_001_KAN01_001.bvh"
     if not path.is_file():

@@ -49,7 +49,7 @@ def test_split_side(name: str, expected: tuple) -> None:
 
 @pytest.mark.parametrize("rel", sorted(HUMAN_FILES))
 def test_every_shared_human_skeleton_maps_fully(shared_data: Path, rel: str) -> None:
-    from engine.rigio import load_rig
+    from engine.formats.rigio import load_rig
 
     path = shared_data / rel
     if not path.is_file():
@@ -70,7 +70,7 @@ def test_every_shared_human_skeleton_maps_fully(shared_data: Path, rel: str) -> 
 
 def test_glb_humanoids(shared_data: Path) -> None:
     """RobotExpressive names every main bone but its feet hang off the root (IK rig): reported as an issue."""
-    from engine.rigio import load_rig
+    from engine.formats.rigio import load_rig
 
     path = shared_data / "misc_gltf/RobotExpressive.glb"
     if not path.is_file():
@@ -84,7 +84,7 @@ def test_glb_humanoids(shared_data: Path) -> None:
 
 
 def test_bundled_humanoid_maps_to_its_own_names() -> None:
-    from engine.bundled_rigs import load_bundled_rig
+    from engine.rigs.bundled import load_bundled_rig
 
     rig = load_bundled_rig("humanoid")
     match = find_humanoid_bones(rig.skeleton)

@@ -20,7 +20,7 @@ from engine.retarget.mapping import (
 
 
 def _map(name: str):
-    from engine.bundled_rigs import load_bundled_rig
+    from engine.rigs.bundled import load_bundled_rig
 
     sk = load_bundled_rig(name).skeleton
     return sk, suggest_map(sk, name)
@@ -123,7 +123,7 @@ def test_invalid_json_and_missing_file(tmp_path: Path) -> None:
 
 def test_humanoid_files_map_bone_for_bone(shared_data: Path) -> None:
     """CMU's LHipJoint and CC's Pelvis sit between the hips and the thighs: legs start at the thigh."""
-    from engine.rigio import load_rig
+    from engine.formats.rigio import load_rig
 
     cases = {
         "animated_drawings/cmu1/jumping_jacks.bvh": ("LeftHip", "LeftToe", "LeftCollar", "LeftWrist"),
@@ -140,7 +140,7 @@ def test_humanoid_files_map_bone_for_bone(shared_data: Path) -> None:
 
 
 def test_quadruped_with_humanoid_names_faces_its_head(shared_data: Path) -> None:
-    from engine.rigio import load_rig
+    from engine.formats.rigio import load_rig
 
     path = shared_data / "mann_dog/D1_001_KAN01_001.bvh"
     if not path.is_file():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.performer import performer_arms_down_positions, performer_index, performer_rest_positions
-from engine.performer_mocap import performer_positions_from_mocap
+from engine.performer.from_mocap import performer_positions_from_mocap
 from engine.retarget.mapping import suggest_map
 from engine.retarget.retargeter import Retargeter
 
@@ -14,7 +14,7 @@ RIGS = ("humanoid", "quadruped", "dragon", "bird", "snake", "spider")
 
 
 def _rig(name: str):
-    from engine.bundled_rigs import load_bundled_rig
+    from engine.rigs.bundled import load_bundled_rig
 
     return load_bundled_rig(name)
 
@@ -202,7 +202,7 @@ def test_root_motion_is_relative_to_the_first_frame() -> None:
      "ganimator/truebones_crab/Crab-dance-long.bvh", "quaternius_animals/Fox.glb", "misc_gltf/BrainStem.glb"],
 )
 def test_shared_rigs_keep_bone_lengths(shared_data, rel: str, performer_clip: np.ndarray) -> None:
-    from engine.rigio import load_rig
+    from engine.formats.rigio import load_rig
 
     path = shared_data / rel
     if not path.is_file():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine import rotations as rot
-from engine.data_licences import FREE_LICENCES, load_split, read_manifest
+from engine.training.data_licences import FREE_LICENCES, load_split, read_manifest
 from engine.kinematics import forward_kinematics
 from engine.synthetic.dataset import MotionDataset, MotionSample
 
@@ -63,7 +63,7 @@ def test_bad_arguments_are_rejected():
 
 
 def test_real_items_come_from_free_not_held_out_files(shared_data):
-    pytest.importorskip("engine.rigio")
+    pytest.importorskip("engine.formats.rigio")
     ds = MotionDataset(seed=0, real_data_dir=shared_data, real_fraction=1.0, window=16, pool_size=8)
     manifest = read_manifest(shared_data)
     held = load_split()

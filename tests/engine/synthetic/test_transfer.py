@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine import rotations as rot
-from engine.data_licences import FREE_LICENCES, load_split, read_manifest
+from engine.training.data_licences import FREE_LICENCES, load_split, read_manifest
 from engine.kinematics import forward_kinematics
 from engine.rig import Clip
 from engine.synthetic.motions import evaluate_motion, random_motion_params
@@ -74,7 +74,7 @@ def test_transfer_randomises_lengths_and_local_rotations():
 
 
 def test_library_uses_only_free_not_held_out_files(shared_data):
-    pytest.importorskip("engine.rigio")
+    pytest.importorskip("engine.formats.rigio")
     lib = RealMotionLibrary(shared_data)
     manifest = read_manifest(shared_data)
     split = load_split()

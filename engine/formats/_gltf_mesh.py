@@ -1,0 +1,136 @@
+"""glTF skinned meshes -> one :class:`~engine.rig.Mesh` in the rest pose.
+
+Private helper of :mod:`engine.formats.gltf`. Vertices are skinned with the rest-pose joint matrices
+(glTF §3.7.3.3: ``sum_i w_i * world(joint_i) @ inverseBindMatrix_i @ v``), so the mesh appears as
+it does in the node rest pose even when the file was bound in another pose. Primitives that cannot
+be decoded (Draco compression, missing attributes, bad indices) are skipped with a note.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.formats._gltf_accessors import GltfDocument, _is_int
+from engine.errors import RigFormatError
+from engine.rig import Mesh
+
+__all__ = ["build_mesh", "inverse_bind_matrices"]
+
+MODE_TRIANGLES = 4
+
+
+def inverse_bind_matrices(doc: GltfDocument, skin: dict[str, Any], n_joints: int) -> np.ndarray:
+    """``(J, 4, 4)`` inverse bind matrices of a skin (identity when the skin has none)."""
+    if "inverseBindMatrices" not in skin:
+        return np.tile(np.eye(4), (n_joints, 1, 1))
+    acc = doc.accessor(skin["inverseBindMatrices"])
+    if acc.shape != (n_joints, 16) and not (acc.shape[1] == 16 and acc.shape[0] >= n_joints):
+        raise doc.fail(f"inverseBindMatrices has {acc.shape[0]} elements of {acc.shape[1]} for {n_joints} joints")
+    ibm = acc[:n_joints].reshape(n_joints, 4, 4).transpose(0, 2, 1)  # column-major -> (J, 4, 4)
+    if not np.isfinite(ibm).all():
+        raise doc.fail("inverseBindMatrices contains non-finite numbers")
+    return ibm
+
+
+def build_mesh(
+    doc: GltfDocument,
+    node_meshes: list[tuple[int, np.ndarray, np.ndarray]],
+    notes: list[str],
+) -> Mesh | None:
+    """Merge skinned and joint-attached rigid primitives into one rest-pose mesh.
+
+    Args:
+        doc: the document.
+        node_meshes: per mesh node, ``(mesh index, skin matrices (K, 4, 4), skeleton joint index
+            (K,) of each skin joint)``. Skin matrices are ``world(joint) @ inverseBindMatrix`` in
+            the rest pose; a rigid mesh under a joint passes its node's world matrix as the only
+            "skin joint" (K = 1) and needs no JOINTS_0 / WEIGHTS_0.
+        notes: receives one line per skipped mesh or primitive.
+
+    Returns:
+        The merged mesh, or ``None`` when nothing could be decoded.
+    """
+    parts: list[tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]] = []
+    for mesh_index, skin_mats, joint_map in node_meshes:
+        mesh = doc.item("meshes", mesh_index)
+        name = mesh.get("name") if isinstance(mesh.get("name"), str) else f"mesh_{mesh_index}"
+        prims = mesh.get("primitives")
+        if not isinstance(prims, list):
+            notes.append(f"mesh {name!r} skipped: it has no primitives array")
+            continue
+        failures: list[tuple[int, str]] = []
+        for k, prim in enumerate(prims):
+            try:
+                parts.append(_primitive(doc, prim, skin_mats, joint_map))
+            except RigFormatError as exc:
+                failures.append((k, exc.reason))
+        if failures and len(failures) == len(prims) and len({r for _, r in failures}) == 1:
+            notes.append(f"mesh {name!r} skipped: {failures[0][1]}")
+        else:
+            notes.extend(f"mesh {name!r} primitive {k} skipped: {reason}" for k, reason in failures)
+    if not parts:
+        return None
+    offsets = np.cumsum([0] + [len(p[0]) for p in parts])
+    has_normals = all(p[1] is not None for p in parts)
+    return Mesh(
+        positions=np.concatenate([p[0] for p in parts]).astype(np.float32),
+        normals=np.concatenate([p[1] for p in parts]).astype(np.float32) if has_normals else None,  # type: ignore[misc]
+        indices=np.concatenate([p[2] + o for p, o in zip(parts, offsets)]).astype(np.uint32),
+        joints=np.concatenate([p[3] for p in parts]).astype(np.int64),
+        weights=np.concatenate([p[4] for p in parts]).astype(np.float32),
+    )
+
+
+def _primitive(doc: GltfDocument, prim: Any, skin_mats: np.ndarray, joint_map: np.ndarray):
+    if not isinstance(prim, dict):
+        raise doc.fail("primitive is not an object")
+    ext = prim.get("extensions")
+    if isinstance(ext, dict) and "KHR_draco_mesh_compression" in ext:
+        raise doc.fail("Draco compression is not supported")
+    if prim.get("mode", MODE_TRIANGLES) != MODE_TRIANGLES:
+        raise doc.fail(f"primitive mode {prim.get('mode')!r} is not triangles")
+    attrs = prim.get("attributes")
+    if not isinstance(attrs, dict) or "POSITION" not in attrs:
+        raise doc.fail("primitive has no POSITION attribute")
+    pos = doc.accessor(attrs["POSITION"])
+    V = len(pos)
+    if pos.shape[1] != 3 or not np.isfinite(pos).all():
+        raise doc.fail("POSITION must be finite VEC3")
+    if len(joint_map) == 1:  # rigid mesh attached to one joint
+        joints = np.zeros((V, 4), dtype=np.int64)
+        weights = np.tile([1.0, 0.0, 0.0, 0.0], (V, 1))
+    else:
+        if "JOINTS_0" not in attrs or "WEIGHTS_0" not in attrs:
+            raise doc.fail("skinned primitive lacks JOINTS_0 or WEIGHTS_0")
+        sets = [k for k in range(8) if f"JOINTS_{k}" in attrs and f"WEIGHTS_{k}" in attrs]
+        joints_f = np.concatenate([doc.accessor(attrs[f"JOINTS_{k}"], normalize_ints=False) for k in sets], axis=1)
+        weights = np.concatenate([doc.accessor(attrs[f"WEIGHTS_{k}"]) for k in sets], axis=1)
+        if joints_f.shape != (V, 4 * len(sets)) or weights.shape != joints_f.shape:
+            raise doc.fail("JOINTS_n/WEIGHTS_n must be VEC4 with one element per vertex")
+        if joints_f.min() < 0 or joints_f.max() >= len(joint_map):
+            raise doc.fail(f"JOINTS_n refers to joint {int(joints_f.max())} of a skin with {len(joint_map)} joints")
+        weights = np.where(np.isfinite(weights), np.maximum(weights, 0.0), 0.0)
+        # More than four influences (JOINTS_1...): keep the four strongest per vertex.
+        strongest = np.argsort(-weights, axis=1, kind="stable")[:, :4]
+        joints = np.take_along_axis(joints_f, strongest, axis=1).astype(np.int64)
+        weights = np.take_along_axis(weights, strongest, axis=1)
+        total = weights.sum(axis=1, keepdims=True)
+        weights = np.where(total > 1e-12, weights / np.where(total > 1e-12, total, 1.0), np.array([1.0, 0.0, 0.0, 0.0]))
+    if "indices" in prim:
+        idx = doc.accessor(prim["indices"], normalize_ints=False)[:, 0]
+    else:
+        idx = np.arange(V, dtype=np.float64)
+    if len(idx) % 3 or (len(idx) and (idx.min() < 0 or idx.max() >= V)):
+        raise doc.fail("triangle indices are not a multiple of 3 or out of range")
+    blend = np.einsum("vk,vkab->vab", weights, skin_mats[joints])  # (V, 4, 4) rest skinning matrices
+    positions = np.einsum("vab,vb->va", blend[:, :3, :3], pos) + blend[:, :3, 3]
+    normals = None
+    if _is_int(attrs.get("NORMAL")):
+        nrm = doc.accessor(attrs["NORMAL"])
+        if nrm.shape == (V, 3) and np.isfinite(nrm).all():
+            normals = np.einsum("vab,vb->va", blend[:, :3, :3], nrm)
+            length = np.linalg.norm(normals, axis=1, keepdims=True)
+            normals = np.where(length > 1e-12, normals / np.where(length > 1e-12, length, 1.0), np.array([0.0, 1.0, 0.0]))
+    return positions, normals, idx.astype(np.int64).reshape(-1, 3), joint_map[joints], weights

@@ -1,0 +1,249 @@
+"""``python main.py train p2r|v2p``: train a network on procedural (+ freely licensed real) motions.
+
+Run folder ``--out``:
+- ``model.safetensors`` + ``model.json``: the latest weights and config (loadable by
+  :func:`engine.model.weights.load_weights`); ``best.*``: the best validation score so far;
+- ``optimizer.pt``: optimiser state and step counter, plain tensors and numbers
+  (``torch.load(weights_only=True)`` reads it); ``--resume`` continues from it;
+- ``log.jsonl``: one JSON object per logged step (training) or validation.
+
+Data: :class:`engine.synthetic.dataset.MotionDataset` (train split for training, the val split
+for validation: disjoint procedural rigs and held-out real skeletons, so validation measures
+unseen skeletons). ``--data`` mixes in real motions whose licence is free (CC0, MIT, CC-BY, CMU).
+
+P2R loss (documented choice): SmoothL1 (beta 0.05) on the 6D output + 0.1 x mean geodesic angle
+(radians) between predicted and target local rotations, both masked to real joints. Half of the
+samples get input noise (:mod:`engine.model.batching`, up to :data:`MAX_NOISE`) because at run
+time P2R reads V2P output; the other half stay clean, so the model keeps (and improves on) the
+exact analytic prior where the input is exact. Validation scores both: ``val_clean_*`` and
+``val_noisy_*`` batches, and ``val_loss`` (which picks ``best.*``) is their mean.
+V2P loss: L1 on model-space positions of real joints; tokens from
+:func:`engine.model.batching.landmark_tokens`.
+
+Optimiser: AdamW (weight decay 0.01), linear warm-up over 50 steps then cosine decay to 10%,
+gradient norm clipped at 1.0. On the CPU the run uses half the cores (one on a 2-core machine),
+so the rest of the machine stays usable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from engine.model.batching import Batch, landmark_tokens, make_batch
+from engine.model.config import P2RConfig, V2PConfig, config_from_json
+from engine.model.p2r import P2RModel
+from engine.model.session import resolve_device
+from engine.model.sixd import geodesic_angle, sixd_to_matrix
+from engine.model.v2p import V2PModel
+from engine.model.weights import load_weights, save_weights
+from engine.training.checkpoints import resume_checkpoint, save_checkpoint
+
+__all__ = ["TrainSettings", "cmd_train", "train", "p2r_loss", "v2p_loss"]
+
+logger = logging.getLogger(__name__)
+
+WARMUP_STEPS = 50
+VAL_BATCHES = 4
+MAX_NOISE = 0.02  # P2R input noise level cap, fraction of rig height (see batching)
+CLEAN_FRACTION = 0.5  # share of P2R training samples without input noise
+POOL_SIZE = 1024  # procedural rigs in the training pool (rig generation is the slow part of data)
+
+
+def p2r_loss(pred6d: torch.Tensor, target6d: torch.Tensor, joint_mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """SmoothL1 on 6D + 0.1 x geodesic angle, masked mean over real joints and frames."""
+    w = joint_mask[:, None, :].float().expand(pred6d.shape[:3])  # (B, T, J)
+    denom = w.sum().clamp_min(1.0)
+    l1 = (torch.nn.functional.smooth_l1_loss(pred6d, target6d, beta=0.05, reduction="none").mean(-1) * w).sum() / denom
+    angle = (geodesic_angle(sixd_to_matrix(pred6d), sixd_to_matrix(target6d)) * w).sum() / denom
+    return l1 + 0.1 * angle, {"rot_l1": float(l1.detach()), "angle_deg": float(torch.rad2deg(angle.detach()))}
+
+
+def v2p_loss(pred: torch.Tensor, target: torch.Tensor, joint_mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """L1 on model-space positions, masked mean over real joints; also reports MPJPE (model units)."""
+    w = joint_mask[:, None, :].float().expand(pred.shape[:3])
+    denom = w.sum().clamp_min(1.0)
+    l1 = ((pred - target).abs().mean(-1) * w).sum() / denom
+    mpjpe = ((pred - target).norm(dim=-1) * w).sum() / denom
+    return l1, {"pos_l1": float(l1.detach()), "mpjpe": float(mpjpe.detach())}
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Settings of one run (the ``train`` CLI arguments).
+
+    Attributes:
+        kind: ``"p2r"`` or ``"v2p"``.
+        out: run folder.
+        steps: total optimisation steps (a resumed run continues up to this count).
+        batch: samples per step.
+        lr: peak learning rate.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        data: shared data folder for real motions (free licences only), or None.
+        resume: continue from ``out/optimizer.pt`` and ``out/model.*``.
+        seed: data and initialisation seed.
+        config: JSON text or file with model config overrides.
+        max_minutes: stop (checkpointing first) after this much wall time, or None.
+    """
+
+    kind: str
+    out: Path
+    steps: int
+    batch: int
+    lr: float
+    device: str = "auto"
+    data: str | None = None
+    resume: bool = False
+    seed: int = 0
+    config: str | None = None
+    max_minutes: float | None = None
+
+    @property
+    def checkpoint_every(self) -> int:
+        """Validate and checkpoint every this many steps (and at the last step)."""
+        return max(10, min(250, self.steps // 10))
+
+    @property
+    def log_every(self) -> int:
+        return max(1, min(25, self.steps // 20))
+
+
+def _build_model(s: TrainSettings) -> torch.nn.Module:
+    if s.resume and (s.out / "model.json").is_file():
+        return load_weights(s.out / "model").train()
+    cfg: P2RConfig | V2PConfig = P2RConfig() if s.kind == "p2r" else V2PConfig()
+    if s.config:
+        text = Path(s.config).read_text() if Path(s.config).is_file() else s.config
+        overrides = json.loads(text)
+        overrides = overrides.get("config", overrides)
+        cfg = config_from_json({"kind": s.kind, "config": {**vars(cfg), **overrides}})
+    return (P2RModel(cfg) if s.kind == "p2r" else V2PModel(cfg)).train()
+
+
+def _lr_factor(step: int, total: int) -> float:
+    if step < WARMUP_STEPS:
+        return (step + 1) / WARMUP_STEPS
+    progress = min(1.0, (step - WARMUP_STEPS) / max(1, total - WARMUP_STEPS))
+    return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _forward(model: torch.nn.Module, batch: Batch, rng: np.random.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+    if isinstance(model, P2RModel):
+        state = model.prepare(batch.rig)
+        return p2r_loss(model(batch.positions, state), batch.rot6d, batch.rig.joint_mask)
+    state = model.prepare(batch.rig)
+    tokens, mask = landmark_tokens(batch.clean_positions, batch.rig.joint_mask, model.cfg.num_token_ids or 33, rng)
+    pred = model(tokens.to(batch.positions.device), mask.to(batch.positions.device), state)
+    return v2p_loss(pred, batch.clean_positions, batch.rig.joint_mask)
+
+
+def _batch(ds, step: int, size: int, rng: np.random.Generator, noise: float, clean_fraction: float = 0.0) -> Batch:
+    start = (step * size) % len(ds)
+    return make_batch([ds[(start + b) % len(ds)] for b in range(size)], rng, noise, clean_fraction)
+
+
+def _validate(model: torch.nn.Module, val_sets: dict[str, list[Batch]], device: torch.device, seed: int) -> dict[str, float]:
+    """Mean loss and loss parts per validation set (``val_<set>_<name>``); ``val_loss`` averages the sets."""
+    model.eval()
+    out: dict[str, float] = {}
+    with torch.no_grad():
+        for set_name, batches in val_sets.items():
+            for batch in batches:
+                loss, parts = _forward(model, batch.to(device), np.random.default_rng(seed))
+                for k, v in {"loss": float(loss), **parts}.items():
+                    key = f"val_{set_name}_{k}"
+                    out[key] = out.get(key, 0.0) + v / len(batches)
+    model.train()
+    out["val_loss"] = sum(out[f"val_{name}_loss"] for name in val_sets) / len(val_sets)
+    return out
+
+
+def train(s: TrainSettings) -> dict[str, float]:
+    """Run (or resume) training; returns the last validation metrics."""
+    from engine.synthetic.dataset import MotionDataset  # imported here: heavy, and only training needs it
+
+    device = resolve_device(s.device)
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+    torch.manual_seed(s.seed)
+    s.out.mkdir(parents=True, exist_ok=True)
+    model = _build_model(s).to(device)
+    window = model.cfg.window
+    opt = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=0.01)
+    start, best = resume_checkpoint(opt, s.out) if s.resume else (0, float("inf"))
+    data_dir = Path(s.data) if s.data else None
+    train_ds = MotionDataset(seed=s.seed, split="train", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=POOL_SIZE)
+    val_ds = MotionDataset(seed=s.seed, split="val", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=POOL_SIZE)
+    val_rng = np.random.default_rng([s.seed, 1])
+    if s.kind == "p2r":
+        val_sets = {
+            "clean": [_batch(val_ds, i, s.batch, val_rng, 0.0) for i in range(VAL_BATCHES)],
+            "noisy": [_batch(val_ds, i, s.batch, val_rng, MAX_NOISE) for i in range(VAL_BATCHES)],
+        }
+    else:
+        val_sets = {"clean": [_batch(val_ds, i, s.batch, val_rng, 0.0) for i in range(VAL_BATCHES)]}
+    extra = {"kind": s.kind, "data": "procedural" + (f" + free-licence real motions from {data_dir}" if data_dir else ""), "seed": s.seed}
+    metrics: dict[str, float] = {}
+    t0 = time.monotonic()
+    noise = MAX_NOISE if s.kind == "p2r" else 0.0
+    with open(s.out / "log.jsonl", "a") as log, tqdm(range(start, s.steps), initial=start, total=s.steps, desc=f"train {s.kind}") as bar:
+        for step in bar:
+            rng = np.random.default_rng([s.seed, 2, step])
+            batch = _batch(train_ds, step, s.batch, rng, noise, CLEAN_FRACTION).to(device)
+            for group in opt.param_groups:
+                group["lr"] = s.lr * _lr_factor(step, s.steps)
+            loss, parts = _forward(model, batch, rng)
+            opt.zero_grad(set_to_none=True)
+            if not torch.isfinite(loss):
+                logger.warning("step %d: non-finite loss, skipped", step)
+                continue
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            if not torch.isfinite(grad_norm):  # an overflowing gradient would turn every weight into NaN
+                logger.warning("step %d: non-finite gradient norm, skipped", step)
+                opt.zero_grad(set_to_none=True)
+                continue
+            opt.step()
+            bar.set_postfix(loss=f"{float(loss.detach()):.4f}", **{k: f"{v:.3g}" for k, v in parts.items()})
+            if step % s.log_every == 0:
+                log.write(json.dumps({"step": step, "loss": float(loss.detach()), **parts, "lr": opt.param_groups[0]["lr"], "elapsed_s": time.monotonic() - t0}) + "\n")
+                log.flush()
+            out_of_time = s.max_minutes is not None and time.monotonic() - t0 > 60.0 * s.max_minutes
+            last = step == s.steps - 1 or out_of_time
+            if step % s.checkpoint_every == 0 or last:
+                metrics = _validate(model, val_sets, device, s.seed)
+                log.write(json.dumps({"step": step, **metrics, "elapsed_s": time.monotonic() - t0}) + "\n")
+                log.flush()
+                if metrics["val_loss"] < best:
+                    best = metrics["val_loss"]
+                    save_weights(model, s.out / "best", {**extra, "step": step, **metrics})
+                save_checkpoint(model, opt, s.out, step, best, extra)
+            if out_of_time:
+                logger.info("stopping at step %d: --max-minutes %.1f reached", step, s.max_minutes)
+                break
+    return metrics
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """CLI handler of ``train`` (see ``main.py``); ``v2p-landmarks`` is the live landmark V2P."""
+    if args.model == "v2p-landmarks":
+        from engine.training.v2p_landmarks import train_v2p_landmarks
+
+        return train_v2p_landmarks(args)
+    settings = TrainSettings(
+        args.model, Path(args.out), args.steps, args.batch, args.lr, args.device, args.data, args.resume, args.seed, args.config,
+        args.max_minutes,
+    )
+    metrics = train(settings)
+    logger.info("finished: %s", json.dumps(metrics))
+    return 0
