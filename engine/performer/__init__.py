@@ -4,32 +4,7 @@
 its positions from humanoid motion capture. The canonical names are re-exported here.
 """
 
-from engine.performer.canonical import (
-    NUM_PERFORMER_JOINTS,
-    PERFORMER_CHAINS,
-    PERFORMER_JOINTS,
-    PERFORMER_PARENTS,
-    body_frame,
-    hand_frames,
-    performer_arms_down_positions,
-    performer_index,
-    performer_positions_from_landmarks,
-    performer_positions_from_world_landmarks,
-    performer_rest_positions,
-    performer_skeleton,
-)
+from engine.performer import canonical as _canonical
+from engine.performer.canonical import *  # noqa: F403 (the public names, listed in its __all__)
 
-__all__ = [
-    "PERFORMER_JOINTS",
-    "PERFORMER_PARENTS",
-    "PERFORMER_CHAINS",
-    "NUM_PERFORMER_JOINTS",
-    "performer_index",
-    "performer_skeleton",
-    "performer_rest_positions",
-    "performer_arms_down_positions",
-    "performer_positions_from_landmarks",
-    "performer_positions_from_world_landmarks",
-    "body_frame",
-    "hand_frames",
-]
+__all__ = list(_canonical.__all__)
