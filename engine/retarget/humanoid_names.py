@@ -45,6 +45,8 @@ HUMAN_BONES: tuple[str, ...] = (
     "RightShoulder", "RightUpperArm", "RightLowerArm", "RightHand",
     "LeftUpperLeg", "LeftLowerLeg", "LeftFoot", "LeftToes",
     "RightUpperLeg", "RightLowerLeg", "RightFoot", "RightToes",
+    *(f"{side}{finger}{seg}" for side in ("Left", "Right") for finger in ("Thumb", "Index", "Middle", "Ring", "Little")
+      for seg in ("Proximal", "Intermediate", "Distal")),
 )
 # Required by VRM 1.0 (VMC.md §4): without these a skeleton is not treated as a humanoid.
 REQUIRED_BONES: tuple[str, ...] = (
@@ -93,11 +95,16 @@ class HumanoidMatch:
         bones: Unity ``HumanBodyBones`` name -> joint name, for every role found.
         missing: required roles that were not found.
         issues: topology problems found by :func:`check_topology` (empty when consistent).
+        notes: what the match tolerated: a foot that is an IK control beside the leg (Quaternius,
+            RobotExpressive), hands missing with the fingers on the lower arm. Such a rig is a
+            humanoid for VMC (the bones are sent, composed to their Unity parents) but its limbs
+            are not plain chains (the retarget map treats it by its chains).
     """
 
     bones: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     issues: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def is_humanoid(self) -> bool:
@@ -166,13 +173,11 @@ def _path(skeleton: Skeleton, ancestor: int, joint: int) -> list[int] | None:
     return chain[: chain.index(ancestor) + 1][::-1]
 
 
-def find_humanoid_bones(skeleton: Skeleton, positions: np.ndarray | None = None) -> HumanoidMatch:
+def find_humanoid_bones(skeleton: Skeleton) -> HumanoidMatch:
     """Map Unity ``HumanBodyBones`` roles onto ``skeleton``'s joints by name, then topology.
 
-    Args:
-        skeleton: any skeleton.
-        positions: ``(J, 3)`` a pose for the geometric checks (e.g. a clip's first frame); the rest
-            pose by default. BVH rest poses (offsets only) are sometimes not upright.
+    Only names and the hierarchy are used, never the rest pose (BVH offsets of some rigs lie
+    along +X; node rest poses need not be upright), so the result does not depend on the pose.
 
     Returns:
         A :class:`HumanoidMatch`; ``match.is_humanoid`` says whether every required bone was found
@@ -216,11 +221,72 @@ def find_humanoid_bones(skeleton: Skeleton, positions: np.ndarray | None = None)
         if j is not None:
             bones[role] = j
     _fill_by_topology(skeleton, bones)
+    notes = _tolerate_rig_controls(skeleton, bones)
+    _find_fingers(skeleton, bones)
     names = {role: skeleton.names[j] for role, j in bones.items()}
     ordered = {role: names[role] for role in HUMAN_BONES if role in names}
-    match = HumanoidMatch(bones=ordered, missing=[r for r in REQUIRED_BONES if r not in ordered])
-    match.issues = check_topology(skeleton, ordered, positions)
+    optional = {f"{s}Hand" for s in ("Left", "Right") if any(f"{s}Hand" in n for n in notes)}
+    match = HumanoidMatch(bones=ordered, missing=[r for r in REQUIRED_BONES if r not in ordered and r not in optional], notes=notes)
+    match.issues = check_topology(skeleton, ordered, tolerated=notes)
     return match
+
+
+_FINGER_RE = re.compile(r"^(?:hand|f)?(thumb|index|middle|mid|ring|pinky|little)(?:finger)?(metacarpal|proximal|intermediate|distal|\d*)$")
+_FINGER_ROLE = {"thumb": "Thumb", "index": "Index", "middle": "Middle", "mid": "Middle", "ring": "Ring", "pinky": "Little", "little": "Little"}
+
+
+def _find_fingers(skeleton: Skeleton, bones: dict[str, int]) -> None:
+    """Add the three segments of every named finger below each hand (in place).
+
+    Names of every family (Mixamo ``LeftHandIndex1``, CC ``CC_Base_L_Mid1``, UE ``index_01_l``,
+    rigify ``f_index.01.L``, VRM ``leftIndexProximal``, Quaternius ``Index1.L``) reduce to a finger
+    word and a segment; the segments are taken by depth below the lower arm (fingers may hang
+    off palm joints beside the hand, or off the lower arm when there is no hand), skipping metacarpals of the four fingers (Unity has none; VRM 1's
+    ``thumbMetacarpal`` is Unity's ``ThumbProximal``), and at most three that form one chain.
+    """
+    depth = skeleton.depths()
+    for side in ("Left", "Right"):
+        base = bones.get(f"{side}LowerArm", bones.get(f"{side}Hand"))  # palms beside the hand (RobotExpressive)
+        if base is None:
+            continue
+        found: dict[str, list[int]] = {}
+        for j, name in enumerate(skeleton.names):
+            s, core = split_side(name)
+            m = _FINGER_RE.match(core) if s == side and not _is_helper(core) else None
+            if m is None or _path(skeleton, base, j) is None:
+                continue
+            finger, seg = _FINGER_ROLE[m.group(1)], m.group(2)
+            if finger != "Thumb" and seg in ("metacarpal", "0", "00"):
+                continue
+            found.setdefault(finger, []).append(j)
+        for finger, joints in found.items():
+            chain: list[int] = []
+            for j in sorted(joints, key=lambda k: (depth[k], k)):
+                if len(chain) < 3 and (not chain or _path(skeleton, chain[-1], j) is not None):
+                    chain.append(j)
+            for j, seg in zip(chain, ("Proximal", "Intermediate", "Distal")):
+                bones[f"{side}{finger}{seg}"] = j
+
+
+def _tolerate_rig_controls(skeleton: Skeleton, bones: dict[str, int]) -> list[str]:
+    """Notes on the game-rig patterns a humanoid may have, for :attr:`HumanoidMatch.notes`.
+
+    - a foot that hangs off the root beside the leg (an IK control: Quaternius bipeds,
+      RobotExpressive) is kept as the foot;
+    - no hand joint, with the fingers on the lower arm (Quaternius bipeds): the hand is optional.
+    """
+    notes: list[str] = []
+    roots = set(skeleton.roots)
+    for side in ("Left", "Right"):
+        foot, lower = bones.get(f"{side}Foot"), bones.get(f"{side}LowerLeg")
+        if foot is not None and lower is not None and _path(skeleton, lower, foot) is None and int(skeleton.parents[foot]) in roots:
+            notes.append(f"{side}Foot ({skeleton.names[foot]}) is an IK control beside the leg, not below {side}LowerLeg")
+        arm = bones.get(f"{side}LowerArm")
+        if f"{side}Hand" not in bones and arm is not None:
+            kids = [k for k in skeleton.children(arm) if _FINGER_RE.match(split_side(skeleton.names[k])[1])]
+            if len(kids) >= 2:
+                notes.append(f"{side}Hand is missing: the fingers hang off {side}LowerArm ({skeleton.names[arm]})")
+    return notes
 
 
 def _fill_by_topology(skeleton: Skeleton, bones: dict[str, int]) -> None:
@@ -244,6 +310,11 @@ def _fill_by_topology(skeleton: Skeleton, bones: dict[str, int]) -> None:
         path = _path(skeleton, hips, top)
         if path is not None:
             between = path[1:-1] if top in (bones.get("Neck"), bones.get("Head")) else path[1:]
+            branch = _arm_branch(skeleton, bones)
+            if branch in between and "Neck" in bones:
+                # Unity parents the shoulders to the top spine bone: the spine ends where the arms
+                # branch off; joints above it (CMU ``lowerneck``) fold into the neck.
+                between = between[: between.index(branch) + 1]
             if "Neck" not in bones and top == bones.get("Head") and len(between) >= 2:
                 bones["Neck"] = between.pop()
             if between:
@@ -266,31 +337,40 @@ def _fill_by_topology(skeleton: Skeleton, bones: dict[str, int]) -> None:
                 bones[side + "Toes"] = kids[0]
 
 
-def check_topology(skeleton: Skeleton, bones: dict[str, str], positions: np.ndarray | None = None) -> list[str]:
-    """Hierarchy and geometry problems of a humanoid bone map (an empty list when consistent).
+def _arm_branch(skeleton: Skeleton, bones: dict[str, int]) -> int | None:
+    """The joint both arms hang from (their lowest common ancestor), or ``None``."""
+    arms = [bones.get(f"{s}Shoulder", bones.get(f"{s}UpperArm")) for s in ("Left", "Right")]
+    if None in arms:
+        return None
+    right = set(skeleton.chain_to_root(arms[1]))
+    return next((j for j in skeleton.chain_to_root(arms[0])[1:] if j in right), None)
+
+
+def check_topology(skeleton: Skeleton, bones: dict[str, str], *, tolerated: list[str] | None = None) -> list[str]:
+    """Hierarchy problems of a humanoid bone map (an empty list when consistent); pose-independent.
 
     Checks: each limb bone descends from the one above it (UpperArm -> LowerArm -> Hand,
-    UpperLeg -> LowerLeg -> Foot, Hips -> Spine -> Head), left and right limbs are distinct and
-    are distinct, and the head and the feet lie on opposite sides of the hips in ``positions``
-    (``(J, 3)``, default: the rest pose).
+    UpperLeg -> LowerLeg -> Foot, Hips -> Spine -> Head), left and right limbs are distinct, the
+    head is not inside a leg and the feet are not inside the spine or an arm. ``tolerated``: notes
+    of :func:`find_humanoid_bones` (an IK foot beside its leg is not reported).
     """
     idx = {role: skeleton.index(name) for role, name in bones.items()}
     issues: list[str] = []
+    ik_feet = {n.split(" ", 1)[0] for n in tolerated or () if "IK control" in n}
     pairs = [("Hips", "Spine"), ("Spine", "Head"), ("Hips", "Head")]
     for side in ("Left", "Right"):
         pairs += [(side + "UpperArm", side + "LowerArm"), (side + "LowerArm", side + "Hand"),
-                  (side + "UpperLeg", side + "LowerLeg"), (side + "LowerLeg", side + "Foot"),
-                  ("Hips", side + "UpperLeg"), (side + "Shoulder", side + "UpperArm")]
+                  (side + "UpperLeg", side + "LowerLeg"), ("Hips", side + "UpperLeg"), (side + "Shoulder", side + "UpperArm")]
+        if side + "Foot" not in ik_feet:
+            pairs.append((side + "LowerLeg", side + "Foot"))
     for above, below in pairs:
         if above in idx and below in idx and _path(skeleton, idx[above], idx[below]) is None:
             issues.append(f"{below} ({bones[below]}) is not below {above} ({bones[above]})")
-    rest = skeleton.rest_positions() if positions is None else np.asarray(positions, dtype=np.float64)
     for a, b in (("LeftUpperArm", "RightUpperArm"), ("LeftUpperLeg", "RightUpperLeg"), ("LeftHand", "RightHand")):
         if a in idx and b in idx and idx[a] == idx[b]:
             issues.append(f"{a} and {b} are the same joint {bones[a]}")
-    if {"Head", "Hips", "LeftFoot"} <= idx.keys():
-        up = rest[idx["Head"]] - rest[idx["Hips"]]
-        down = rest[idx["LeftFoot"]] - rest[idx["Hips"]]
-        if float(np.dot(up, down)) > 0:
-            issues.append("the head and the feet are on the same side of the hips at rest")
+    for limb, part in (("LeftUpperLeg", "Head"), ("RightUpperLeg", "Head"), ("Spine", "LeftFoot"), ("Spine", "RightFoot"),
+                       ("LeftUpperArm", "LeftFoot"), ("RightUpperArm", "RightFoot")):
+        if limb in idx and part in idx and _path(skeleton, idx[limb], idx[part]) is not None:
+            issues.append(f"{part} ({bones[part]}) is inside {limb} ({bones[limb]})")
     return issues

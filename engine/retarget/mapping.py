@@ -209,7 +209,7 @@ def suggest_map(skeleton: Skeleton, name: str = "", *, reference_positions: np.n
     chains = find_chains(skeleton)
     rest = skeleton.rest_positions() if reference_positions is None else np.asarray(reference_positions, dtype=np.float64)
     match = find_humanoid_bones(skeleton)
-    if not match.missing and not any("not below" in i or "same joint" in i for i in match.issues):
+    if not match.missing and not match.notes and not any("not below" in i or "same joint" in i for i in match.issues):
         return _suggest_humanoid(skeleton, match.bones, chains, rest, name)
     fwd = rig_forward(skeleton)
     out = RetargetMap(rig=name, forward=[float(v) for v in fwd])

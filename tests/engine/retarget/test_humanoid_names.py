@@ -55,8 +55,7 @@ def test_every_shared_human_skeleton_maps_fully(shared_data: Path, rel: str) -> 
     if not path.is_file():
         pytest.skip(f"{rel} absent")
     rig = load_rig(path)
-    frame0 = rig.clips[0].slice(0, 1).positions(rig.skeleton)[0] if rig.clips else None
-    match = find_humanoid_bones(rig.skeleton, frame0)
+    match = find_humanoid_bones(rig.skeleton)
     assert match.missing == [] and match.coverage == 1.0, (rel, match.bones)
     assert match.issues == [], (rel, match.issues)
     sk = rig.skeleton
@@ -69,7 +68,7 @@ def test_every_shared_human_skeleton_maps_fully(shared_data: Path, rel: str) -> 
 
 
 def test_glb_humanoids(shared_data: Path) -> None:
-    """RobotExpressive names every main bone but its feet hang off the root (IK rig): reported as an issue."""
+    """RobotExpressive's feet hang off the root (IK rig): a humanoid, the IK feet noted, fingers found beside the palm."""
     from engine.formats.rigio import load_rig
 
     path = shared_data / "misc_gltf/RobotExpressive.glb"
@@ -77,7 +76,53 @@ def test_glb_humanoids(shared_data: Path) -> None:
         pytest.skip("RobotExpressive absent")
     match = find_humanoid_bones(load_rig(path).skeleton)
     assert match.coverage == 1.0 and match.bones["LeftUpperArm"] == "UpperArmL" and match.bones["Hips"] == "Body"
-    assert any("LeftFoot" in issue for issue in match.issues) and not match.is_humanoid
+    assert match.is_humanoid and any("LeftFoot" in n and "IK control" in n for n in match.notes)
+    assert match.bones["LeftIndexProximal"] == "IndexL" and match.bones["RightThumbIntermediate"] == "Thumb2R"
+
+
+# The human rigs of ../shared/data the issue named as missed (issue 15): Rokoko, LAFAN1, iClone CC,
+# RobotExpressive, a Quaternius biped; with how many finger bones each must get.
+_RECOGNISED = [
+    ("animated_drawings/rokoko/jesse_dance.bvh", 30),
+    ("pan_retargeting/lafan1/Lafan1_example.bvh", 0),
+    ("iclone_cmu/002_01.bvh", 30),
+    ("iclone_cmu/005_01.bvh", 30),
+    ("misc_gltf/RobotExpressive.glb", 16),
+    ("quaternius_monsters/Bunny.glb", 22),
+    ("ganimator/mixamo_joe/Baseball-Milling-Idle.bvh", 30),
+    ("ganimator/mixamo_malcolm/Gangnam-Style.bvh", 30),
+]
+
+
+@pytest.mark.parametrize(("rel", "fingers"), _RECOGNISED)
+def test_named_human_rigs_are_humanoids_with_fingers(shared_data: Path, rel: str, fingers: int) -> None:
+    """Recognised by names and hierarchy whatever the rest pose; finger bones of every naming family."""
+    from engine.formats.rigio import load_rig
+
+    path = shared_data / rel
+    if not path.is_file():
+        pytest.skip(f"{rel} absent")
+    rig = load_rig(path)
+    match = find_humanoid_bones(rig.skeleton)
+    assert match.is_humanoid, (match.missing, match.issues)
+    found = [b for b in match.bones if any(f in b for f in ("Thumb", "Index", "Middle", "Ring", "Little"))]
+    assert len(found) == fingers, found
+    # Pose independence: the same skeleton with its rest pose lying along +X maps the same way.
+    sk = rig.skeleton
+    turned = Skeleton(sk.names, sk.parents, sk.rest_translations[:, [1, 0, 2]] * [1, -1, 1], sk.rest_rotations,
+                      sk.end_site_joints, sk.end_site_offsets)
+    assert find_humanoid_bones(turned).bones == match.bones
+
+
+def test_cmu31_spine_respects_unity_parents(shared_data: Path) -> None:
+    """The shoulders hang off Chest2, so Chest2 is UpperChest (Unity parents the shoulders there), not lowerneck."""
+    from engine.formats.rigio import load_rig
+
+    path = shared_data / "animated_drawings/cmu1/jumping_jacks.bvh"
+    if not path.is_file():
+        pytest.skip("CMU-31 absent")
+    bones = find_humanoid_bones(load_rig(path).skeleton).bones
+    assert (bones["Spine"], bones["Chest"], bones["UpperChest"], bones["Neck"]) == ("lowerback", "Chest", "Chest2", "Neck")
     brain = shared_data / "misc_gltf/BrainStem.glb"
     if brain.is_file():  # joints are called node_N: nothing to go by
         assert find_humanoid_bones(load_rig(brain).skeleton).coverage == 0.0
