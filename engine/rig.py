@@ -104,6 +104,7 @@ class SourceInfo:
     unit_scale: float = 1.0  # metres per file unit that was applied
     up_axis: str = "Y"  # up axis of the file before conversion to Y-up
     notes: list[str] = field(default_factory=list)  # e.g. "mesh skipped: Draco compression"
+    turned_y_deg: float = 0.0  # turn about +Y the loader applied to face +Z (VRM 0.x: 180)
 
 
 @dataclass(eq=False)

@@ -134,6 +134,7 @@ class _Reader:
         )
         if version == 0:
             rig = vrm.turn_around_y(rig)
+            rig.source.turned_y_deg = 180.0
             self.notes.append("VRM 0.x model faces -Z: rig turned 180 degrees about Y to face +Z")
         return rig
 

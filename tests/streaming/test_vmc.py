@@ -97,9 +97,9 @@ def test_encoders_match_byte_literals(encoded: bytes, expected: bytes) -> None:
 
 def test_humanoid_layout_composes_unmapped_joints_and_matches_kinematics() -> None:
     sk = humanoid_skeleton()
-    layout = BoneLayout.humanoid(sk)
+    layout = BoneLayout.humanoid(sk, normalized=False)
     assert layout.names == ("Hips", "Spine", "Chest", "Neck", "Head", "LeftUpperArm", "LeftLowerArm")
-    assert layout.chains[1] == (1, 2)  # Spine carries spine_twist's rotation
+    assert layout.convention == "raw"
     rng = np.random.default_rng(2)
     for k in range(5):
         r = random_result(sk, rng, k)
@@ -108,6 +108,7 @@ def test_humanoid_layout_composes_unmapped_joints_and_matches_kinematics() -> No
         W, P = forward_kinematics(sk.parents, rot.quat_to_matrix(r.rotations), trans)
         pos, quats, root = layout.local_transforms(r)
         np.testing.assert_allclose(root, r.root_translation - sk.rest_translations[0], atol=1e-12)
+        # Spine carries spine_twist's rotation; the arm's Unity parent (no Shoulder, no UpperChest) is Chest.
         anchors = {"Hips": None, "Spine": 0, "Chest": 2, "Neck": 3, "Head": 4, "LeftUpperArm": 3, "LeftLowerArm": 6}
         for b, name in enumerate(layout.names):
             j = sk.index(name)
@@ -123,7 +124,8 @@ def test_humanoid_layout_composes_unmapped_joints_and_matches_kinematics() -> No
 def test_generic_layout_sends_every_joint_under_its_own_name() -> None:
     sk = humanoid_skeleton()
     layout = BoneLayout.generic(sk)
-    assert layout.names == sk.names
+    assert layout.names == tuple("anyrig:" + n for n in sk.names)  # "Hips", "Chest"... collide with Unity's names
+    assert BoneLayout.generic(sk, prefix="").names == sk.names
     r = random_result(sk, np.random.default_rng(3))
     pos, quats, root = layout.local_transforms(r)
     np.testing.assert_array_equal(quats, r.rotations)
@@ -173,24 +175,24 @@ def test_frame_messages_order_and_values() -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_random_trees_with_random_mapped_subsets_match_kinematics(seed: int) -> None:
-    """Any tree, any subset of joints sent: every sent bone is its transform relative to its
-    nearest sent ancestor (world for none, with joint 0's displacement taken out)."""
+    """Any tree, any subset of joints sent (raw): every sent bone is its transform relative to its
+    Unity parent, whether or not that is its ancestor in the rig (world for none, with joint 0's
+    displacement taken out)."""
     rng = np.random.default_rng(100 + seed)
     J = 30
     parents = np.array([-1] + [int(rng.integers(0, j)) for j in range(1, J)])
     names = tuple(f"j{j}" for j in range(J))
     sk = Skeleton(names, parents, rng.normal(size=(J, 3)), rot.quat_normalize(rng.normal(size=(J, 4))))
     sent = sorted(rng.choice(J, size=12, replace=False).tolist())
-    layout = BoneLayout.humanoid(sk, {names[j]: HUMAN_BODY_BONES[i] for i, j in enumerate(sent)})
+    layout = BoneLayout.humanoid(sk, {names[j]: HUMAN_BODY_BONES[i] for i, j in enumerate(sent)}, normalized=False)
     r = random_result(sk, rng)
     trans = np.array(sk.rest_translations)
     trans[0] = r.root_translation
     W, P = forward_kinematics(sk.parents, rot.quat_to_matrix(r.rotations), trans)
     pos, quats, root = layout.local_transforms(r)
     for b, j in enumerate(sent):
-        a = int(parents[j])
-        while a >= 0 and a not in sent:
-            a = int(parents[a])
+        up = int(layout.unity_parents[b])  # the Unity parent when mapped, else the nearest sent ancestor
+        a = sent[up] if up >= 0 else -1
         if a < 0:
             want_r, want_p = W[j], P[j] - root
         else:
