@@ -32,8 +32,12 @@ HANDLERS = {
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="synthetic", help="webcam[:N] | VIDEO_FILE | IMAGE_DIR | synthetic (default)")
     p.add_argument("--rig", default="dragon", help="rig file (BVH, GLB, glTF, VRM) or a bundled rig name (default: dragon)")
-    p.add_argument("--vmc", metavar="HOST:PORT", help="send VMC humanoid bones (Unity names) to HOST:PORT")
+    p.add_argument("--vmc", metavar="HOST:PORT", help="send VMC humanoid bones (Unity names, normalised: identity in the T-pose) to HOST:PORT")
+    p.add_argument("--vmc-raw", action="store_true", help="with --vmc: send the rig's own local rotations (rest included) instead of normalised ones")
+    p.add_argument("--humanoid-map", metavar="FILE", help="JSON object Unity bone -> joint name that fixes or completes the rig's humanoid map (null removes a bone)")
     p.add_argument("--vmc-generic", metavar="HOST:PORT", help="send VMC bones with the rig's own names to HOST:PORT")
+    p.add_argument("--vmc-prefix", metavar="PREFIX", default=None,
+                   help="with --vmc-generic: put PREFIX before every bone name (default: 'anyrig:' only when a name collides with a Unity humanoid bone; '' for none)")
     p.add_argument("--osc", metavar="HOST:PORT", help="send plain OSC, one message per joint, to HOST:PORT")
     p.add_argument("--record", metavar="PATH", help="record a take to PATH (.bvh, .glb or .npz)")
     p.add_argument("--seconds", type=float, default=None, help="stop after N seconds (default: run until Ctrl-C)")

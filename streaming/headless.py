@@ -23,8 +23,11 @@ import logging
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from engine.errors import AnyRigError
 from engine.rig import Rig
@@ -36,7 +39,8 @@ from streaming.settings import parse_host_port
 from streaming.source_registry import create_source
 from streaming.sources import SourceUnavailable
 
-__all__ = ["RecorderOutput", "SenderOutput", "cmd_run", "load_rig_spec", "make_sender_output", "run_summary", "source_options"]
+__all__ = ["RecorderOutput", "SenderOutput", "VmcOptions", "cmd_run", "load_rig_spec", "make_sender_output", "rig_humanoid_bones",
+           "run_summary", "source_options"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +71,19 @@ def load_rig_spec(spec: str) -> Rig:
 
 
 class SenderOutput:
-    """A VMC or OSC sender as a pipeline :class:`~streaming.pipeline.Output` (own thread, drops)."""
+    """A VMC or OSC sender as a pipeline :class:`~streaming.pipeline.Output` (own thread, drops).
+
+    ``info`` describes what is sent (mode, convention, bones, prefix) and carries ``warning``, a
+    sentence the run statistics, the CLI summary and the app show when the stream is probably not
+    what the user wants (a humanoid-looking rig sent under its own joint names).
+    """
 
     inline = False
 
-    def __init__(self, name: str, sender: Any) -> None:
+    def __init__(self, name: str, sender: Any, info: dict[str, Any] | None = None) -> None:
         self.name = name
         self.sender = sender
+        self.info: dict[str, Any] = dict(info or {})
 
     def send(self, result: PoseResult, rig: Rig) -> bool:
         return bool(self.sender.send(result, rig.skeleton))
@@ -82,38 +92,94 @@ class SenderOutput:
         self.sender.close()
 
 
-def make_sender_output(kind: str, address: str, rig: Rig) -> SenderOutput:
+@dataclass(frozen=True)
+class VmcOptions:
+    """How ``vmc`` / ``vmc-generic`` streams are built (CLI ``--vmc-raw``, ``--vmc-prefix``, ``--humanoid-map``).
+
+    Attributes:
+        raw: humanoid bones carry the rig's own rotations instead of the normalised (T-pose
+            relative) ones VRM receivers expect.
+        prefix: generic mode: put before every joint name; ``None``: ``anyrig:`` only when a name
+            collides with a Unity humanoid bone name.
+        humanoid_map: a JSON file (Unity bone -> joint name) fixing or completing the found map.
+    """
+
+    raw: bool = False
+    prefix: str | None = None
+    humanoid_map: str = ""
+
+
+def rig_humanoid_bones(rig: Rig, humanoid_map: str = "") -> tuple[dict[str, str], Any]:
+    """The rig's humanoid map (Unity bone -> joint name) and the name-and-hierarchy match behind it.
+
+    The rig's own map (VRM, a GLB written by AnyRig) when it has one, else the bones found by
+    :func:`engine.retarget.humanoid_names.find_humanoid_bones`; ``humanoid_map`` (a file path)
+    fixes or completes it. The match is ``None`` when the rig had its own map.
+
+    Raises:
+        HumanoidMapError: the file cannot be used.
+    """
+    from engine.retarget.humanoid_map_file import apply_humanoid_map, read_humanoid_map
+    from engine.retarget.humanoid_names import find_humanoid_bones
+
+    match = None
+    bones = dict(rig.humanoid)
+    if not bones:
+        match = find_humanoid_bones(rig.skeleton)
+        bones = dict(match.bones)
+    if humanoid_map:
+        entries, replace = read_humanoid_map(humanoid_map, rig.skeleton)
+        bones = apply_humanoid_map(bones, entries, replace)
+    return bones, match
+
+
+def make_sender_output(kind: str, address: str, rig: Rig, options: VmcOptions | None = None) -> SenderOutput:
     """A sender for ``kind`` (``vmc``, ``vmc-generic``, ``osc``) to ``address`` (``HOST:PORT``).
 
-    ``vmc`` sends Unity humanoid bone names (the rig's humanoid map, else the bones found by name
-    and topology); a rig that is not a humanoid (a dragon, a snake) is sent under its own joint
-    names instead, with a warning, as ``vmc-generic`` would.
+    ``vmc`` sends Unity humanoid bone names (see :func:`rig_humanoid_bones`), normalised unless
+    ``options.raw``; a rig that is not a humanoid (a dragon, a snake) is sent under its own joint
+    names instead, as ``vmc-generic`` would, and when the rig looks humanoid (most main bones found)
+    ``info["warning"]`` says so, naming what is missing.
 
     Raises:
         ValueError: a malformed address or an unknown kind.
         SenderAddressError: the host cannot be resolved.
+        HumanoidMapError: the humanoid map file cannot be used.
     """
+    from engine import rotations as rot
+    from engine.retarget.humanoid_names import REQUIRED_BONES
     from streaming.senders import OscSender, VmcSender
 
+    options = options or VmcOptions()
     host, port = parse_host_port(address)
     if kind == "osc":
-        return SenderOutput("osc", OscSender(host, port))
-    if kind == "vmc-generic":
-        return SenderOutput("vmc", VmcSender(host, port, mode="generic"))
-    if kind != "vmc":
+        return SenderOutput("osc", OscSender(host, port), {"mode": "osc"})
+    if kind not in ("vmc", "vmc-generic"):
         raise ValueError(f"output kind must be vmc, vmc-generic or osc, got {kind!r}")
-    bones = dict(rig.humanoid)
-    if not bones:
-        from engine.retarget.humanoid_names import find_humanoid_bones
-
-        match = find_humanoid_bones(rig.skeleton)
-        if not match.is_humanoid:
-            logger.warning("rig %s is not a humanoid (missing %s); VMC sends its own joint names, as --vmc-generic",
-                           rig.name, ", ".join(match.missing[:4]) or "; ".join(match.issues[:2]))
-            return SenderOutput("vmc", VmcSender(host, port, mode="generic"))
-        bones = match.bones
+    bones, match = rig_humanoid_bones(rig, options.humanoid_map) if kind == "vmc" else ({}, None)
+    missing = [b for b in REQUIRED_BONES if b not in bones]
+    issues = match.issues if match is not None and not options.humanoid_map else []
+    if kind == "vmc-generic" or missing or issues:
+        sender = VmcSender(host, port, mode="generic", prefix=options.prefix)
+        layout = sender.layout_for(rig.skeleton)
+        info: dict[str, Any] = {"mode": "generic", "convention": "generic", "bones": len(layout.names),
+                                "prefix": layout.prefix}
+        if kind == "vmc":
+            looks_humanoid = len(bones) >= len(REQUIRED_BONES) // 2
+            reason = f"missing {', '.join(missing[:4])}" if missing else "; ".join(issues[:2])
+            text = (f"rig {rig.name} looks humanoid but is sent as a GENERIC VMC stream ({reason}): humanoid receivers "
+                    "will not move it; complete its map with --humanoid-map FILE" if looks_humanoid
+                    else f"rig {rig.name} is not a humanoid ({reason}); VMC sends its own joint names, as --vmc-generic")
+            info["warning" if looks_humanoid else "note"] = text
+            logger.warning("%s", text)
+        return SenderOutput("vmc", sender, info)
+    turn = rot.axis_angle_to_quat(np.array([0.0, np.radians(rig.source.turned_y_deg), 0.0]))
     joint_to_unity = {joint: unity for unity, joint in bones.items()}
-    return SenderOutput("vmc", VmcSender(host, port, mode="humanoid", humanoid=joint_to_unity))
+    sender = VmcSender(host, port, mode="humanoid", humanoid=joint_to_unity, normalized=not options.raw, facing_turn=turn)
+    info = {"mode": "humanoid", "convention": "raw" if options.raw else "normalized", "bones": len(bones)}
+    if match is not None and match.notes:
+        info["note"] = "; ".join(match.notes)
+    return SenderOutput("vmc", sender, info)
 
 
 class RecorderOutput:
@@ -166,6 +232,9 @@ def run_summary(report: dict[str, Any]) -> str:
     model = report.get("model", {})
     if model:
         line += f"; solver {model.get('solver')} ({model.get('backend')}, {model.get('device')})"
+    for sender in report.get("senders", {}).values():
+        if sender.get("warning"):
+            line += f"\nWARNING: {sender['warning']}"
     return line
 
 
@@ -174,10 +243,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         rig = load_rig_spec(args.rig)
         source = create_source(args.source, **source_options(args.source))
+        vmc_options = VmcOptions(raw=bool(getattr(args, "vmc_raw", False)), prefix=getattr(args, "vmc_prefix", None),
+                                 humanoid_map=getattr(args, "humanoid_map", None) or "")
         outputs: list[Output] = []
         for kind, address in (("vmc", args.vmc), ("vmc-generic", args.vmc_generic), ("osc", args.osc)):
             if address:
-                outputs.append(make_sender_output(kind, address, rig))
+                outputs.append(make_sender_output(kind, address, rig, vmc_options))
         if args.record:
             outputs.append(RecorderOutput(args.record, rig))
     except (AnyRigError, FileNotFoundError, ValueError, OSError) as exc:
@@ -236,7 +307,7 @@ def _restore_sigterm(previous: Any) -> None:
 
 
 def _report(pipeline: Pipeline, stats: RunStats, args: argparse.Namespace, rig: Rig, outputs: list[Output]) -> dict[str, Any]:
-    senders = {o.name: o.sender.stats.to_dict() for o in outputs if isinstance(o, SenderOutput)}
+    senders = {o.name: {**o.sender.stats.to_dict(), **o.info} for o in outputs if isinstance(o, SenderOutput)}
     first = next((o.name for o in outputs if not getattr(o, "inline", False)), None)
     series = f"capture_to_{first}" if first else "capture_to_result"
     return stats.to_dict(

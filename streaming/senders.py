@@ -232,6 +232,11 @@ class VmcSender(UdpSender):
         bundle: one OSC bundle per frame (the reference sender's way) or one datagram per message
             (for receivers that cannot parse bundles, e.g. VNyan's "Don't bundle packets").
         humanoid: joint name -> Unity bone name; ``None`` matches joints named like Unity bones.
+        normalized: humanoid mode: rotations relative to the rig's T-pose (VRM normalised bones,
+            the default) or the rig's own (``False``); see :meth:`BoneLayout.humanoid`.
+        facing_turn: humanoid mode: ``(4,)`` the turn the loader applied to the rig (VRM 0.x).
+        prefix: generic mode: put before every joint name (``None``: only when names collide with
+            Unity's humanoid names; see :meth:`BoneLayout.generic`).
         max_datagram: bundles are split to stay under this many bytes.
     """
 
@@ -243,6 +248,9 @@ class VmcSender(UdpSender):
         mode: str = "humanoid",
         bundle: bool = True,
         humanoid: Mapping[str, str] | None = None,
+        normalized: bool = True,
+        facing_turn: np.ndarray | None = None,
+        prefix: str | None = None,
         max_datagram: int = MAX_DATAGRAM_BYTES,
     ) -> None:
         if mode not in ("humanoid", "generic"):
@@ -250,16 +258,22 @@ class VmcSender(UdpSender):
         super().__init__(host, port, max_datagram=max_datagram)
         self.mode, self.bundle = mode, bool(bundle)
         self._humanoid = None if humanoid is None else dict(humanoid)
+        self._normalized, self._facing_turn, self._prefix = bool(normalized), facing_turn, prefix
         self._layout_key: object = None
         self._layout: BoneLayout | None = None
 
-    def _layout_for(self, rig: Skeleton | Sequence[str]) -> BoneLayout:
+    def layout_for(self, rig: Skeleton | Sequence[str]) -> BoneLayout:
+        """The bone layout this sender uses for ``rig`` (built once per rig).
+
+        Raises:
+            ValueError: the humanoid map does not fit the rig (see :meth:`BoneLayout.humanoid`).
+        """
         key = rig if isinstance(rig, Skeleton) else tuple(rig)
         if self._layout is None or self._layout_key is not key and self._layout_key != key:
             if self.mode == "humanoid":
-                self._layout = BoneLayout.humanoid(rig, self._humanoid)
+                self._layout = BoneLayout.humanoid(rig, self._humanoid, normalized=self._normalized, facing_turn=self._facing_turn)
             else:
-                self._layout = BoneLayout.generic(rig)
+                self._layout = BoneLayout.generic(rig, prefix=self._prefix)
             self._layout_key = key
         return self._layout
 
@@ -275,7 +289,7 @@ class VmcSender(UdpSender):
             ``True`` when every datagram of the frame left the socket.
         """
         try:
-            messages = frame_messages(self._layout_for(rig), result, self._relative_seconds(result.t_capture_ns))
+            messages = frame_messages(self.layout_for(rig), result, self._relative_seconds(result.t_capture_ns))
         except (ValueError, TypeError) as error:  # a rig/pose mismatch must not stop the pipeline
             return self._encode_failed(error)
         return self._send_datagrams(self._packets(messages, self.bundle, result.t_capture_ns))

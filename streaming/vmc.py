@@ -224,6 +224,7 @@ class BoneLayout:
             into the world rotation sent, ``W @ K`` (see :meth:`humanoid`).
         parents: ``(J,)`` the skeleton's parents (humanoid layouts with a skeleton).
         root_scale: add the v2.1 scale and offset to ``/VMC/Ext/Root/Pos`` (generic streams).
+        prefix: generic: what was put before every joint name.
     """
 
     names: tuple[str, ...]
@@ -234,6 +235,7 @@ class BoneLayout:
     frames: np.ndarray | None = None
     parents: np.ndarray | None = None
     root_scale: bool = False
+    prefix: str = ""
 
     @classmethod
     def generic(cls, rig: Skeleton | Sequence[str], *, prefix: str | None = None) -> BoneLayout:
@@ -250,7 +252,7 @@ class BoneLayout:
             prefix = GENERIC_PREFIX if any(collides_with_humanoid(n) for n in names) else ""
         wire = tuple(prefix + n for n in names)
         trans = np.array(rig.rest_translations) if isinstance(rig, Skeleton) else None
-        return cls(wire, np.arange(len(names)), trans, "generic", root_scale=True)
+        return cls(wire, np.arange(len(names)), trans, "generic", root_scale=True, prefix=prefix)
 
     @classmethod
     def humanoid(

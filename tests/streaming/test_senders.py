@@ -85,7 +85,7 @@ def test_vmc_humanoid_frames_arrive_with_names_types_and_converted_values(receiv
     sk = humanoid_skeleton()
     rng = np.random.default_rng(10)
     results = [random_result(sk, rng, k) for k in range(FRAMES)]
-    with VmcSender("127.0.0.1", receiver.port, mode="humanoid", bundle=bundle) as sender:
+    with VmcSender("127.0.0.1", receiver.port, mode="humanoid", bundle=bundle, normalized=False) as sender:
         for r in results:
             assert sender.send(r, sk) is True
             time.sleep(0.002)
@@ -128,7 +128,8 @@ def test_vmc_generic_mode_uses_the_rigs_names(receiver: Receiver) -> None:
     assert len(frames) == 3
     for r, frame in zip(results, frames):
         bones = frame[3:]
-        assert [args[0] for _, args in bones] == list(sk.names)
+        assert [args[0] for _, args in bones] == ["anyrig:" + n for n in sk.names]  # "Hips", "Chest"... are Unity names
+        assert len(frame[2][1]) == 14 and frame[2][1][8:] == (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)  # v2.1 scale, offset
         for j, (_, args) in enumerate(bones):
             np.testing.assert_allclose(args[1:4], sk.rest_translations[j] * [-1, 1, 1], **F32)
             np.testing.assert_allclose(args[4:], r.rotations[j] * [1, -1, -1, 1], **F32)
