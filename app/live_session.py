@@ -28,7 +28,7 @@ from app.view_tap import CameraSample, ViewTap
 from engine.retarget.mapping import RetargetMap, load_map, map_path_for, save_map, suggest_map
 from engine.rig import Rig
 from streaming.frames import PoseResult
-from streaming.headless import load_rig_spec, make_sender_output
+from streaming.headless import VmcOptions, load_rig_spec, make_sender_output
 from streaming.one_euro import PoseFilter
 from streaming.pipeline import Pipeline, State
 from streaming.processor import build_processor
@@ -224,7 +224,8 @@ class LiveSession:
 
                 new = SenderOutput("osc", OscSender(output.host, int(output.port), output.osc_prefix, bundle=output.bundle))
             else:
-                new = make_sender_output(output.kind, f"{output.host}:{int(output.port)}", self.rig)
+                options = VmcOptions(raw=output.vmc_raw, humanoid_map=output.humanoid_map)
+                new = make_sender_output(output.kind, f"{output.host}:{int(output.port)}", self.rig, options)
                 new.sender.bundle = bool(output.bundle)
         previous = self._sender.swap(new)
         if previous is not None:
@@ -235,6 +236,12 @@ class LiveSession:
         """The network sender in use (with its ``stats``), or ``None`` when the output is off."""
         output = self._sender.output
         return None if output is None else output.sender
+
+    @property
+    def sender_info(self) -> dict:
+        """What the sender in use sends (mode, convention, bones; ``warning`` / ``note``), empty when off."""
+        output = self._sender.output
+        return {} if output is None else dict(output.info)
 
     # %% filter and tracking -------------------------------------------------------------------------
     def set_filter(self, settings: FilterSettings) -> None:

@@ -1,4 +1,5 @@
-"""Network output: VMC (humanoid bones or the rig's own), plain OSC, or off; host, port, bundling."""
+"""Network output: VMC (humanoid bones or the rig's own), plain OSC, or off; host, port, bundling,
+humanoid map file and raw/normalised rotations, and a warning when the stream is not what it seems."""
 
 from __future__ import annotations
 
@@ -41,24 +42,42 @@ class OutputPanel(QtWidgets.QWidget):
         self.port_spin.setRange(1, 65535)
         self.bundle_check = QtWidgets.QCheckBox("One OSC bundle per frame")
         self.prefix_edit = QtWidgets.QLineEdit()
+        self.raw_check = QtWidgets.QCheckBox("Raw rotations (the rig's own; off: normalised for VRM receivers)")
+        self.map_edit = QtWidgets.QLineEdit()
+        self.map_edit.setPlaceholderText("found by names (a JSON file fixes or completes it)")
+        self.map_browse = QtWidgets.QPushButton("Load…")
+        self.map_save = QtWidgets.QPushButton("Save found map…")
+        map_row = QtWidgets.QHBoxLayout()
+        for w in (self.map_edit, self.map_browse, self.map_save):
+            map_row.addWidget(w)
         self.counters_label = QtWidgets.QLabel()
+        self.warning_label = QtWidgets.QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #c62828; font-weight: bold")
         layout.addRow("Send", self.kind_combo)
         layout.addRow("Host", self.host_edit)
         layout.addRow("Port", self.port_spin)
         layout.addRow(self.bundle_check)
         layout.addRow("OSC prefix", self.prefix_edit)
+        layout.addRow(self.raw_check)
+        layout.addRow("Humanoid map", map_row)
         layout.addRow("Sent", self.counters_label)
+        layout.addRow(self.warning_label)
         self._refresh()
         self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
         self.host_edit.editingFinished.connect(self._on_host_changed)
         self.port_spin.editingFinished.connect(self._on_port_changed)
         self.bundle_check.toggled.connect(self._on_bundle_changed)
         self.prefix_edit.editingFinished.connect(self._on_osc_prefix_changed)
+        self.raw_check.toggled.connect(lambda checked: self._change(vmc_raw=bool(checked)))
+        self.map_edit.editingFinished.connect(lambda: self._change(humanoid_map=self.map_edit.text().strip()))
+        self.map_browse.clicked.connect(self._on_browse_map)
+        self.map_save.clicked.connect(self._on_save_map)
         session.listeners.append(self._on_session_changed)
 
     def _refresh(self) -> None:
         out = self.session.settings.output
-        widgets = (self.kind_combo, self.host_edit, self.port_spin, self.bundle_check, self.prefix_edit)
+        widgets = (self.kind_combo, self.host_edit, self.port_spin, self.bundle_check, self.prefix_edit, self.raw_check, self.map_edit)
         blockers = [QtCore.QSignalBlocker(w) for w in widgets]
         self.kind_combo.setCurrentIndex(max(self.kind_combo.findData(out.kind), 0))
         self.host_edit.setText(out.host)
@@ -66,11 +85,36 @@ class OutputPanel(QtWidgets.QWidget):
         self.bundle_check.setChecked(bool(out.bundle))
         self.prefix_edit.setText(out.osc_prefix)
         self.prefix_edit.setEnabled(out.kind == "osc")
+        self.raw_check.setChecked(bool(out.vmc_raw))
+        self.map_edit.setText(out.humanoid_map)
+        for w in (self.raw_check, self.map_edit, self.map_browse):
+            w.setEnabled(out.kind == "vmc")
+        info = self.session.sender_info
+        self.warning_label.setText(info.get("warning", ""))
+        self.warning_label.setVisible(bool(info.get("warning")))
         del blockers
 
     def _on_session_changed(self, field: str) -> None:
-        if field == "output":
+        if field in ("output", "rig"):
             self._refresh()
+
+    def _on_browse_map(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Humanoid map", "", "Humanoid map (*.json)")
+        if path:
+            self._change(humanoid_map=path)
+
+    def _on_save_map(self) -> None:
+        """Write the map in use (found by names, plus the file's fixes) for the user to edit and load."""
+        from engine.retarget.humanoid_map_file import write_humanoid_map
+        from streaming.headless import rig_humanoid_bones
+
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save humanoid map", "humanoid_map.json", "Humanoid map (*.json)")
+        if not path or self.session.rig is None:
+            return
+        try:
+            write_humanoid_map(path, rig_humanoid_bones(self.session.rig, self.session.settings.output.humanoid_map)[0])
+        except (AnyRigError, OSError) as exc:
+            self.error.emit(f"Cannot save the humanoid map: {exc}")
 
     def refresh_counters(self) -> None:
         """Show the sender's counters (called by the window's status timer)."""

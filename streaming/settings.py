@@ -42,6 +42,8 @@ class OutputSettings:
     port: int = DEFAULT_VMC_PORT
     bundle: bool = True  # VMC.md: bundles recommended; some receivers cannot parse them
     osc_prefix: str = "/anyrig"
+    vmc_raw: bool = False  # humanoid VMC: the rig's own rotations instead of normalised (T-pose relative) ones
+    humanoid_map: str = ""  # a JSON file (Unity bone -> joint name) fixing or completing the rig's humanoid map
 
 
 @dataclass
