@@ -119,7 +119,7 @@ def rig_humanoid_bones(rig: Rig, humanoid_map: str = "") -> tuple[dict[str, str]
     Raises:
         HumanoidMapError: the file cannot be used.
     """
-    from engine.retarget.humanoid_map_file import apply_humanoid_map, read_humanoid_map
+    from engine.retarget.humanoid_map_file import merge_humanoid_map, read_humanoid_map
     from engine.retarget.humanoid_names import find_humanoid_bones
 
     match = None
@@ -129,7 +129,7 @@ def rig_humanoid_bones(rig: Rig, humanoid_map: str = "") -> tuple[dict[str, str]
         bones = dict(match.bones)
     if humanoid_map:
         entries, replace = read_humanoid_map(humanoid_map, rig.skeleton)
-        bones = apply_humanoid_map(bones, entries, replace)
+        bones = merge_humanoid_map(bones, entries, replace)
     return bones, match
 
 

@@ -16,7 +16,7 @@ from engine.errors import AnyRigError
 from engine.humanoid_bones import HUMAN_BODY_BONES
 from engine.skeleton import Skeleton
 
-__all__ = ["HumanoidMapError", "read_humanoid_map", "apply_humanoid_map", "write_humanoid_map"]
+__all__ = ["HumanoidMapError", "read_humanoid_map", "merge_humanoid_map", "write_humanoid_map"]
 
 
 class HumanoidMapError(AnyRigError):
@@ -54,7 +54,7 @@ def read_humanoid_map(path: str | Path, skeleton: Skeleton) -> tuple[dict[str, s
     return dict(data), replace
 
 
-def apply_humanoid_map(found: Mapping[str, str], entries: Mapping[str, str | None], replace: bool = False) -> dict[str, str]:
+def merge_humanoid_map(found: Mapping[str, str], entries: Mapping[str, str | None], replace: bool = False) -> dict[str, str]:
     """``found`` with ``entries`` applied (``None`` removes a bone); a joint named by an entry
     leaves any bone the found map gave it, so no joint is sent twice."""
     out = {} if replace else dict(found)

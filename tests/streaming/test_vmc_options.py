@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.retarget.humanoid_map_file import HumanoidMapError, apply_humanoid_map, read_humanoid_map, write_humanoid_map
+from engine.retarget.humanoid_map_file import HumanoidMapError, merge_humanoid_map, read_humanoid_map, write_humanoid_map
 from engine.rig import Rig
 from engine.skeleton import Skeleton
 from streaming.headless import VmcOptions, make_sender_output, run_summary
@@ -71,8 +71,8 @@ def test_bad_humanoid_map_files_name_the_fault(tmp_path: Path, content: str, mes
 
 def test_map_entries_override_remove_and_replace(tmp_path: Path) -> None:
     found = {"Hips": "a", "Spine": "b", "Jaw": "c"}
-    assert apply_humanoid_map(found, {"Jaw": None, "Chest": "b"}) == {"Hips": "a", "Chest": "b"}  # b leaves Spine
-    assert apply_humanoid_map(found, {"Head": "d"}, replace=True) == {"Head": "d"}
+    assert merge_humanoid_map(found, {"Jaw": None, "Chest": "b"}) == {"Hips": "a", "Chest": "b"}  # b leaves Spine
+    assert merge_humanoid_map(found, {"Head": "d"}, replace=True) == {"Head": "d"}
     path = tmp_path / "full.json"
     write_humanoid_map(path, {"Spine": "b", "Hips": "a"})
     sk = Skeleton(("a", "b"), np.array([-1, 0]), np.zeros((2, 3)), np.tile([0.0, 0, 0, 1], (2, 1)))
