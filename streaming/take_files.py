@@ -17,6 +17,7 @@ are resampled onto a uniform grid by capture time (:meth:`Take.to_clip`).
 from __future__ import annotations
 
 import json
+import logging
 import struct
 import time
 import zlib
@@ -27,11 +28,13 @@ import numpy as np
 
 from engine import rotations as rot
 from engine.errors import AnyRigError
-from engine.rig import Clip, Rig
+from engine.rig import Clip, Mesh, Rig
 from engine.skeleton import Skeleton
 from streaming.frames import PoseResult
 
 __all__ = ["FORMATS", "MAGIC", "TakeError", "Take", "journal_header", "journal_record", "load_journal", "save_take", "load_take_npz"]
+
+logger = logging.getLogger(__name__)
 
 MAGIC = b"ARTAKE01"
 FORMATS = {".npz": "npz", ".bvh": "bvh", ".glb": "glb"}
@@ -112,10 +115,39 @@ class Take:
         translations[:, 0] = root
         return Clip(name or self.rig_name, fps, rotations, translations)
 
-    def to_rig(self, fps: float | None = None) -> Rig:
-        """A rig holding the skeleton and the take as its one clip."""
+    def to_rig(self, fps: float | None = None, *, mesh: Mesh | None = None, humanoid: dict[str, str] | None = None) -> Rig:
+        """A rig holding the skeleton and the take as its one clip (with the rig's mesh and humanoid map when given)."""
         clip = self.to_clip(fps)
-        return Rig(name=self.rig_name, skeleton=self.skeleton, clips=[clip])  # type: ignore[arg-type]
+        return Rig(name=self.rig_name, skeleton=self.skeleton, clips=[clip], mesh=mesh, humanoid=dict(humanoid or {}))  # type: ignore[arg-type]
+
+    def source_rig_parts(self) -> tuple[Mesh | None, dict[str, str]]:
+        """The skinned mesh and humanoid map of the rig file the take was recorded on.
+
+        Read from :attr:`rig_path` when that file still exists and holds the same skeleton (names,
+        parents, rest pose); otherwise ``(None, {})`` and a log line says why. The humanoid map is
+        the file's own (VRM, an AnyRig GLB) or the one found by names and hierarchy.
+        """
+        if not self.rig_path or self.skeleton is None or not Path(self.rig_path).is_file():
+            return None, {}
+        from engine.formats.rigio import load_rig
+        from engine.retarget.humanoid_names import find_humanoid_bones
+
+        try:
+            rig = load_rig(self.rig_path)
+        except (AnyRigError, OSError, ValueError) as error:
+            logger.warning("take %s: the rig file %s cannot be read (%s); the take is written without its mesh", self.rig_name, self.rig_path, error)
+            return None, {}
+        sk = rig.skeleton
+        if sk.names != self.names or not np.array_equal(sk.parents, self.skeleton.parents) or not np.allclose(
+            sk.rest_positions(), self.skeleton.rest_positions(), atol=1e-6 * max(sk.height, 1e-9)
+        ):
+            logger.warning("take %s: %s no longer holds the recorded skeleton; the take is written without its mesh", self.rig_name, self.rig_path)
+            return None, {}
+        humanoid = dict(rig.humanoid)
+        if not humanoid:
+            match = find_humanoid_bones(sk)
+            humanoid = dict(match.bones) if match.is_humanoid else {}
+        return rig.mesh, humanoid
 
 
 # --------------------------------------------------------------------------- journal
@@ -211,6 +243,10 @@ def load_journal(path: str | Path) -> Take:
 def save_take(take: Take, path: str | Path) -> None:
     """Write ``take`` as ``.npz`` (raw samples, exact), ``.bvh`` or ``.glb`` (resampled clip).
 
+    A GLB take is the whole character: the skinned mesh and humanoid map of the rig file it was
+    recorded on come along (:meth:`Take.source_rig_parts`), so it plays on its own in Blender, a
+    glTF viewer or an engine. BVH units follow :func:`engine.formats.bvh.bvh_file_units`.
+
     BVH uses ``engine.formats.bvh.write_bvh`` and GLB ``engine.formats.gltf_write.write_glb``, imported here so a
     recorder that only writes ``.npz`` never loads them.
 
@@ -247,15 +283,16 @@ def save_take(take: Take, path: str | Path) -> None:
         with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to other names
             np.savez(f, **arrays)
         return
-    rig = take.to_rig()
     if fmt == "bvh":
+        rig = take.to_rig()
         from engine.formats.bvh import write_bvh
 
         write_bvh(rig, path, clip=rig.clips[0])
     else:
         from engine.formats.gltf_write import write_glb
 
-        write_glb(rig, path)  # the rig holds exactly the take's clip
+        mesh, humanoid = take.source_rig_parts()
+        write_glb(take.to_rig(mesh=mesh, humanoid=humanoid), path)  # the rig holds exactly the take's clip
 
 
 def load_take_npz(path: str | Path) -> Take:

@@ -13,7 +13,18 @@ from engine import rotations as rot
 from engine.formats.clip_resample import resample_clip
 from engine.rig import Clip, Rig
 
-__all__ = ["write_bvh"]
+__all__ = ["write_bvh", "bvh_file_units"]
+
+
+def bvh_file_units(height_m: float) -> float:
+    """File units per metre for every BVH the project writes (takes, ``convert``): the one rule.
+
+    Centimetres (100) for skeletons over 0.5 m tall, metres (1) below: both read back at the same
+    size by :func:`engine.formats.bvh.read_bvh`'s unit guess (over 50 file units: cm; up to 10: m),
+    whatever the height (a 23.5 m T-rex is 2,350 cm; a 0.3 m critter 0.3 m, not 30 cm, which would
+    read as CMU units).
+    """
+    return 100.0 if height_m > 0.5 else 1.0
 
 
 def _bvh_names(names: tuple[str, ...]) -> list[str]:
@@ -40,7 +51,7 @@ def write_bvh(
     path: str | Path,
     *,
     clip: Clip | str | None = None,
-    scale: float = 1.0,
+    scale: float | None = None,
     euler_order: str = "ZXY",
     fps: float | None = None,
 ) -> None:
@@ -59,7 +70,7 @@ def write_bvh(
         rig: the rig.
         path: destination file.
         clip: a clip or clip name; ``None`` takes the rig's first clip, or one rest-pose frame.
-        scale: file units per metre (100 writes centimetres).
+        scale: file units per metre (100 writes centimetres); ``None``: :func:`bvh_file_units`.
         euler_order: rotation channel order, one of :data:`engine.rotations.EULER_ORDERS`.
         fps: resample the clip to this rate first (``None`` keeps the clip's rate).
 
@@ -71,6 +82,8 @@ def write_bvh(
     order = euler_order.upper()
     if order not in rot.EULER_ORDERS:
         raise ValueError(f"euler_order must be one of {rot.EULER_ORDERS}, got {euler_order!r}")
+    if scale is None:
+        scale = bvh_file_units(rig.skeleton.height)
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be positive, got {scale!r}")
     sk = rig.skeleton
@@ -128,7 +141,9 @@ def write_bvh(
             out += [f"{ind}\tEnd Site", f"{ind}\t{{", f"{ind}\t\tOFFSET " + " ".join(f"{v * scale:.{dec}f}" for v in off), f"{ind}\t}}"]
         stack.append(("close", depth))
         stack.extend((c, depth + 1) for c in reversed(children[j]))
-    out += ["MOTION", f"Frames: {clip.num_frames}", f"Frame Time: {1.0 / clip.fps:.8f}"]
+    # The frame time to full double precision (0.03333333333333333): importers that take the rate as
+    # 1 / Frame Time (Blender) get exactly the clip's, not 30.0000003 from "0.03333333".
+    out += ["MOTION", f"Frames: {clip.num_frames}", f"Frame Time: {1.0 / clip.fps!r}"]
     motion = np.concatenate(columns, axis=1) if columns else np.zeros((clip.num_frames, 0))
     motion = np.where(np.abs(motion) < 0.5 * 10.0**-dec, 0.0, motion)  # no "-0.000000"
     fmt = f"%.{dec}f"

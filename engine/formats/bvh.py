@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from engine import rotations as rot
-from engine.formats._bvh_write import write_bvh  # re-exported: reader and writer share one public module
+from engine.formats._bvh_write import bvh_file_units, write_bvh  # re-exported: reader and writer share one public module
 from engine.errors import RigFormatError
 from engine.rig import Clip, Rig, SourceInfo
 from engine.skeleton import Skeleton
 
-__all__ = ["read_bvh", "write_bvh", "guess_unit_scale", "CMU_UNIT_M"]
+__all__ = ["read_bvh", "write_bvh", "bvh_file_units", "guess_unit_scale", "CMU_UNIT_M"]
 
 logger = logging.getLogger(__name__)
 

@@ -135,7 +135,7 @@ def save_rig(rig: Rig, path: str | Path, *, clip: Clip | str | None = None, fps:
     if ext == ".bvh":
         from engine.formats.bvh import write_bvh
 
-        write_bvh(rig, path, clip=clip, fps=fps, scale=100.0 if rig.skeleton.height > 0.5 else 1.0)
+        write_bvh(rig, path, clip=clip, fps=fps)  # units: the one rule of bvh_file_units
     elif ext == ".glb":
         from engine.formats.clip_resample import resample_clip
         from engine.formats.gltf_write import write_glb  # written separately; imported only when needed

@@ -97,7 +97,7 @@ def test_bvh_take_reproduces_joint_positions(tmp_path: Path) -> None:
     from engine.formats.bvh import read_bvh
 
     results = _record(tmp_path / "take.bvh", 31)  # 1 s at 30 fps, on the output grid
-    rig = read_bvh(tmp_path / "take.bvh", scale=1.0)
+    rig = read_bvh(tmp_path / "take.bvh")
     clip = rig.clips[0]
     assert clip.num_frames == 31 and clip.fps == pytest.approx(30.0, rel=1e-3)
     want = np.stack([r.positions for r in results])  # (T, J, 3)
@@ -125,7 +125,7 @@ def test_resampling_uses_capture_times(tmp_path: Path) -> None:
         rec.write(pose(sk, 10, 10 * 33_333_333))
     from engine.formats.bvh import read_bvh
 
-    clip = read_bvh(path, scale=1.0).clips[0]
+    clip = read_bvh(path).clips[0]
     assert clip.num_frames == 11  # 0 .. 10 on the 30 fps grid
     root = clip.translations[:, 0]
     np.testing.assert_allclose(root[5], [0.05, 1.0, 0.1], atol=1e-5)  # halfway
