@@ -208,8 +208,9 @@ class PoseFilter:
     """Filters :class:`PoseResult` streams: rotations on the manifold, translations as vectors.
 
     Timestamps are the results' capture times, so dropped frames give the right ``dt``. Joint
-    positions are filtered as vectors (they are not recomputed from the filtered rotations); the
-    filtered result is stamped with a ``"filter"`` stage.
+    positions are filtered as vectors here (the filter knows no skeleton); the live processor
+    replaces them with the forward kinematics of the filtered rotations. The filtered result is
+    stamped with a ``"filter"`` stage.
     """
 
     def __init__(self, config: PoseFilterConfig = PoseFilterConfig()) -> None:

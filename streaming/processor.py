@@ -277,16 +277,26 @@ class LiveProcessor:
         target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
         t_retarget = time.monotonic_ns()
         rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
-        translations = self._rest_translations.copy()
-        translations[0] = target[0]  # the root's local translation is its world position
-        _, positions = forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)  # (J, 3)
+        positions = self._positions_of(rotations, target[0])
         t_p2r = time.monotonic_ns()  # the solver stage includes the positions its rotations give
         result = PoseResult(
             rotations, target[0], positions, frame.t_capture_ns, frame.index,
             stage_ns=(("queue", t_queue), ("perception", t_perception), ("v2p", t_v2p), ("retarget", t_retarget), ("p2r", t_p2r)),
             source_id=frame.source_id,
         )
-        return self.filter(result)
+        filtered = self.filter(result)
+        if filtered.rotations is not result.rotations or filtered.root_translation is not result.root_translation:
+            # Every output's positions are the forward kinematics of the rotations sent beside them
+            # (OSC, .npz takes, the viewport), not a separately filtered copy.
+            filtered = filtered.with_pose(filtered.rotations, filtered.root_translation,
+                                          self._positions_of(filtered.rotations, filtered.root_translation))
+        return filtered
+
+    def _positions_of(self, rotations: np.ndarray, root_translation: np.ndarray) -> np.ndarray:
+        """``(J, 3)`` world joint positions of local ``rotations`` with the root at ``root_translation``."""
+        translations = self._rest_translations.copy()
+        translations[0] = root_translation  # the root's local translation is its world position
+        return forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)[1]
 
     def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
         """``(3,)`` the performer's hip position in camera space, internal frame (held when unknown)."""

@@ -59,6 +59,19 @@ def test_synthetic_frames_give_a_pose_of_the_rig(synthetic_frames, dragon) -> No
     proc.close()
 
 
+def test_filtered_positions_are_the_kinematics_of_the_filtered_rotations(synthetic_frames, dragon) -> None:
+    """Issue 15, item 8: OSC and .npz positions agree with the rotations sent beside them (filter on)."""
+    proc = build_processor(dragon, use_models=False)
+    assert proc.filter.config.enabled
+    for frame in synthetic_frames:
+        r = proc.process(frame)
+        trans = np.array(dragon.skeleton.rest_translations)
+        trans[0] = r.root_translation
+        _, fk = forward_kinematics(dragon.skeleton.parents, rot.quat_to_matrix(r.rotations), trans)
+        np.testing.assert_allclose(r.positions, fk, atol=1e-9)
+    proc.close()
+
+
 def test_humanoid_follows_the_performer(synthetic_frames) -> None:
     """Humanoid performer -> humanoid rig: the solved hands track the performer's hands."""
     rig = build_rig("humanoid").rig
