@@ -46,9 +46,12 @@ def describe(rig: Rig) -> dict[str, Any]:
         A dict with ``name``, ``format``, ``joints`` (count), ``names``, ``hierarchy`` (roots, max
         depth, leaves, end sites, branching joints with their child counts, tree text), ``clips``
         (name, frames, fps, duration in seconds), ``units``, ``unit_scale`` (metres per file unit),
-        ``up_axis``, ``height_m`` (rest size), ``humanoid`` (Unity bone -> joint), ``mesh`` and
-        ``notes``.
+        ``up_axis``, ``height_m`` (rest size), ``humanoid`` (Unity bone -> joint), ``humanoid_found``
+        (what names and hierarchy give when the file has no map: ``bones``, ``is_humanoid``,
+        ``missing``, ``issues``, ``notes``; ``None`` when it has one), ``mesh`` and ``notes``.
     """
+    from engine.retarget.humanoid_names import find_humanoid_bones
+
     sk = rig.skeleton
     counts = np.bincount(sk.parents[sk.parents >= 0], minlength=sk.num_joints)  # (J,) children per joint
     mesh = None
@@ -77,10 +80,16 @@ def describe(rig: Rig) -> dict[str, Any]:
         "up_axis": rig.source.up_axis,
         "height_m": round(sk.height, 6),
         "humanoid": dict(rig.humanoid),
+        "humanoid_found": None if rig.humanoid else _found(find_humanoid_bones(sk)),
         "reference_pose": rig.reference_pose is not None,
         "mesh": mesh,
         "notes": list(rig.source.notes),
     }
+
+
+def _found(match: Any) -> dict[str, Any]:
+    return {"bones": dict(match.bones), "is_humanoid": match.is_humanoid, "missing": list(match.missing),
+            "issues": list(match.issues), "notes": list(match.notes)}
 
 
 def format_description(d: dict[str, Any]) -> str:
@@ -96,7 +105,14 @@ def format_description(d: dict[str, Any]) -> str:
         out.append("branching: " + ", ".join(f"{n} ({k})" for n, k in h["branching"].items()))
     out.append(f"clips: {len(d['clips'])}")
     out += [f"  {c['name']}: {c['frames']} frames at {c['fps']:g} fps, {c['duration_s']:.3f} s" for c in d["clips"]]
-    out.append(f"humanoid map: {len(d['humanoid'])} bones" if d["humanoid"] else "humanoid map: none")
+    found = d.get("humanoid_found")
+    if d["humanoid"]:
+        out.append(f"humanoid map: {len(d['humanoid'])} bones")
+    elif found and found["is_humanoid"]:
+        out.append(f"humanoid map: none in the file; found by names and hierarchy: {len(found['bones'])} bones (a humanoid)")
+    else:
+        why = ", ".join(found["missing"][:4]) if found and found["missing"] else "; ".join((found or {}).get("issues", [])[:2])
+        out.append(f"humanoid map: none (not a humanoid: {why or 'no human bone names'})")
     out.append(f"mesh: {d['mesh']['vertices']} vertices, {d['mesh']['triangles']} triangles" if d["mesh"] else "mesh: none")
     out += [f"note: {n}" for n in d["notes"]]
     out += ["hierarchy:", h["tree"]]
