@@ -32,6 +32,7 @@ import numpy as np
 from engine import rotations as rot
 from engine.formats._bvh_write import bvh_file_units, write_bvh  # re-exported: reader and writer share one public module
 from engine.errors import RigFormatError
+from engine.formats.read_limits import check_limit
 from engine.rig import Clip, Rig, SourceInfo
 from engine.skeleton import Skeleton
 
@@ -40,8 +41,8 @@ __all__ = ["read_bvh", "write_bvh", "bvh_file_units", "guess_unit_scale", "CMU_U
 logger = logging.getLogger(__name__)
 
 CMU_UNIT_M = 0.0254 / 0.45  # CMU ASF length unit: 1/0.45 inch (ASF ":units length 0.45"), in metres
-_MAX_BYTES = 1 << 30  # refuse files over 1 GiB instead of exhausting memory
 _MAX_ABS = 1e9  # larger OFFSET / channel values are treated as corrupt (1e9 cm = 10,000 km)
+_ROWS_PER_BLOCK = 4096
 _TOKEN = re.compile(r"[{}]|[^\s{}]+")
 _FRAMES = re.compile(r"^\s*frames\s*:\s*(\S+)\s*$", re.IGNORECASE)
 _FRAME_TIME = re.compile(r"^\s*frame\s+time\s*:\s*(\S+)\s*$", re.IGNORECASE)
@@ -81,12 +82,13 @@ def _decode(path: str | Path, data: str | bytes | None) -> str:
     """The file's text (UTF-8, else Latin-1), without a byte-order mark."""
     if data is None:
         try:
-            size = Path(path).stat().st_size
-            if size > _MAX_BYTES:
-                raise RigFormatError(path, f"file is {size} bytes, over the {_MAX_BYTES}-byte limit")
+            if not Path(path).is_file():  # a FIFO or device would block or never end
+                raise RigFormatError(path, "not a regular file")
+            check_limit(path, "file size in bytes", Path(path).stat().st_size, "file_bytes")
             data = Path(path).read_bytes()
         except OSError as e:
             raise RigFormatError(path, f"cannot read file: {e.strerror or e}") from None
+    check_limit(path, "file size in bytes", len(data), "file_bytes")
     if isinstance(data, str):
         return data.lstrip("\ufeff")
     try:
@@ -160,6 +162,7 @@ def _parse_hierarchy(path: str | Path, lines: list[str]) -> tuple[list[_Joint], 
                 if name in names:
                     raise RigFormatError(path, f"duplicate joint name {name!r}", ln)
                 names.add(name)
+                check_limit(path, f"joints (line {ln})", len(joints) + 1, "joints")
                 joints.append(_Joint(name, stack[-1][0] if stack else -1, ln))
                 pending = (len(joints) - 1, False)
                 k = stop
@@ -233,7 +236,7 @@ def _header_value(path: str | Path, lines: list[str], i: int, pattern: re.Patter
     return m.group(1), i
 
 
-def _parse_motion(path: str | Path, lines: list[str], i: int, width: int) -> tuple[np.ndarray, float]:
+def _parse_motion(path: str | Path, lines: list[str], i: int, width: int, n_joints: int) -> tuple[np.ndarray, float]:
     """Rows ``(T, width)`` float64 in file units / degrees, and the frame time in seconds."""
     tok, i = _header_value(path, lines, i + 1, _FRAMES, "Frames:")
     if not (tok.isascii() and tok.isdigit()):
@@ -245,6 +248,7 @@ def _parse_motion(path: str | Path, lines: list[str], i: int, width: int) -> tup
         raise RigFormatError(path, f"Frame Time must be at least 1e-6 s (positive), found {tok}", i + 1)
     rows: list[int] = []
     tokens: list[str] = []
+    blocks: list[np.ndarray] = []  # rows converted 4,096 at a time: no list of every token of the file
     for r in range(i + 1, len(lines)):
         parts = lines[r].split()
         if not parts:
@@ -255,10 +259,24 @@ def _parse_motion(path: str | Path, lines: list[str], i: int, width: int) -> tup
             raise RigFormatError(path, f"motion row has {len(parts)} values, expected {width} (sum of CHANNELS)", r + 1)
         rows.append(r)
         tokens.extend(parts)
+        if len(rows) % _ROWS_PER_BLOCK == 0:
+            check_limit(path, "motion frames", len(rows), "frames")
+            check_limit(path, "motion frames x joints", len(rows) * n_joints, "clip_values")
+            blocks.append(_motion_block(path, lines, rows[-_ROWS_PER_BLOCK:], tokens, width))
+            tokens = []
+    check_limit(path, "motion frames", len(rows), "frames")
+    check_limit(path, "motion frames x joints", len(rows) * n_joints, "clip_values")
     if len(rows) < declared:
         if width == 0:
             raise RigFormatError(path, f"Frames: declares {declared} frames but no joint has channels", i + 1)
         raise RigFormatError(path, f"Frames: declares {declared} frames but the file has only {len(rows)} rows (truncated?)", len(lines))
+    blocks.append(_motion_block(path, lines, rows[len(rows) - len(rows) % _ROWS_PER_BLOCK :], tokens, width))
+    values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    return values, frame_time
+
+
+def _motion_block(path: str | Path, lines: list[str], rows: list[int], tokens: list[str], width: int) -> np.ndarray:
+    """``(len(rows), width)`` float64 values of some motion rows; names the first bad value's line."""
     try:
         values = np.array(tokens, dtype=np.float64).reshape(len(rows), width)
         bad = ~(np.isfinite(values) & (np.abs(values) <= _MAX_ABS))
@@ -268,7 +286,7 @@ def _parse_motion(path: str | Path, lines: list[str], i: int, width: int) -> tup
         for r in rows:  # slow path: name the first offending row
             for x in lines[r].split():
                 _number(path, x, "motion value", r + 1)
-    return values, frame_time
+    return values
 
 
 def read_bvh(
@@ -305,7 +323,7 @@ def read_bvh(
     lines = _decode(path, data).splitlines()
     joints, ends, motion_line = _parse_hierarchy(path, lines)
     width = sum(len(jt.channels) for jt in joints)
-    values, frame_time = _parse_motion(path, lines, motion_line, width)
+    values, frame_time = _parse_motion(path, lines, motion_line, width, len(joints))
     try:
         return _build_rig(path, joints, ends, values, frame_time, scale, up)
     except (ValueError, FloatingPointError) as e:  # containers reject what slipped through
