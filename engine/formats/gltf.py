@@ -75,7 +75,7 @@ def read_gltf(
     if data is None:
         try:
             if not path.is_file():  # a FIFO or device would block or never end
-                raise RigFormatError(path, "not a regular file" if path.exists() else "file not found")
+                raise RigFormatError(path, "not a regular file" if path.exists() else "cannot read file (file not found)")
             check_limit(path, "file size in bytes", path.stat().st_size, "file_bytes", limits)
             data = path.read_bytes()
         except OSError as exc:
