@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine.formats._gltf_accessors import GltfDocument, _is_int
-from engine.errors import RigFormatError
+from engine.errors import RigFormatError, RigLimitError
 from engine.rig import Mesh
 
 __all__ = ["build_mesh", "inverse_bind_matrices"]
@@ -65,6 +65,8 @@ def build_mesh(
         for k, prim in enumerate(prims):
             try:
                 parts.append(_primitive(doc, prim, skin_mats, joint_map))
+            except RigLimitError:
+                raise  # over a limit: the whole file is refused, not one primitive skipped
             except RigFormatError as exc:
                 failures.append((k, exc.reason))
         if failures and len(failures) == len(prims) and len({r for _, r in failures}) == 1:
@@ -73,7 +75,8 @@ def build_mesh(
             notes.extend(f"mesh {name!r} primitive {k} skipped: {reason}" for k, reason in failures)
     if not parts:
         return None
-    positions = np.concatenate([p[0] for p in parts]).astype(np.float32)
+    with np.errstate(over="ignore"):  # checked just below
+        positions = np.concatenate([p[0] for p in parts]).astype(np.float32)
     if not np.isfinite(positions).all():  # float64 -> float32 overflows above 3.4e38
         raise doc.fail("mesh vertex positions overflow float32 (non-finite after skinning)")
     offsets = np.cumsum([0] + [len(p[0]) for p in parts])

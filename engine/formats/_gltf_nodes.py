@@ -81,7 +81,8 @@ class NodeGraph:
                 p = int(self.parents[p])
             for n in reversed(chain):
                 q = int(self.parents[n])
-                world[n] = local[n] if q < 0 else world[q] @ local[n]
+                with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked by the caller
+                    world[n] = local[n] if q < 0 else world[q] @ local[n]
                 done[n] = True
         return world
 
@@ -251,7 +252,7 @@ def locals_from_world(parents: np.ndarray, world: np.ndarray) -> tuple[np.ndarra
     local_r[..., has_parent, :, :] = (rp_t @ rw)[..., has_parent, :, :]
     offs = np.einsum("...jab,...jb->...ja", rp_t, pw - pw[..., p, :])
     local_t[..., has_parent, :] = offs[..., has_parent, :]
-    return rot.matrix_to_quat(local_r), local_t
+    return rot.matrix_to_quat(local_r, orthonormal=True), local_t  # products of orthonormalized matrices
 
 
 def bake_uniform_scale(

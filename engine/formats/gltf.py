@@ -272,6 +272,7 @@ class _Reader:
         if fast is not None:
             r, tr = fast
         else:
+            self.doc.check_limit(f"{what} frames x joints with non-uniform scale", T * len(self.nodes), "nonuniform_clip_values")
             self.notes.append(f"animation {name!r}: non-uniform or negative scale, rotations approximated (positions exact)")
             r, tr = self._locals_by_block(name, trans, rots, scales)
         if not (np.isfinite(r).all() and np.isfinite(tr).all()):
@@ -291,8 +292,9 @@ class _Reader:
             f1 = min(T, f0 + step)
             local = trs_matrix(trans[f0:f1], rots[f0:f1], scales[f0:f1])  # (F, J, 4, 4)
             world = np.empty_like(local)
-            for j, p in enumerate(self.parents):
-                world[:, j] = (self.above[j] if p < 0 else world[:, p]) @ local[:, j]
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below
+                for j, p in enumerate(self.parents):
+                    world[:, j] = (self.above[j] if p < 0 else world[:, p]) @ local[:, j]
             if not np.isfinite(world).all():
                 raise self.doc.fail(f"animation {name!r}: world matrices overflow (non-finite) from frame {f0}")
             r[f0:f1], tr[f0:f1] = locals_from_world(self.parents, world)

@@ -29,6 +29,8 @@ class ReadLimits:
         nodes: glTF nodes.
         frames: frames of one clip (2 hours at 30 fps).
         clip_values: frames x joints of one clip (56 bytes each as rotations + translations).
+        nonuniform_clip_values: frames x joints of a clip with non-uniform scale, whose every
+            joint-frame needs a polar decomposition (an SVD, about 2 us each).
         keys: keyframes of one glTF animation sampler.
         vertices: mesh vertices, all primitives together.
         decoded_bytes: float64 bytes decoded from glTF accessors, all together.
@@ -40,6 +42,7 @@ class ReadLimits:
     nodes: int = 100_000
     frames: int = 216_000
     clip_values: int = 2_000_000  # 112 MB of output; e.g. 100 joints x 11 minutes at 30 fps
+    nonuniform_clip_values: int = 500_000  # about 1 s of SVDs; e.g. 50 joints x 5.5 minutes at 30 fps
     keys: int = 4_000_000
     vertices: int = 2_000_000
     decoded_bytes: int = 768 << 20

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import RigFormatError, RigLimitError
-from engine.formats.read_limits import check_limit
+from engine.formats.read_limits import DEFAULT_LIMITS, check_limit
 from engine.rig import Clip, Rig
 
 __all__ = ["RIG_SUFFIXES", "load_rig", "save_rig", "iter_rig_files", "sniff_format"]
@@ -76,7 +76,8 @@ def load_rig(path: str | Path, **options) -> Rig:
     Args:
         path: a ``.bvh``, ``.glb``, ``.gltf`` or ``.vrm`` file (the content decides the reader).
         **options: reader options, e.g. ``scale``/``up_axis`` (BVH) or ``fps``/``skin`` (glTF);
-            options the chosen reader does not take are ignored with a warning.
+            options the chosen reader does not take are ignored with a warning; ``limits``
+            (a :class:`~engine.formats.read_limits.ReadLimits`) replaces the default limits.
 
     Returns:
         The rig; ``reference_pose`` is set from a clip named ``reference`` if there is one.
@@ -90,7 +91,7 @@ def load_rig(path: str | Path, **options) -> Rig:
     if not path.is_file():  # a FIFO or device would block or never end
         raise RigFormatError(path, "file not found" if not path.exists() else "not a regular file")
     try:
-        check_limit(path, "file size in bytes", path.stat().st_size, "file_bytes")
+        check_limit(path, "file size in bytes", path.stat().st_size, "file_bytes", options.get("limits", DEFAULT_LIMITS))
         data = path.read_bytes()
     except OSError as e:
         raise RigFormatError(path, f"cannot read file: {e.strerror or e}") from None
