@@ -229,6 +229,9 @@ def run_summary(report: dict[str, Any]) -> str:
     e2e = report.get("end_to_end_ms")
     if e2e and e2e.get("count"):
         line += f"; {report['end_to_end_series']} latency p50 {e2e['p50_ms']:.1f} ms, p95 {e2e['p95_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms"
+    cut = (report.get("source_status") or {}).get("last_error")
+    if cut:
+        line += f"; WARNING {cut}"
     model = report.get("model", {})
     if model:
         line += f"; solver {model.get('solver')} ({model.get('backend')}, {model.get('device')})"

@@ -144,3 +144,19 @@ def test_a_video_file_source_ends_the_run(tmp_path: Path, shared_models) -> None
     assert report["frames"]["frames_without_pose"] + report["frames"]["dropped"] == 15
     assert report["model"]["perception"] == "mediapipe"
     assert _anyrig_threads() == []
+
+
+def test_a_video_cut_short_is_reported_as_a_warning_in_the_stats(tmp_path: Path, shared_models, capsys) -> None:
+    import cv2
+
+    video = tmp_path / "cut.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (160, 120))
+    for _ in range(40):
+        writer.write(np.full((120, 160, 3), 90, np.uint8))
+    writer.release()
+    video.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
+    code = main(["run", "--source", str(video), "--rig", "bird", "--backend", "eager", "--stats", str(tmp_path / "s.json")])
+    assert code == 0  # the run itself went fine; what it read is reported
+    report = json.loads((tmp_path / "s.json").read_text())
+    assert "cut short" in report["source_status"]["last_error"] and "of the 40 frames" in report["source_status"]["last_error"]
+    assert "WARNING video cut short" in capsys.readouterr().out
