@@ -26,6 +26,7 @@ HANDLERS = {
     "bench model": "engine.evaluation.model_bench:cmd_bench_model",
     "bench live": "tools.bench_live:cmd_bench_live",
     "bench soak": "tools.bench_live:cmd_bench_soak",
+    "takes recover": "streaming.takes:cmd_takes_recover",
 }
 
 
@@ -125,12 +126,18 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--rig", default="dragon")
     p.add_argument("--json", dest="json_out", metavar="OUT")
+    takes = sub.add_parser("takes", help="take files: recover the takes a crash left unfinished")
+    tsub = takes.add_subparsers(dest="takes_command", metavar="WHAT", required=True)
+    p = tsub.add_parser("recover", help="turn unfinished take journals (*.partial) into take files")
+    p.add_argument("path", nargs="?", default=".", help="a folder (default: here), a .partial journal or the take it belongs to")
     return parser
 
 
 def _handler_key(args: argparse.Namespace) -> str:
     if args.command == "bench":
         return f"bench {args.bench_command}"
+    if args.command == "takes":
+        return f"takes {args.takes_command}"
     return args.command or "gui"
 
 

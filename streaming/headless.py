@@ -193,8 +193,11 @@ class RecorderOutput:
     name = "record"
 
     def __init__(self, path: str | Path, rig: Rig) -> None:
-        from streaming.takes import TakeRecorder
+        from streaming.takes import TakeRecorder, set_aside_journal
 
+        done = set_aside_journal(path)
+        if done:
+            logger.warning("%s", done)
         self.recorder = TakeRecorder(path, rig.skeleton, rig_path=rig.source.path or None, rig_name=rig.name)
         self.recorder.start()
 
@@ -202,7 +205,13 @@ class RecorderOutput:
         return self.recorder.write(result)
 
     def close(self) -> None:
-        path = self.recorder.finish()
+        from streaming.takes import TakeError
+
+        try:
+            path = self.recorder.finish()
+        except TakeError as error:  # no frame recorded, say: said once, without a traceback
+            logger.warning("%s", error)
+            return
         logger.info("take written to %s", path)
 
 
