@@ -35,6 +35,7 @@ from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
 
 __all__ = [
+    "LIVE_JOINT_BUDGET",
     "AutoPerception",
     "GeometricPerformer",
     "LiveProcessor",
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+LIVE_JOINT_BUDGET = 150  # joints the live budget held for on the 2-core development machine (main.py bench joints)
 
 
 
@@ -388,6 +391,12 @@ def build_processor(
             thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
             processes ran (OpenMP workers spin against them).
     """
+    if rig.skeleton.num_joints > LIVE_JOINT_BUDGET:
+        logger.warning(
+            "rig %s has %d joints: the live budget (30 fps, capture -> send median 40 ms) held for about %d joints on a "
+            "2-core CPU (README; measure yours with: python main.py bench joints); expect a lower frame rate",
+            rig.name, rig.skeleton.num_joints, LIVE_JOINT_BUDGET,
+        )
     perceptions: dict[str, Callable[[], Perception]] = {
         "auto": AutoPerception, "mediapipe": MediaPipePerception, "simulated": SimulatedPerception,
     }
