@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from engine.errors import RigLimitError
 
-from engine.errors import RigFormatError, RigLimitError
-
-__all__ = ["DEFAULT_LIMITS", "ReadLimits", "check_finite", "check_limit", "json_depth"]
+__all__ = ["DEFAULT_LIMITS", "ReadLimits", "check_limit", "json_depth"]
 
 
 @dataclass(frozen=True)
@@ -65,17 +63,6 @@ def check_limit(path: str | Path, what: str, value: int, limit_name: str, limits
     limit = getattr(limits, limit_name)
     if value > limit:
         raise RigLimitError(path, f"{what}: {value:,} is over the {limit_name} limit of {limit:,}", limit=limit_name)
-
-
-def check_finite(path: str | Path, what: str, *arrays: np.ndarray) -> None:
-    """Raise :class:`RigFormatError` when any value is NaN or infinite (an overflow, say).
-
-    Called after every float32 cast and matrix product that can overflow, before any linear
-    algebra: LAPACK's SVD does not return on a matrix of infinities.
-    """
-    for a in arrays:
-        if not np.isfinite(a).all():
-            raise RigFormatError(path, f"{what} is not finite (an overflow or NaN in the file's numbers)")
 
 
 def json_depth(value: Any) -> int:
