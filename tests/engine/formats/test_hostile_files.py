@@ -37,7 +37,9 @@ try:
 except Exception as exc:
     out = {"loaded": False, "type": type(exc).__name__, "message": str(exc), "limit": getattr(exc, "limit", None)}
 out["seconds"] = time.perf_counter() - t
-out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process image's own peak; ru_maxrss also counts the parent's RSS at fork (Linux).
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+out["peak_rss_mb"] = int(hwm[0]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
 
