@@ -50,7 +50,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LIVE_JOINT_BUDGET = 150  # joints the live budget held for on the 2-core development machine (main.py bench joints)
+LIVE_JOINT_BUDGET = 150  # over this the send median crossed 40 ms on the busy 2-core machine (main.py bench joints, README)
 
 
 
@@ -393,8 +393,8 @@ def build_processor(
     """
     if rig.skeleton.num_joints > LIVE_JOINT_BUDGET:
         logger.warning(
-            "rig %s has %d joints: the live budget (30 fps, capture -> send median 40 ms) held for about %d joints on a "
-            "2-core CPU (README; measure yours with: python main.py bench joints); expect a lower frame rate",
+            "rig %s has %d joints: the live budget (30 fps, capture -> send median 40 ms) held reliably up to about %d "
+            "joints on a busy 2-core CPU (README; measure yours with: python main.py bench joints); the frame rate may drop",
             rig.name, rig.skeleton.num_joints, LIVE_JOINT_BUDGET,
         )
     perceptions: dict[str, Callable[[], Perception]] = {
