@@ -26,6 +26,8 @@ HANDLERS = {
     "bench model": "engine.evaluation.model_bench:cmd_bench_model",
     "bench live": "tools.bench_live:cmd_bench_live",
     "bench soak": "tools.bench_live:cmd_bench_soak",
+    "bench joints": "tools.bench_joints:cmd_bench_joints",
+    "takes recover": "streaming.takes:cmd_takes_recover",
 }
 
 
@@ -121,16 +123,28 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--rig", default="dragon")
     p.add_argument("--frames", type=int, default=300)
     p.add_argument("--solver", default="analytic_ik", choices=["analytic_ik", "p2r"], help="rotation solver")
+    p = bsub.add_parser("joints", help="per-frame latency and fps of the live path against the rig's joint count")
+    p.add_argument("--joints", default="62,100,200,300,500", help="comma-separated joint counts (default 62,100,200,300,500)")
+    p.add_argument("--frames", type=int, default=150, help="frames of back-to-back work per joint count")
+    p.add_argument("--seconds", type=float, default=10.0, help="seconds of threaded pipeline per joint count")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--json", dest="json_out", metavar="OUT")
     p = bsub.add_parser("soak", help="memory and latency drift over a long run")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--rig", default="dragon")
     p.add_argument("--json", dest="json_out", metavar="OUT")
+    takes = sub.add_parser("takes", help="take files: recover the takes a crash left unfinished")
+    tsub = takes.add_subparsers(dest="takes_command", metavar="WHAT", required=True)
+    p = tsub.add_parser("recover", help="turn unfinished take journals (*.partial) into take files")
+    p.add_argument("path", nargs="?", default=".", help="a folder (default: here), a .partial journal or the take it belongs to")
     return parser
 
 
 def _handler_key(args: argparse.Namespace) -> str:
     if args.command == "bench":
         return f"bench {args.bench_command}"
+    if args.command == "takes":
+        return f"takes {args.takes_command}"
     return args.command or "gui"
 
 

@@ -389,6 +389,8 @@ class LiveSession:
             return None
         faulted = pipeline.state is State.FAULTED
         reason = f"the pipeline stopped: {pipeline.error!r}" if faulted else f"source {pipeline.source.source_id} ended"
+        if not faulted and pipeline.source.status.last_error:
+            reason += f": {pipeline.source.status.last_error}"  # a video cut short, say
         if self.recording:
             try:
                 self.stop_recording()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["AnyRigError", "RigFormatError"]
+__all__ = ["AnyRigError", "RigFormatError", "RigLimitError"]
 
 
 class AnyRigError(Exception):
@@ -26,3 +26,15 @@ class RigFormatError(AnyRigError):
         self.line = line
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {reason}")
+
+
+class RigLimitError(RigFormatError):
+    """A rig file over one of the reader's resource limits (``engine.formats.read_limits``).
+
+    Attributes:
+        limit: the name of the limit exceeded (a field of ``ReadLimits``, e.g. ``"vertices"``).
+    """
+
+    def __init__(self, path: str | Path, reason: str, *, limit: str) -> None:
+        super().__init__(path, reason)
+        self.limit = limit

@@ -145,8 +145,14 @@ def matrix_to_quat(m: np.ndarray, *, orthonormal: bool = False) -> np.ndarray:
 
 
 def orthonormalize(m: np.ndarray) -> np.ndarray:
-    """Nearest rotation matrix (polar decomposition via SVD); fixes reflections."""
+    """Nearest rotation matrix (polar decomposition via SVD); fixes reflections.
+
+    Raises:
+        ValueError: a matrix holds NaN or infinity (LAPACK's SVD may never return on those).
+    """
     m = np.asarray(m, dtype=np.float64)
+    if not np.isfinite(m).all():
+        raise ValueError("orthonormalize: matrix has non-finite entries")
     u, _, vt = np.linalg.svd(m)
     d = np.sign(np.linalg.det(u @ vt))
     d = np.where(d == 0, 1.0, d)

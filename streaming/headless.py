@@ -193,8 +193,11 @@ class RecorderOutput:
     name = "record"
 
     def __init__(self, path: str | Path, rig: Rig) -> None:
-        from streaming.takes import TakeRecorder
+        from streaming.takes import TakeRecorder, set_aside_journal
 
+        done = set_aside_journal(path)
+        if done:
+            logger.warning("%s", done)
         self.recorder = TakeRecorder(path, rig.skeleton, rig_path=rig.source.path or None, rig_name=rig.name)
         self.recorder.start()
 
@@ -202,7 +205,13 @@ class RecorderOutput:
         return self.recorder.write(result)
 
     def close(self) -> None:
-        path = self.recorder.finish()
+        from streaming.takes import TakeError
+
+        try:
+            path = self.recorder.finish()
+        except TakeError as error:  # no frame recorded, say: said once, without a traceback
+            logger.warning("%s", error)
+            return
         logger.info("take written to %s", path)
 
 
@@ -229,6 +238,9 @@ def run_summary(report: dict[str, Any]) -> str:
     e2e = report.get("end_to_end_ms")
     if e2e and e2e.get("count"):
         line += f"; {report['end_to_end_series']} latency p50 {e2e['p50_ms']:.1f} ms, p95 {e2e['p95_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms"
+    cut = (report.get("source_status") or {}).get("last_error")
+    if cut:
+        line += f"; WARNING {cut}"
     model = report.get("model", {})
     if model:
         line += f"; solver {model.get('solver')} ({model.get('backend')}, {model.get('device')})"
@@ -317,6 +329,7 @@ def _report(pipeline: Pipeline, stats: RunStats, args: argparse.Namespace, rig: 
         rig=rig.name,
         joints=rig.skeleton.num_joints,
         model=pipeline.processor.info.to_dict() if hasattr(pipeline.processor, "info") else {},
+        dropped_nonfinite=dict(getattr(pipeline.processor, "dropped_nonfinite", {})),  # frames dropped for NaN / inf, per stage
         senders=senders,
         end_to_end_series=series,
         end_to_end_ms=stats.latency(series),

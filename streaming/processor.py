@@ -26,7 +26,7 @@ import numpy as np
 from engine import rotations as rot
 from engine.kinematics import forward_kinematics
 from engine.perception.hold import LandmarkHold
-from engine.perception.landmarks import LandmarkFrame
+from engine.perception.landmarks import LandmarkFrame, NonFiniteLandmarks
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
 from engine.rig import Rig
@@ -35,6 +35,7 @@ from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
 
 __all__ = [
+    "LIVE_JOINT_BUDGET",
     "AutoPerception",
     "GeometricPerformer",
     "LiveProcessor",
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+LIVE_JOINT_BUDGET = 150  # over this the send median crossed 40 ms on the busy 2-core machine (main.py bench joints, README)
 
 
 
@@ -221,6 +224,8 @@ class LiveProcessor:
         self._backend, self._device = backend, device
         self._rest_translations = np.array(rig.skeleton.rest_translations)
         self.frames_without_person = 0
+        # Frames dropped because a stage saw or made NaN / inf, per stage (perception, v2p, retarget, p2r, filter).
+        self.dropped_nonfinite: dict[str, int] = {}
         ref_world = self._bind_solver()
         if warmup_steps:
             # A compiled model compiles on its first steps: do it here, not on the live thread.
@@ -262,9 +267,16 @@ class LiveProcessor:
             self.retarget.reset()
 
     def process(self, frame: Frame) -> PoseResult | None:
-        """The rig's pose for ``frame``, or ``None`` when no person is (or recently was) seen."""
+        """The rig's pose for ``frame``, or ``None`` when no person is (or recently was) seen.
+
+        Non-finite values at any stage drop the frame (counted in :attr:`dropped_nonfinite`) and
+        reset the stateful stages after it, so one NaN never faults the run or poisons later frames.
+        """
         t_queue = time.monotonic_ns()  # capture -> here: waiting in the mailbox for this thread
-        landmarks = self.perception.detect(frame)
+        try:
+            landmarks = self.perception.detect(frame)
+        except NonFiniteLandmarks:
+            return self._drop_nonfinite("perception", frame)
         t_perception = time.monotonic_ns()
         held = self._hold.update(landmarks)
         if not held.frame.person_found:
@@ -273,11 +285,22 @@ class LiveProcessor:
         performer = self.performer.step(held.frame)  # (28, 3) metres, hip-centred
         if self.root_motion:
             performer = performer + self._root_offset(held.frame, frame)
+        if not np.isfinite(performer).all():
+            self.performer.reset()  # a causal window holding NaN would spoil the next W frames
+            self._last_hips = None
+            return self._drop_nonfinite("v2p", frame)
         t_v2p = time.monotonic_ns()
         target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
+        if not np.isfinite(target).all():
+            if hasattr(self.retarget, "reset"):
+                self.retarget.reset()
+            return self._drop_nonfinite("retarget", frame)
         t_retarget = time.monotonic_ns()
         rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
         positions = self._positions_of(rotations, target[0])
+        if not (np.isfinite(rotations).all() and np.isfinite(positions).all()):
+            self._bind_solver()  # forget the solver's history (P2R's cache)
+            return self._drop_nonfinite("p2r", frame)
         t_p2r = time.monotonic_ns()  # the solver stage includes the positions its rotations give
         result = PoseResult(
             rotations, target[0], positions, frame.t_capture_ns, frame.index,
@@ -290,6 +313,9 @@ class LiveProcessor:
             # (OSC, .npz takes, the viewport), not a separately filtered copy.
             filtered = filtered.with_pose(filtered.rotations, filtered.root_translation,
                                           self._positions_of(filtered.rotations, filtered.root_translation))
+        if not (np.isfinite(filtered.rotations).all() and np.isfinite(filtered.positions).all()):
+            self.filter.reset()
+            return self._drop_nonfinite("filter", frame)
         return filtered
 
     def _positions_of(self, rotations: np.ndarray, root_translation: np.ndarray) -> np.ndarray:
@@ -297,6 +323,13 @@ class LiveProcessor:
         translations = self._rest_translations.copy()
         translations[0] = root_translation  # the root's local translation is its world position
         return forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)[1]
+
+    def _drop_nonfinite(self, stage: str, frame: Frame) -> None:
+        """Count a frame dropped for NaN / inf at ``stage``; warn on the first and every 100th."""
+        n = self.dropped_nonfinite[stage] = self.dropped_nonfinite.get(stage, 0) + 1
+        if n == 1 or n % 100 == 0:
+            logger.warning("frame %d of %s dropped: non-finite values at the %s stage (%d so far)", frame.index, frame.source_id, stage, n)
+        return None
 
     def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
         """``(3,)`` the performer's hip position in camera space, internal frame (held when unknown)."""
@@ -358,6 +391,12 @@ def build_processor(
             thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
             processes ran (OpenMP workers spin against them).
     """
+    if rig.skeleton.num_joints > LIVE_JOINT_BUDGET:
+        logger.warning(
+            "rig %s has %d joints: the live budget (30 fps, capture -> send median 40 ms) held reliably up to about %d "
+            "joints on a busy 2-core CPU (README; measure yours with: python main.py bench joints); the frame rate may drop",
+            rig.name, rig.skeleton.num_joints, LIVE_JOINT_BUDGET,
+        )
     perceptions: dict[str, Callable[[], Perception]] = {
         "auto": AutoPerception, "mediapipe": MediaPipePerception, "simulated": SimulatedPerception,
     }

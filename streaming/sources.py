@@ -270,9 +270,22 @@ class VideoFileSource(Source):
             ok, image = self._cap.read()
         t = time.monotonic_ns()
         if not ok or image is None:
+            self._note_cut_short()
             self._finish()
             return None
         return self._stamp(image, t)
+
+    def _note_cut_short(self) -> None:
+        """Warn (and keep in ``status.last_error``) when the file ends well before the frame count its header declares.
+
+        OpenCV's count is an estimate for some containers, so a shortfall of up to 2 frames or 2%
+        is taken as rounding; a truncated or corrupted file ends far earlier.
+        """
+        declared, read = self.frame_count, self._frames_read
+        if self.loop or declared <= 0 or read >= declared - max(2, declared // 50):
+            return
+        self._last_error = f"video cut short: it ended after {read} of the {declared} frames its header declares (truncated or corrupted file?)"
+        logger.warning("%s: %s", self.path, self._last_error)
 
     def _close(self) -> None:
         if self._cap is not None:

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from engine.skeleton import Skeleton
 from streaming.frames import PoseResult
@@ -34,7 +35,10 @@ try:  # POSIX advisory locks keep recover_takes() off a journal that is still be
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["TakeError", "TakeConfig", "TakeState", "TakeStats", "TakeRecorder", "recover_takes", "JOURNAL_SUFFIX"]
+__all__ = [
+    "TakeError", "TakeConfig", "TakeState", "TakeStats", "TakeRecorder", "recover_takes", "recover_journal", "set_aside_journal",
+    "cmd_takes_recover", "JOURNAL_SUFFIX",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +161,9 @@ class TakeRecorder:
         try:
             fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
         except FileExistsError as error:
-            raise TakeError(self.journal_path, "a journal of an unfinished take is in the way; recover it with recover_takes()") from error
+            raise TakeError(
+                self.journal_path, f"a journal of an unfinished take is in the way; recover it with: python main.py takes recover {self.journal_path}"
+            ) from error
         except OSError as error:
             raise TakeError(self.journal_path, f"cannot create the journal: {error.strerror}") from error
         self._fd = fd
@@ -216,14 +222,15 @@ class TakeRecorder:
             The take file.
 
         Raises:
-            TakeError: the writer failed or the conversion failed; the journal is kept for
-                :func:`recover_takes`.
+            TakeError: the writer failed or the conversion failed (the journal is kept for
+                :func:`recover_takes`), or no frame was recorded (the journal is removed).
         """
         if self.state is TakeState.FINISHED:
             return self.path
         if self.state is TakeState.IDLE:
             raise TakeError(self.path, "finish() before start()")
         self._stop_writer()
+        take = None
         if self._error is not None:
             self.state = TakeState.FAULTED
             raise TakeError(self.journal_path, f"take writer failed: {self._error}") from self._error
@@ -231,6 +238,10 @@ class TakeRecorder:
             take = load_journal(self.journal_path)
             save_take(take, self.path)
         except Exception as error:
+            if take is not None and take.num_frames == 0:  # BVH / GLB need a frame: never leave an empty journal in the way
+                self.journal_path.unlink()
+                self.state = TakeState.FINISHED
+                raise TakeError(self.path, "no frame was recorded: no take written (the empty journal was removed)") from None
             self.state = TakeState.FAULTED
             raise TakeError(self.path, f"cannot write the take ({error}); the journal {self.journal_path} is kept") from error
         self.journal_path.unlink()
@@ -312,39 +323,108 @@ def _free_path(path: Path) -> Path:
 
 
 def recover_takes(folder: str | Path) -> list[Path]:
-    """Convert the journals a crash left in ``folder`` into take files.
-
-    Each ``<take>.partial`` becomes ``<take>`` (or ``<stem>.recoveredN<suffix>`` if that exists); a
-    BVH/GLB conversion that fails falls back to ``.npz`` so the motion is never lost. Journals held
-    by a live recorder are skipped; a journal with no complete record is deleted; an unreadable one
-    is logged and left alone.
+    """Convert the journals a crash left in ``folder`` into take files (:func:`recover_journal` each).
 
     Returns:
         The files written, in name order.
     """
     written: list[Path] = []
     for journal in sorted(Path(folder).glob("*" + JOURNAL_SUFFIX)):
-        if _is_locked(journal):
-            logger.info("take journal %s is being recorded; not recovering it", journal)
-            continue
         try:
-            take = load_journal(journal)
-        except Exception:  # one bad journal must not stop the others
-            logger.exception("cannot read take journal %s; left in place", journal)
+            target = recover_journal(journal)
+        except TakeError as error:  # one bad journal must not stop the others
+            logger.error("%s", error)
             continue
-        if take.num_frames == 0:
-            logger.warning("take journal %s has no complete frame; deleting it", journal)
-            journal.unlink()
-            continue
-        target = _free_path(Path(str(journal)[: -len(JOURNAL_SUFFIX)]))
-        try:
-            save_take(take, target)
-        except Exception as error:
-            fallback = _free_path(target.with_suffix(".npz"))
-            logger.warning("cannot write %s (%s); saving %s instead", target, error, fallback)
-            save_take(take, fallback)
-            target = fallback
-        journal.unlink()
-        logger.info("recovered take %s: %d frames", target, take.num_frames)
-        written.append(target)
+        if target is not None:
+            written.append(target)
     return written
+
+
+def recover_journal(journal: str | Path, target: str | Path | None = None) -> Path | None:
+    """Convert one journal into a take file and delete it.
+
+    ``<take>.partial`` becomes ``target`` or ``<take>`` (``<stem>.recoveredN<suffix>`` if that
+    exists); a BVH/GLB conversion that fails falls back to ``.npz`` so the motion is never lost. A
+    journal with no complete record is deleted (``None`` is returned).
+
+    Raises:
+        TakeError: the journal is being recorded by a live recorder, or cannot be read (it is left in place).
+    """
+    journal = Path(journal)
+    if _is_locked(journal):
+        raise TakeError(journal, "this take is being recorded right now; not recovering it")
+    try:
+        take = load_journal(journal)
+    except Exception as error:  # noqa: BLE001 - any fault of the file: name it, keep the file
+        raise TakeError(journal, f"cannot read the take journal ({error}); left in place") from error
+    if take.num_frames == 0:
+        logger.warning("take journal %s has no complete frame; deleting it", journal)
+        journal.unlink()
+        return None
+    target = _free_path(Path(target) if target is not None else Path(str(journal)[: -len(JOURNAL_SUFFIX)]))
+    try:
+        save_take(take, target)
+    except Exception as error:
+        fallback = _free_path(target.with_suffix(".npz"))
+        logger.warning("cannot write %s (%s); saving %s instead", target, error, fallback)
+        save_take(take, fallback)
+        target = fallback
+    journal.unlink()
+    logger.info("recovered take %s: %d frames", target, take.num_frames)
+    return target
+
+
+def set_aside_journal(take_path: str | Path) -> str | None:
+    """Clear an old journal out of the way of a new take at ``take_path``; says what was done, or ``None``.
+
+    The unfinished take is recovered to ``<stem>.recoveredN<suffix>`` (never to ``take_path``,
+    which the new take will use); an unreadable journal is renamed ``<journal>.unreadableN``.
+
+    Raises:
+        TakeError: the journal is being recorded by another live recorder.
+    """
+    take_path = Path(take_path)
+    journal = Path(str(take_path) + JOURNAL_SUFFIX)
+    if not journal.exists():
+        return None
+    aside = take_path.with_name(f"{take_path.stem}.recovered1{take_path.suffix}")
+    try:
+        target = recover_journal(journal, aside)
+    except TakeError:
+        if _is_locked(journal):
+            raise
+        moved = next(journal.with_name(f"{journal.name}.unreadable{n}") for n in range(1, 10_000) if not journal.with_name(f"{journal.name}.unreadable{n}").exists())
+        journal.rename(moved)
+        return f"an unreadable journal of an earlier take was in the way of {take_path}: moved aside to {moved}"
+    if target is None:
+        return f"an empty journal of an earlier take was in the way of {take_path}: removed"
+    return f"an unfinished take from an earlier run was in the way of {take_path}: recovered to {target}"
+
+
+def cmd_takes_recover(args: Any) -> int:
+    """``main.py takes recover [PATH]``: recover the unfinished takes of a folder, a journal or a take path.
+
+    ``PATH`` is a folder (default: the current one), a ``.partial`` journal, or the take file a
+    journal belongs to. Prints each take written; exit 0, or 2 when there is nothing at ``PATH``
+    or a journal cannot be recovered.
+    """
+    path = Path(args.path)
+    journal = path if path.name.endswith(JOURNAL_SUFFIX) else Path(str(path) + JOURNAL_SUFFIX)
+    if path.is_dir():
+        written = recover_takes(path)
+        failed = sorted(path.glob("*" + JOURNAL_SUFFIX))
+    elif journal.is_file():
+        try:
+            written = [t for t in [recover_journal(journal)] if t is not None]
+        except TakeError as error:
+            logger.error("%s", error)
+            return 2
+        failed = []
+    else:
+        logger.error("%s: no folder, take journal (%s) or take with a journal there", path, JOURNAL_SUFFIX)
+        return 2
+    for target in written:
+        print(f"recovered {target}")
+    if not written and not failed:
+        print(f"no unfinished take to recover at {path}")
+    return 2 if failed else 0

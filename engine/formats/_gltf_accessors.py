@@ -12,13 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
+import stat
 import struct
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.errors import RigFormatError
+from engine.errors import RigFormatError, RigLimitError
+from engine.formats.read_limits import DEFAULT_LIMITS, ReadLimits, check_limit, json_depth
 
 __all__ = ["GltfDocument", "parse_document"]
 
@@ -36,8 +39,6 @@ COMPONENT_DTYPES = {
     5126: np.dtype("<f4"),
 }
 TYPE_SIZES = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
-# Accessors without a bufferView are zero-filled (or sparse-only): cap them, they cost no file bytes.
-MAX_VIRTUAL_ELEMENTS = 1 << 24
 
 
 class GltfDocument:
@@ -49,8 +50,13 @@ class GltfDocument:
         is_glb: ``True`` for the binary container.
     """
 
-    def __init__(self, path: str, doc: dict[str, Any], bin_chunk: bytes | None, base_dir: Path | None, is_glb: bool) -> None:
+    def __init__(
+        self, path: str, doc: dict[str, Any], bin_chunk: bytes | None, base_dir: Path | None, is_glb: bool, limits: ReadLimits = DEFAULT_LIMITS
+    ) -> None:
         self.path = path
+        self.limits = limits
+        self.decoded_bytes = 0  # float64 bytes of every accessor decoded so far (limits.decoded_bytes)
+        self.vertices = 0  # mesh vertices decoded so far (limits.vertices)
         self.json = doc
         self.is_glb = is_glb
         self._bin = bin_chunk
@@ -62,6 +68,10 @@ class GltfDocument:
     def fail(self, reason: str) -> RigFormatError:
         """A :class:`RigFormatError` for this file (to be raised by the caller)."""
         return RigFormatError(self.path, reason)
+
+    def check_limit(self, what: str, value: int, limit_name: str) -> None:
+        """Raise :class:`RigLimitError` when ``value`` is over ``self.limits.<limit_name>``."""
+        check_limit(self.path, what, value, limit_name, self.limits)
 
     def array(self, key: str) -> list[Any]:
         """Top-level array ``key`` (``[]`` when absent); fails if it is not a list."""
@@ -99,7 +109,7 @@ class GltfDocument:
         elif uri.startswith("data:"):
             data = self._decode_data_uri(uri, index)
         else:
-            data = self._read_external(uri, index)
+            data = self._read_external(uri, index, length)
         if len(data) < length:
             raise self.fail(f"buffers[{index}] declares {length} bytes but only {len(data)} are present")
         self._buffers[index] = data[:length]
@@ -114,16 +124,34 @@ class GltfDocument:
         except (binascii.Error, ValueError) as exc:
             raise self.fail(f"buffers[{index}]: invalid base64 data URI ({exc})") from None
 
-    def _read_external(self, uri: str, index: int) -> bytes:
-        if self._base_dir is None:
-            raise self.fail(f"buffers[{index}] refers to external file {uri!r} but the document was given as bytes without a path")
-        from urllib.parse import unquote
+    def _read_external(self, uri: str, index: int, length: int) -> bytes:
+        """An external buffer: a relative path inside the rig's folder, a regular file, read up to ``length`` bytes.
 
-        target = self._base_dir / unquote(uri)
+        Absolute paths, other URI schemes, ``..`` escapes and symlinks leading out of the folder
+        are refused (a rig must not make the app read ``/etc/passwd`` as keyframes), and so are
+        devices and FIFOs (``/dev/zero`` never ends, a FIFO blocks).
+        """
+        where = f"buffers[{index}]"
+        if self._base_dir is None:
+            raise self.fail(f"{where} refers to external file {uri!r} but the document was given as bytes without a path")
+        from urllib.parse import unquote, urlsplit
+
+        relative = unquote(uri)
+        if urlsplit(uri).scheme or relative.startswith(("/", "\\")) or Path(relative).is_absolute() or ":" in relative.split("/")[0]:
+            raise self.fail(f"{where}: uri {uri[:80]!r} is not a relative path inside the rig's folder")
+        folder = self._base_dir.resolve()
+        target = (folder / relative).resolve()
+        if not target.is_relative_to(folder):
+            raise self.fail(f"{where}: uri {uri[:80]!r} leads outside the rig's folder {str(folder)!r}")
         try:
-            return target.read_bytes()
+            info = os.stat(target)
+            if not stat.S_ISREG(info.st_mode):
+                raise self.fail(f"{where}: {str(target)!r} is not a regular file (device, FIFO or folder)")
+            self.check_limit(f"{where} external file size in bytes", info.st_size, "file_bytes")
+            with open(target, "rb") as f:
+                return f.read(length)
         except OSError as exc:
-            raise self.fail(f"buffers[{index}]: cannot read external buffer {str(target)!r} ({exc.strerror or exc})") from None
+            raise self.fail(f"{where}: cannot read external buffer {str(target)!r} ({exc.strerror or exc})") from None
 
     def buffer_view(self, index: Any) -> tuple[bytes, int, int, int | None]:
         """``(buffer bytes, byteOffset, byteLength, byteStride)`` of a checked bufferView."""
@@ -165,10 +193,11 @@ class GltfDocument:
         if atype in ("MAT2", "MAT3") and dtype.itemsize < 4:
             raise self.fail(f"accessors[{index}]: padded {atype} matrices of 8/16-bit components are not supported")
         if "bufferView" in acc:
-            raw = self._read_strided(acc, index, dtype, ncomp, count)
+            raw = self._read_strided(acc, index, dtype, ncomp, count)  # checks the bytes are present first
+            self._count_decoded(index, count, atype, ncomp)
         else:
-            if count * ncomp > MAX_VIRTUAL_ELEMENTS:
-                raise self.fail(f"accessors[{index}] has no bufferView and {count} elements, too many to zero-fill")
+            # Zero-filled: costs no file bytes, so the decoded-bytes budget is checked before allocating.
+            self._count_decoded(index, count, atype, ncomp)
             raw = np.zeros((count, ncomp), dtype=dtype)
         if "sparse" in acc:
             raw = self._apply_sparse(acc["sparse"], index, raw, dtype, ncomp, count)
@@ -179,6 +208,10 @@ class GltfDocument:
         if normalize_ints:
             self._accessors[key] = out
         return out
+
+    def _count_decoded(self, index: Any, count: int, atype: str, ncomp: int) -> None:
+        self.decoded_bytes += count * ncomp * 8  # decoded as float64
+        self.check_limit(f"accessors[{index}] ({count} x {atype}) brings the decoded bytes", self.decoded_bytes, "decoded_bytes")
 
     def _read_strided(self, acc: dict[str, Any], index: Any, dtype: np.dtype, ncomp: int, count: int) -> np.ndarray:
         data, view_offset, view_length, stride = self.buffer_view(acc["bufferView"])
@@ -219,27 +252,32 @@ class GltfDocument:
         return out
 
 
-def parse_document(path: str, data: bytes, base_dir: Path | None) -> GltfDocument:
+def parse_document(path: str, data: bytes, base_dir: Path | None, limits: ReadLimits = DEFAULT_LIMITS) -> GltfDocument:
     """Parse GLB or JSON glTF bytes into a :class:`GltfDocument` (buffers stay lazy).
 
     Args:
         path: the file name, for error messages.
         data: the whole file.
         base_dir: folder for external buffer URIs (``None``: external URIs are an error).
+        limits: the resource limits in force.
 
     Raises:
-        RigFormatError: bad GLB header or chunk lengths, invalid JSON, unsupported version.
+        RigFormatError: bad GLB header or chunk lengths, invalid JSON, unsupported version;
+            :class:`RigLimitError` for a file over ``limits.file_bytes`` or JSON nested deeper
+            than ``limits.json_depth``.
     """
+    check_limit(path, "file size in bytes", len(data), "file_bytes", limits)
     if data[:4] == GLB_MAGIC:
         doc, bin_chunk = _parse_glb(path, data)
         is_glb = True
     else:
         doc, bin_chunk, is_glb = _parse_json(path, data), None, False
+    check_limit(path, "JSON nesting depth", json_depth(doc), "json_depth", limits)
     asset = doc.get("asset")
     version = asset.get("version") if isinstance(asset, dict) else None
     if isinstance(version, str) and not version.startswith("2."):
         raise RigFormatError(path, f"glTF version {version!r} is not supported (only 2.x)")
-    return GltfDocument(path, doc, bin_chunk, base_dir, is_glb)
+    return GltfDocument(path, doc, bin_chunk, base_dir, is_glb, limits)
 
 
 def _parse_glb(path: str, data: bytes) -> tuple[dict[str, Any], bytes | None]:
@@ -275,8 +313,10 @@ def _parse_glb(path: str, data: bytes) -> tuple[dict[str, Any], bytes | None]:
 def _parse_json(path: str, data: bytes) -> dict[str, Any]:
     try:
         doc = json.loads(bytes(data).decode("utf-8-sig").rstrip(" \x00"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
         raise RigFormatError(path, f"invalid glTF JSON ({type(exc).__name__}: {str(exc)[:120]})") from None
+    except RecursionError:
+        raise RigLimitError(path, "JSON nested too deeply to parse (over the json_depth limit)", limit="json_depth") from None
     if not isinstance(doc, dict):
         raise RigFormatError(path, "glTF JSON must be an object")
     return doc

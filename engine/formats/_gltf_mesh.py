@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from engine.formats._gltf_accessors import GltfDocument, _is_int
-from engine.errors import RigFormatError
+from engine.errors import RigFormatError, RigLimitError
 from engine.rig import Mesh
 
 __all__ = ["build_mesh", "inverse_bind_matrices"]
 
 MODE_TRIANGLES = 4
+VERTICES_PER_BLOCK = 65_536  # skinning works on blocks of vertices: (block, 4, 4) temporaries only
 
 
 def inverse_bind_matrices(doc: GltfDocument, skin: dict[str, Any], n_joints: int) -> np.ndarray:
@@ -64,6 +65,8 @@ def build_mesh(
         for k, prim in enumerate(prims):
             try:
                 parts.append(_primitive(doc, prim, skin_mats, joint_map))
+            except RigLimitError:
+                raise  # over a limit: the whole file is refused, not one primitive skipped
             except RigFormatError as exc:
                 failures.append((k, exc.reason))
         if failures and len(failures) == len(prims) and len({r for _, r in failures}) == 1:
@@ -72,10 +75,14 @@ def build_mesh(
             notes.extend(f"mesh {name!r} primitive {k} skipped: {reason}" for k, reason in failures)
     if not parts:
         return None
+    with np.errstate(over="ignore"):  # checked just below
+        positions = np.concatenate([p[0] for p in parts]).astype(np.float32)
+    if not np.isfinite(positions).all():  # float64 -> float32 overflows above 3.4e38
+        raise doc.fail("mesh vertex positions overflow float32 (non-finite after skinning)")
     offsets = np.cumsum([0] + [len(p[0]) for p in parts])
     has_normals = all(p[1] is not None for p in parts)
     return Mesh(
-        positions=np.concatenate([p[0] for p in parts]).astype(np.float32),
+        positions=positions,
         normals=np.concatenate([p[1] for p in parts]).astype(np.float32) if has_normals else None,  # type: ignore[misc]
         indices=np.concatenate([p[2] + o for p, o in zip(parts, offsets)]).astype(np.uint32),
         joints=np.concatenate([p[3] for p in parts]).astype(np.int64),
@@ -96,8 +103,12 @@ def _primitive(doc: GltfDocument, prim: Any, skin_mats: np.ndarray, joint_map: n
         raise doc.fail("primitive has no POSITION attribute")
     pos = doc.accessor(attrs["POSITION"])
     V = len(pos)
+    doc.vertices += V
+    doc.check_limit("mesh vertices", doc.vertices, "vertices")
     if pos.shape[1] != 3 or not np.isfinite(pos).all():
         raise doc.fail("POSITION must be finite VEC3")
+    if not np.isfinite(skin_mats).all():
+        raise doc.fail("skinning matrices overflow (non-finite joint world x inverse bind matrix)")
     if len(joint_map) == 1:  # rigid mesh attached to one joint
         joints = np.zeros((V, 4), dtype=np.int64)
         weights = np.tile([1.0, 0.0, 0.0, 0.0], (V, 1))
@@ -124,13 +135,18 @@ def _primitive(doc: GltfDocument, prim: Any, skin_mats: np.ndarray, joint_map: n
         idx = np.arange(V, dtype=np.float64)
     if len(idx) % 3 or (len(idx) and (idx.min() < 0 or idx.max() >= V)):
         raise doc.fail("triangle indices are not a multiple of 3 or out of range")
-    blend = np.einsum("vk,vkab->vab", weights, skin_mats[joints])  # (V, 4, 4) rest skinning matrices
-    positions = np.einsum("vab,vb->va", blend[:, :3, :3], pos) + blend[:, :3, 3]
-    normals = None
-    if _is_int(attrs.get("NORMAL")):
-        nrm = doc.accessor(attrs["NORMAL"])
-        if nrm.shape == (V, 3) and np.isfinite(nrm).all():
-            normals = np.einsum("vab,vb->va", blend[:, :3, :3], nrm)
-            length = np.linalg.norm(normals, axis=1, keepdims=True)
-            normals = np.where(length > 1e-12, normals / np.where(length > 1e-12, length, 1.0), np.array([0.0, 1.0, 0.0]))
+    nrm = doc.accessor(attrs["NORMAL"]) if _is_int(attrs.get("NORMAL")) else None
+    if nrm is not None and not (nrm.shape == (V, 3) and np.isfinite(nrm).all()):
+        nrm = None
+    positions = np.empty((V, 3))
+    normals = None if nrm is None else np.empty((V, 3))
+    for v0 in range(0, V, VERTICES_PER_BLOCK):
+        v1 = min(V, v0 + VERTICES_PER_BLOCK)
+        blend = np.einsum("vk,vkab->vab", weights[v0:v1], skin_mats[joints[v0:v1]])  # (B, 4, 4) rest skinning matrices
+        positions[v0:v1] = np.einsum("vab,vb->va", blend[:, :3, :3], pos[v0:v1]) + blend[:, :3, 3]
+        if normals is not None:
+            normals[v0:v1] = np.einsum("vab,vb->va", blend[:, :3, :3], nrm[v0:v1])
+    if normals is not None:
+        length = np.linalg.norm(normals, axis=1, keepdims=True)
+        normals = np.where(length > 1e-12, normals / np.where(length > 1e-12, length, 1.0), np.array([0.0, 1.0, 0.0]))
     return positions, normals, idx.astype(np.int64).reshape(-1, 3), joint_map[joints], weights

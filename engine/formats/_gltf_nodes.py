@@ -44,6 +44,7 @@ class NodeGraph:
         """Parse ``nodes``: checks children indices, single parents and cycles."""
         nodes = doc.array("nodes")
         N = len(nodes)
+        doc.check_limit("nodes", N, "nodes")
         parents = np.full(N, -1, dtype=np.int64)
         trans = np.zeros((N, 3))
         rots = np.tile([0.0, 0.0, 0.0, 1.0], (N, 1))
@@ -60,13 +61,7 @@ class NodeGraph:
                     raise doc.fail(f"node {c} has two parents ({parents[c]} and {i})")
                 parents[c] = i
             trans[i], rots[i], scales[i] = _node_trs(doc, node, i)
-        for i in range(N):  # a walk longer than N steps to a root means a cycle
-            p, steps = i, 0
-            while p >= 0:
-                p = parents[p]
-                steps += 1
-                if steps > N:
-                    raise doc.fail(f"the node graph has a cycle through node {i}")
+        _check_acyclic(doc, parents)
         return NodeGraph(parents, trans, rots, scales, _unique_names(nodes))
 
     def local_matrices(self) -> np.ndarray:
@@ -86,17 +81,46 @@ class NodeGraph:
                 p = int(self.parents[p])
             for n in reversed(chain):
                 q = int(self.parents[n])
-                world[n] = local[n] if q < 0 else world[q] @ local[n]
+                with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked by the caller
+                    world[n] = local[n] if q < 0 else world[q] @ local[n]
                 done[n] = True
         return world
 
 
+def _check_acyclic(doc: GltfDocument, parents: np.ndarray) -> None:
+    """Fail on a cycle in the parent links, in time linear in the node count.
+
+    Each walk up from a node stops at the first node already known to reach a root; a walk that
+    meets a node of its own path has found a cycle.
+    """
+    state = np.zeros(len(parents), dtype=np.int8)  # 0 unseen, 1 on the current walk, 2 reaches a root
+    for i in range(len(parents)):
+        path = []
+        p = i
+        while p >= 0 and state[p] == 0:
+            state[p] = 1
+            path.append(p)
+            p = int(parents[p])
+        if p >= 0 and state[p] == 1:
+            raise doc.fail(f"the node graph has a cycle through node {p}")
+        state[path] = 2
+
+
 def _node_trs(doc: GltfDocument, node: dict[str, Any], i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t, q, s = _node_trs_unchecked(doc, node, i)
+    if not (np.isfinite(t).all() and np.isfinite(q).all() and np.isfinite(s).all()):
+        raise doc.fail(f"nodes[{i}] transform overflows (non-finite translation, rotation or scale)")
+    return t, q, s
+
+
+def _node_trs_unchecked(doc: GltfDocument, node: dict[str, Any], i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if "matrix" in node:
         m = _floats(doc, node["matrix"], 16, f"nodes[{i}].matrix").reshape(4, 4).T  # column-major
         t = m[:3, 3].copy()
         lin = m[:3, :3]
         s = np.linalg.norm(lin, axis=0)
+        if not np.isfinite(s).all():
+            raise doc.fail(f"nodes[{i}].matrix overflows (column lengths are not finite)")
         if np.linalg.det(lin) < 0:
             s[0] = -s[0]
         if np.any(np.abs(s) < 1e-12):
@@ -228,7 +252,7 @@ def locals_from_world(parents: np.ndarray, world: np.ndarray) -> tuple[np.ndarra
     local_r[..., has_parent, :, :] = (rp_t @ rw)[..., has_parent, :, :]
     offs = np.einsum("...jab,...jb->...ja", rp_t, pw - pw[..., p, :])
     local_t[..., has_parent, :] = offs[..., has_parent, :]
-    return rot.matrix_to_quat(local_r), local_t
+    return rot.matrix_to_quat(local_r, orthonormal=True), local_t  # products of orthonormalized matrices
 
 
 def bake_uniform_scale(

@@ -32,6 +32,7 @@ import numpy as np
 from engine import rotations as rot
 from engine.formats._bvh_write import bvh_file_units, write_bvh  # re-exported: reader and writer share one public module
 from engine.errors import RigFormatError
+from engine.formats.read_limits import DEFAULT_LIMITS, ReadLimits, check_limit
 from engine.rig import Clip, Rig, SourceInfo
 from engine.skeleton import Skeleton
 
@@ -40,8 +41,8 @@ __all__ = ["read_bvh", "write_bvh", "bvh_file_units", "guess_unit_scale", "CMU_U
 logger = logging.getLogger(__name__)
 
 CMU_UNIT_M = 0.0254 / 0.45  # CMU ASF length unit: 1/0.45 inch (ASF ":units length 0.45"), in metres
-_MAX_BYTES = 1 << 30  # refuse files over 1 GiB instead of exhausting memory
 _MAX_ABS = 1e9  # larger OFFSET / channel values are treated as corrupt (1e9 cm = 10,000 km)
+_ROWS_PER_BLOCK = 4096
 _TOKEN = re.compile(r"[{}]|[^\s{}]+")
 _FRAMES = re.compile(r"^\s*frames\s*:\s*(\S+)\s*$", re.IGNORECASE)
 _FRAME_TIME = re.compile(r"^\s*frame\s+time\s*:\s*(\S+)\s*$", re.IGNORECASE)
@@ -77,16 +78,17 @@ class _Joint:
         self.channels: list[tuple[str, int]] | None = None  # (kind, axis) per channel
 
 
-def _decode(path: str | Path, data: str | bytes | None) -> str:
+def _decode(path: str | Path, data: str | bytes | None, limits: ReadLimits) -> str:
     """The file's text (UTF-8, else Latin-1), without a byte-order mark."""
     if data is None:
         try:
-            size = Path(path).stat().st_size
-            if size > _MAX_BYTES:
-                raise RigFormatError(path, f"file is {size} bytes, over the {_MAX_BYTES}-byte limit")
+            if not Path(path).is_file():  # a FIFO or device would block or never end
+                raise RigFormatError(path, "not a regular file")
+            check_limit(path, "file size in bytes", Path(path).stat().st_size, "file_bytes", limits)
             data = Path(path).read_bytes()
         except OSError as e:
             raise RigFormatError(path, f"cannot read file: {e.strerror or e}") from None
+    check_limit(path, "file size in bytes", len(data), "file_bytes", limits)
     if isinstance(data, str):
         return data.lstrip("\ufeff")
     try:
@@ -105,7 +107,7 @@ def _number(path: str | Path, tok: str, what: str, line: int) -> float:
     return v
 
 
-def _parse_hierarchy(path: str | Path, lines: list[str]) -> tuple[list[_Joint], list[tuple[int, np.ndarray]], int]:
+def _parse_hierarchy(path: str | Path, lines: list[str], limits: ReadLimits) -> tuple[list[_Joint], list[tuple[int, np.ndarray]], int]:
     """Joints, end sites ``(joint, offset)`` and the index of the ``MOTION`` line."""
     i = 0
     while i < len(lines) and not lines[i].strip():
@@ -160,6 +162,7 @@ def _parse_hierarchy(path: str | Path, lines: list[str]) -> tuple[list[_Joint], 
                 if name in names:
                     raise RigFormatError(path, f"duplicate joint name {name!r}", ln)
                 names.add(name)
+                check_limit(path, f"joints (line {ln})", len(joints) + 1, "joints", limits)
                 joints.append(_Joint(name, stack[-1][0] if stack else -1, ln))
                 pending = (len(joints) - 1, False)
                 k = stop
@@ -233,7 +236,7 @@ def _header_value(path: str | Path, lines: list[str], i: int, pattern: re.Patter
     return m.group(1), i
 
 
-def _parse_motion(path: str | Path, lines: list[str], i: int, width: int) -> tuple[np.ndarray, float]:
+def _parse_motion(path: str | Path, lines: list[str], i: int, width: int, n_joints: int, limits: ReadLimits) -> tuple[np.ndarray, float]:
     """Rows ``(T, width)`` float64 in file units / degrees, and the frame time in seconds."""
     tok, i = _header_value(path, lines, i + 1, _FRAMES, "Frames:")
     if not (tok.isascii() and tok.isdigit()):
@@ -245,6 +248,7 @@ def _parse_motion(path: str | Path, lines: list[str], i: int, width: int) -> tup
         raise RigFormatError(path, f"Frame Time must be at least 1e-6 s (positive), found {tok}", i + 1)
     rows: list[int] = []
     tokens: list[str] = []
+    blocks: list[np.ndarray] = []  # rows converted 4,096 at a time: no list of every token of the file
     for r in range(i + 1, len(lines)):
         parts = lines[r].split()
         if not parts:
@@ -255,10 +259,24 @@ def _parse_motion(path: str | Path, lines: list[str], i: int, width: int) -> tup
             raise RigFormatError(path, f"motion row has {len(parts)} values, expected {width} (sum of CHANNELS)", r + 1)
         rows.append(r)
         tokens.extend(parts)
+        if len(rows) % _ROWS_PER_BLOCK == 0:
+            check_limit(path, "motion frames", len(rows), "frames", limits)
+            check_limit(path, "motion frames x joints", len(rows) * n_joints, "clip_values", limits)
+            blocks.append(_motion_block(path, lines, rows[-_ROWS_PER_BLOCK:], tokens, width))
+            tokens = []
+    check_limit(path, "motion frames", len(rows), "frames", limits)
+    check_limit(path, "motion frames x joints", len(rows) * n_joints, "clip_values", limits)
     if len(rows) < declared:
         if width == 0:
             raise RigFormatError(path, f"Frames: declares {declared} frames but no joint has channels", i + 1)
         raise RigFormatError(path, f"Frames: declares {declared} frames but the file has only {len(rows)} rows (truncated?)", len(lines))
+    blocks.append(_motion_block(path, lines, rows[len(rows) - len(rows) % _ROWS_PER_BLOCK :], tokens, width))
+    values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    return values, frame_time
+
+
+def _motion_block(path: str | Path, lines: list[str], rows: list[int], tokens: list[str], width: int) -> np.ndarray:
+    """``(len(rows), width)`` float64 values of some motion rows; names the first bad value's line."""
     try:
         values = np.array(tokens, dtype=np.float64).reshape(len(rows), width)
         bad = ~(np.isfinite(values) & (np.abs(values) <= _MAX_ABS))
@@ -268,7 +286,7 @@ def _parse_motion(path: str | Path, lines: list[str], i: int, width: int) -> tup
         for r in rows:  # slow path: name the first offending row
             for x in lines[r].split():
                 _number(path, x, "motion value", r + 1)
-    return values, frame_time
+    return values
 
 
 def read_bvh(
@@ -277,6 +295,7 @@ def read_bvh(
     data: str | bytes | None = None,
     scale: float | None = None,
     up_axis: str | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Rig:
     """Read a BVH file into a :class:`Rig` (metres, Y up) with one clip named after the file stem.
 
@@ -288,6 +307,7 @@ def read_bvh(
             ``C`` about X applied as a change of frame: offsets become ``C @ offset`` and local
             rotations ``C @ R @ C^T``, so world positions rotate by ``C`` and rest rotations stay
             identity (the BVH convention).
+        limits: resource limits (:mod:`engine.formats.read_limits`): file size, joints, frames.
 
     Returns:
         The rig. Its clip has ``T`` = ``Frames:`` frames at ``fps = 1 / Frame Time``; a file with
@@ -302,10 +322,10 @@ def read_bvh(
         raise ValueError(f"up_axis must be 'Y' or 'Z', got {up_axis!r}")
     if scale is not None and not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number of metres per unit, got {scale!r}")
-    lines = _decode(path, data).splitlines()
-    joints, ends, motion_line = _parse_hierarchy(path, lines)
+    lines = _decode(path, data, limits).splitlines()
+    joints, ends, motion_line = _parse_hierarchy(path, lines, limits)
     width = sum(len(jt.channels) for jt in joints)
-    values, frame_time = _parse_motion(path, lines, motion_line, width)
+    values, frame_time = _parse_motion(path, lines, motion_line, width, len(joints), limits)
     try:
         return _build_rig(path, joints, ends, values, frame_time, scale, up)
     except (ValueError, FloatingPointError) as e:  # containers reject what slipped through
@@ -359,15 +379,22 @@ def _build_rig(path, joints, ends, values, frame_time, scale, up) -> Rig:
             js, cl = by_order.setdefault(order, ([], []))
             js.append(j)
             cl.append(cols + [-1] * (3 - len(cols)))
-    padded = np.concatenate([values, np.zeros((T, 1))], axis=1)  # column -1 is the zero angle
-    for order, (js, cl) in by_order.items():
-        quats[:, js] = _euler_quats(np.deg2rad(padded[:, np.array(cl)]), order)  # (T, Jg, 4)
-    offsets, end_off, trans = offsets * scale, end_off * scale, trans * scale
+    offsets, end_off = offsets * scale, end_off * scale
+    trans *= scale
+    C = _Z_UP_TO_Y_UP
+    qc = rot.matrix_to_quat(C)
+    # A block of frames at a time: the Euler temporaries stay small whatever the clip length.
+    step = max(1, _ROWS_PER_BLOCK * 64 // max(J, 1))
+    for f0 in range(0, T, step):
+        f1 = min(T, f0 + step)
+        padded = np.concatenate([values[f0:f1], np.zeros((f1 - f0, 1))], axis=1)  # column -1 is the zero angle
+        for order, (js, cl) in by_order.items():
+            quats[f0:f1, js] = _euler_quats(np.deg2rad(padded[:, np.array(cl)]), order)  # (F, Jg, 4)
+        if up == "Z":
+            trans[f0:f1] = trans[f0:f1] @ C.T
+            quats[f0:f1] = rot.quat_multiply(rot.quat_multiply(qc, quats[f0:f1]), rot.quat_conjugate(qc))
     if up == "Z":
-        C = _Z_UP_TO_Y_UP
-        offsets, end_off, trans = offsets @ C.T, end_off @ C.T, trans @ C.T
-        qc = rot.matrix_to_quat(C)
-        quats = rot.quat_multiply(rot.quat_multiply(qc, quats), rot.quat_conjugate(qc))
+        offsets, end_off = offsets @ C.T, end_off @ C.T
     skeleton = Skeleton(rest.names, rest.parents, offsets, rest.rest_rotations, end_j, end_off)
     clips = [Clip(Path(str(path)).stem, 1.0 / frame_time, quats, trans)] if T else []
     source = SourceInfo(path=str(path), format="bvh", units=units, unit_scale=float(scale), up_axis=up, notes=notes)

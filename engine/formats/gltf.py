@@ -34,10 +34,11 @@ import numpy as np
 from engine import rotations as rot
 from engine.formats import vrm
 from engine.formats._gltf_accessors import GltfDocument, _is_int, parse_document
-from engine.formats._gltf_animation import MAX_FRAMES, infer_fps, sample
+from engine.formats._gltf_animation import infer_fps, sample
 from engine.formats._gltf_mesh import build_mesh, inverse_bind_matrices
 from engine.formats._gltf_nodes import NodeGraph, bake_uniform_scale, locals_from_world, skeleton_nodes, trs_matrix
 from engine.errors import RigFormatError
+from engine.formats.read_limits import DEFAULT_LIMITS, ReadLimits, check_limit
 from engine.rig import Clip, Rig, SourceInfo
 from engine.skeleton import Skeleton
 
@@ -46,10 +47,12 @@ __all__ = ["read_gltf"]
 IBM_TOLERANCE = 1e-3  # fraction of the rig height
 PATHS = {"translation": 3, "rotation": 4, "scale": 3}
 INTERPOLATIONS = ("LINEAR", "STEP", "CUBICSPLINE")
-MAX_CLIP_VALUES = 5_000_000  # frames x joints cap on one resampled clip (about 280 MB of output)
+FRAMES_PER_BLOCK_VALUES = 65_536  # frames x joints per block of the non-uniform-scale path (bounds its temporaries)
 
 
-def read_gltf(path: str | Path, *, data: bytes | None = None, fps: float | None = None, skin: int | None = None) -> Rig:
+def read_gltf(
+    path: str | Path, *, data: bytes | None = None, fps: float | None = None, skin: int | None = None, limits: ReadLimits = DEFAULT_LIMITS
+) -> Rig:
     """Read a .glb, .gltf or .vrm file.
 
     Args:
@@ -57,24 +60,29 @@ def read_gltf(path: str | Path, *, data: bytes | None = None, fps: float | None 
         data: the file's bytes, if already in memory.
         fps: resample every animation to this rate (default: inferred per animation, else 30).
         skin: index of the skin that defines the skeleton (default: the one with most joints).
+        limits: resource limits (:mod:`engine.formats.read_limits`).
 
     Returns:
         The rig; ``rig.source`` has ``format`` ``"glb"``, ``"gltf"`` or ``"vrm"``, units ``"m"``,
         up axis ``"Y"`` and notes about anything approximated or skipped.
 
     Raises:
-        RigFormatError: the file is missing, truncated or not valid glTF 2.0.
+        RigFormatError: the file is missing, truncated or not valid glTF 2.0;
+            :class:`~engine.errors.RigLimitError` when it is over one of ``limits``.
         ValueError: ``fps`` is not a positive number.
     """
     path = Path(path)
     if data is None:
         try:
+            if not path.is_file():  # a FIFO or device would block or never end
+                raise RigFormatError(path, "not a regular file" if path.exists() else "cannot read file (file not found)")
+            check_limit(path, "file size in bytes", path.stat().st_size, "file_bytes", limits)
             data = path.read_bytes()
         except OSError as exc:
             raise RigFormatError(path, f"cannot read file ({exc.strerror or exc})") from None
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be positive, got {fps}")
-    doc = parse_document(str(path), bytes(data), path.parent)
+    doc = parse_document(str(path), bytes(data), path.parent, limits)
     try:
         return _Reader(doc, path, fps, skin).read()
     except RigFormatError:
@@ -103,6 +111,7 @@ class _Reader:
         skins = doc.array("skins")
         joints = self._skin_joints(skins, len(graph.parents))
         nodes = skeleton_nodes(graph.parents, joints) if joints else self._all_nodes(graph)
+        doc.check_limit("skeleton joints", len(nodes), "joints")
         self.nodes = np.array(nodes, dtype=np.int64)
         joint_set = set(joints)
         extra = [graph.names[n] for n in nodes if joints and n not in joint_set]
@@ -112,6 +121,9 @@ class _Reader:
         self.parents = np.array([slot.get(int(graph.parents[n]), -1) for n in nodes], dtype=np.int64)
         self.graph = graph
         world = graph.world_matrices()  # (N, 4, 4) rest, scene frame
+        bad = np.flatnonzero(~np.isfinite(world).all(axis=(1, 2)))
+        if len(bad):  # checked before any SVD: LAPACK may never return on infinities
+            raise doc.fail(f"the rest world matrix of node {graph.names[bad[0]]!r} overflows (non-finite); {len(bad)} nodes affected")
         self._check_scale(world[self.nodes])
         rest_r, rest_t = locals_from_world(self.parents, world[self.nodes])
         end_joints, end_offsets = self._end_sites(world, slot)
@@ -243,8 +255,9 @@ class _Reader:
         start = min(float(t[2][0]) for t in tracks)
         end = max(float(t[2][-1]) for t in tracks)
         T = int(np.floor((end - start) * fps + 1e-3)) + 1  # tolerance: float32 key times
-        if T > MAX_FRAMES or T * len(self.nodes) > MAX_CLIP_VALUES:
-            raise self.doc.fail(f"animation {name!r} spans {end - start:.6g} s = {T} frames at {fps} fps, over the limit")
+        what = f"animation {name!r} ({end - start:.6g} s at {fps} fps)"
+        self.doc.check_limit(f"{what} frames", T, "frames")
+        self.doc.check_limit(f"{what} frames x joints", T * len(self.nodes), "clip_values")
         t = start + np.arange(T) / fps
         J = len(self.nodes)
         trans = np.broadcast_to(self.graph.translations[self.nodes], (T, J, 3)).copy()
@@ -253,19 +266,39 @@ class _Reader:
         target = {"translation": trans, "rotation": rots, "scale": scales}
         for j, tpath, times, values, interp in tracks:
             target[tpath][:, j] = sample(times, values, interp, t, quaternion=tpath == "rotation")
+        if not (np.isfinite(trans).all() and np.isfinite(rots).all() and np.isfinite(scales).all()):
+            raise self.doc.fail(f"animation {name!r}: interpolated keys overflow (non-finite)")
         fast = bake_uniform_scale(self.parents, self.above, trans, rots, scales)
         if fast is not None:
             r, tr = fast
         else:
+            self.doc.check_limit(f"{what} frames x joints with non-uniform scale", T * len(self.nodes), "nonuniform_clip_values")
             self.notes.append(f"animation {name!r}: non-uniform or negative scale, rotations approximated (positions exact)")
-            local = trs_matrix(trans, rots, scales)  # (T, J, 4, 4)
-            world = np.empty_like(local)
-            for j, p in enumerate(self.parents):
-                world[:, j] = (self.above[j] if p < 0 else world[:, p]) @ local[:, j]
-            r, tr = locals_from_world(self.parents, world)
+            r, tr = self._locals_by_block(name, trans, rots, scales)
         if not (np.isfinite(r).all() and np.isfinite(tr).all()):
             raise self.doc.fail(f"animation {name!r} produces non-finite transforms")
         return Clip(name, float(fps), r, tr)
+
+    def _locals_by_block(self, name: str, trans: np.ndarray, rots: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scale-free locals of a non-uniformly scaled clip, a block of frames at a time.
+
+        Blocks keep the (frames, J, 4, 4) temporaries small; each block's world matrices are
+        checked finite before the SVD of :func:`locals_from_world`.
+        """
+        T, J = trans.shape[:2]
+        step = max(1, FRAMES_PER_BLOCK_VALUES // J)
+        r, tr = np.empty((T, J, 4)), np.empty((T, J, 3))
+        for f0 in range(0, T, step):
+            f1 = min(T, f0 + step)
+            local = trs_matrix(trans[f0:f1], rots[f0:f1], scales[f0:f1])  # (F, J, 4, 4)
+            world = np.empty_like(local)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below
+                for j, p in enumerate(self.parents):
+                    world[:, j] = (self.above[j] if p < 0 else world[:, p]) @ local[:, j]
+            if not np.isfinite(world).all():
+                raise self.doc.fail(f"animation {name!r}: world matrices overflow (non-finite) from frame {f0}")
+            r[f0:f1], tr[f0:f1] = locals_from_world(self.parents, world)
+        return r, tr
 
     def _sampler(self, a: int, sampler: dict[str, Any], width: int) -> tuple[np.ndarray, np.ndarray, str]:
         interp = sampler.get("interpolation", "LINEAR")
@@ -276,6 +309,7 @@ class _Reader:
         if times.shape[1] != 1:
             raise self.doc.fail(f"animations[{a}]: sampler input must be SCALAR")
         times = times[:, 0]
+        self.doc.check_limit(f"animations[{a}] sampler keys", len(times), "keys")
         if not np.isfinite(times).all() or np.any(np.diff(times) < 0):
             raise self.doc.fail(f"animations[{a}]: key times must be finite and increasing")
         per_key = 3 if interp == "CUBICSPLINE" else 1
@@ -326,8 +360,8 @@ class _Reader:
         except np.linalg.LinAlgError:
             self.notes.append("inverse bind matrices are singular; node rest pose used")
             return
-        depth = [len(_chain(self.graph.parents, j)) for j in joints]
-        k = int(np.argmin(depth))
+        depth = _depths(self.graph.parents)
+        k = int(np.argmin(depth[joints]))
         to_world = world[k] @ ibm[k]
         pos_err = np.linalg.norm((to_world @ bind)[:, :3, 3] - world[:, :3, 3], axis=1).max() / height
         if pos_err > IBM_TOLERANCE:
@@ -336,8 +370,16 @@ class _Reader:
             )
 
 
-def _chain(parents: np.ndarray, node: int) -> list[int]:
-    chain = [node]
-    while parents[chain[-1]] >= 0:
-        chain.append(int(parents[chain[-1]]))
-    return chain
+def _depths(parents: np.ndarray) -> np.ndarray:
+    """``(N,)`` number of ancestors of every node, in time linear in N (parents acyclic)."""
+    depth = np.full(len(parents), -1, dtype=np.int64)
+    for i in range(len(parents)):
+        path, p = [], i
+        while p >= 0 and depth[p] < 0:
+            path.append(p)
+            p = int(parents[p])
+        d = -1 if p < 0 else int(depth[p])
+        for n in reversed(path):
+            d += 1
+            depth[n] = d
+    return depth

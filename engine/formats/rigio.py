@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import RigFormatError
+from engine.errors import RigFormatError, RigLimitError
+from engine.formats.read_limits import DEFAULT_LIMITS, check_limit
 from engine.rig import Clip, Rig
 
 __all__ = ["RIG_SUFFIXES", "load_rig", "save_rig", "iter_rig_files", "sniff_format"]
@@ -53,6 +54,8 @@ def _check_json_gltf(path: str | Path, data: bytes) -> None:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as e:
         raise RigFormatError(path, f"starts like JSON but is not valid JSON: {e}") from None
+    except RecursionError:
+        raise RigLimitError(path, "JSON nested too deeply to parse", limit="json_depth") from None
     if not isinstance(doc, dict) or "asset" not in doc:
         raise RigFormatError(path, "JSON file without a glTF 'asset' object")
 
@@ -73,18 +76,22 @@ def load_rig(path: str | Path, **options) -> Rig:
     Args:
         path: a ``.bvh``, ``.glb``, ``.gltf`` or ``.vrm`` file (the content decides the reader).
         **options: reader options, e.g. ``scale``/``up_axis`` (BVH) or ``fps``/``skin`` (glTF);
-            options the chosen reader does not take are ignored with a warning.
+            options the chosen reader does not take are ignored with a warning; ``limits``
+            (a :class:`~engine.formats.read_limits.ReadLimits`) replaces the default limits.
 
     Returns:
         The rig; ``reference_pose`` is set from a clip named ``reference`` if there is one.
 
     Raises:
-        RigFormatError: missing or unreadable file, unknown content, or a malformed file.
+        RigFormatError: missing or unreadable file, unknown content, or a malformed file;
+            :class:`~engine.errors.RigLimitError` (a subclass) when the file is over a limit of
+            :mod:`engine.formats.read_limits`.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file():  # a FIFO or device would block or never end
         raise RigFormatError(path, "file not found" if not path.exists() else "not a regular file")
     try:
+        check_limit(path, "file size in bytes", path.stat().st_size, "file_bytes", options.get("limits", DEFAULT_LIMITS))
         data = path.read_bytes()
     except OSError as e:
         raise RigFormatError(path, f"cannot read file: {e.strerror or e}") from None

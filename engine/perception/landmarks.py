@@ -23,6 +23,7 @@ from enum import IntEnum
 import numpy as np
 
 __all__ = [
+    "NonFiniteLandmarks",
     "NUM_LANDMARKS",
     "LANDMARK_NAMES",
     "Landmark",
@@ -88,6 +89,10 @@ def internal_to_world(points: np.ndarray) -> np.ndarray:
     return np.asarray(points, dtype=np.float64) * _MP_TO_INTERNAL
 
 
+class NonFiniteLandmarks(ValueError):
+    """Landmarks with NaN or infinite values (a perception glitch): the frame is dropped, the session goes on."""
+
+
 @dataclass(frozen=True, eq=False)
 class LandmarkFrame:
     """The landmarks of one person in one video frame.
@@ -117,7 +122,7 @@ class LandmarkFrame:
             if value.shape != shape:
                 raise ValueError(f"LandmarkFrame.{name} must be {shape}, got {value.shape}")
             if not np.isfinite(value).all():
-                raise ValueError(f"LandmarkFrame.{name} contains non-finite values")
+                raise NonFiniteLandmarks(f"LandmarkFrame.{name} contains non-finite values")
             value.setflags(write=False)
             object.__setattr__(self, name, value)
         object.__setattr__(self, "person_found", bool(self.person_found))

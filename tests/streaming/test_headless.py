@@ -144,3 +144,43 @@ def test_a_video_file_source_ends_the_run(tmp_path: Path, shared_models) -> None
     assert report["frames"]["frames_without_pose"] + report["frames"]["dropped"] == 15
     assert report["model"]["perception"] == "mediapipe"
     assert _anyrig_threads() == []
+
+
+def test_a_video_cut_short_is_reported_as_a_warning_in_the_stats(tmp_path: Path, shared_models, capsys) -> None:
+    import cv2
+
+    video = tmp_path / "cut.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (160, 120))
+    for _ in range(40):
+        writer.write(np.full((120, 160, 3), 90, np.uint8))
+    writer.release()
+    video.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
+    code = main(["run", "--source", str(video), "--rig", "bird", "--backend", "eager", "--stats", str(tmp_path / "s.json")])
+    assert code == 0  # the run itself went fine; what it read is reported
+    report = json.loads((tmp_path / "s.json").read_text())
+    assert "cut short" in report["source_status"]["last_error"] and "of the 40 frames" in report["source_status"]["last_error"]
+    assert "WARNING video cut short" in capsys.readouterr().out
+
+
+def test_run_moves_an_old_journal_aside_and_records(tmp_path: Path, caplog) -> None:
+    from engine.rigs.bundled import build_rig
+    from streaming.frames import PoseResult
+    from streaming.takes import TakeRecorder
+
+    take = tmp_path / "take.npz"
+    sk = build_rig("snake").rig.skeleton
+    old = TakeRecorder(take, sk).start()
+    old.write(PoseResult(np.tile([0, 0, 0, 1.0], (sk.num_joints, 1)), np.zeros(3), np.zeros((sk.num_joints, 3)), 0, 0))
+    old._stop_writer()  # as after a crash: the journal stays
+    assert main(["run", "--source", "synthetic", "--rig", "snake", "--seconds", "1", "--record", str(take)]) == 0
+    assert "recovered to" in caplog.text and "take.recovered1.npz" in caplog.text
+    assert take.is_file() and (tmp_path / "take.recovered1.npz").is_file()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_missing_camera_with_record_leaves_no_journal(tmp_path: Path, caplog) -> None:
+    take = tmp_path / "take.glb"
+    assert main(["run", "--source", "webcam:/dev/video_anyrig_missing", "--seconds", "1", "--record", str(take)]) == 2
+    assert not list(tmp_path.iterdir())
+    assert main(["run", "--source", "webcam:/dev/video_anyrig_missing", "--seconds", "1", "--record", str(take)]) == 2
+    assert "in the way" not in caplog.text and "no frame was recorded" in caplog.text

@@ -223,3 +223,77 @@ def test_root_motion_follows_the_performer_through_the_camera_space() -> None:
     assert np.isfinite(roots[True]).all()
     assert moved[0] > 0.3, moved  # 0.95 m to the side, scaled by the rig's leg length
     np.testing.assert_allclose(roots[False], np.broadcast_to(roots[False][0], roots[False].shape), atol=1e-6)
+
+
+# %% non-finite input (issue 14, item 8) ---------------------------------------------------------------
+class _GlitchingPerception:
+    """Perception whose landmark arrays are the synthetic ones, but with NaN (or huge values) on chosen frames.
+
+    Builds a real :class:`LandmarkFrame` from the raw arrays, as the MediaPipe adapter does, so
+    NaN is caught where it would be in a live run.
+    """
+
+    name = "glitching"
+
+    def __init__(self, nan_frames: set[int], huge_frames: set[int] = frozenset()) -> None:
+        self.nan_frames, self.huge_frames = nan_frames, huge_frames
+
+    def detect(self, frame) -> LandmarkFrame:
+        lm = frame.landmarks
+        world = np.array(lm.world)
+        if frame.index in self.nan_frames:
+            world[11, 0] = np.nan  # one landmark, one coordinate
+        if frame.index in self.huge_frames:
+            world[11] = 1e308  # finite, but every stage after it overflows
+        return LandmarkFrame(world, np.array(lm.image), np.array(lm.visibility), np.array(lm.presence), True, lm.t_ms)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def many_synthetic_frames() -> list:
+    src = SyntheticSource(realtime=False, limit=90)
+    with src:
+        return [src.read() for _ in range(90)]
+
+
+@pytest.mark.parametrize("use_models", [False, True])
+def test_one_nan_landmark_drops_one_frame_and_the_session_goes_on(many_synthetic_frames, dragon, use_models) -> None:
+    clean = build_processor(dragon, use_models=use_models, filter_config=PoseFilterConfig(enabled=False))
+    glitch = build_processor(dragon, use_models=use_models, filter_config=PoseFilterConfig(enabled=False))
+    nan_at = many_synthetic_frames[5].index
+    glitch.perception = _GlitchingPerception({nan_at})
+    glitch.reset()
+    clean.reset()
+    results = [glitch.process(f) for f in many_synthetic_frames]
+    assert results[5] is None and all(r is not None for i, r in enumerate(results) if i != 5)
+    assert glitch.dropped_nonfinite == {"perception": 1}
+    assert all(np.isfinite(r.rotations).all() for r in results if r is not None)
+    # The dropped frame never entered the causal window: the poses match a run without it.
+    expected = [clean.process(f) for i, f in enumerate(many_synthetic_frames) if i != 5]
+    got = [r for r in results if r is not None]
+    np.testing.assert_allclose(got[-1].rotations, expected[-1].rotations, atol=1e-6)
+
+
+def test_overflowing_landmarks_drop_one_frame_at_the_v2p_stage_without_poisoning_its_window(many_synthetic_frames, dragon) -> None:
+    proc = build_processor(dragon, use_models=True, filter_config=PoseFilterConfig(enabled=True))
+    if proc.info.performer != "v2p":
+        pytest.skip("the landmark V2P weights are not available")
+    proc.perception = _GlitchingPerception(set(), huge_frames={many_synthetic_frames[10].index})
+    proc.reset()
+    with np.errstate(all="ignore"):
+        results = [proc.process(f) for f in many_synthetic_frames]
+    dropped = [i for i, r in enumerate(results) if r is None]
+    assert dropped == [10], dropped  # one frame, not the causal window's worth that follows
+    assert proc.dropped_nonfinite == {"v2p": 1}
+    assert all(np.isfinite(r.rotations).all() and np.isfinite(r.positions).all() for r in results if r is not None)
+
+
+def test_geometric_performer_keeps_huge_landmarks_finite(many_synthetic_frames, dragon) -> None:
+    proc = build_processor(dragon, use_models=False)
+    proc.perception = _GlitchingPerception(set(), huge_frames={many_synthetic_frames[10].index})
+    proc.reset()
+    with np.errstate(all="ignore"):
+        results = [proc.process(f) for f in many_synthetic_frames[:20]]
+    assert all(r is not None and np.isfinite(r.rotations).all() for r in results) and proc.dropped_nonfinite == {}

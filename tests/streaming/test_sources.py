@@ -147,3 +147,30 @@ def test_synthetic_source_paced_at_30_fps_with_noise() -> None:
 
     err = np.linalg.norm(performer_positions_from_landmarks(frames[3].landmarks) - frames[3].truth_performer, axis=1)
     assert 0.002 < err.mean() < 0.05
+
+
+def _cut_video(path: Path, frames: int = 60) -> Path:
+    """An MJPG AVI of ``frames`` frames cut to half its bytes: the header still declares ``frames``."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (64, 48))
+    for i in range(frames):
+        writer.write(np.full((48, 64, 3), i * 4 % 256, dtype=np.uint8))
+    writer.release()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def test_a_video_cut_short_is_a_warning_in_the_status(tmp_path: Path, caplog) -> None:
+    src = VideoFileSource(_cut_video(tmp_path / "cut.avi"), realtime=False)
+    with caplog.at_level("WARNING", logger="streaming.sources"):
+        frames = _read_all(src)
+    assert 0 < len(frames) < 50
+    assert f"ended after {len(frames)} of the 60 frames" in src.status.last_error
+    assert any(r.levelname == "WARNING" and "cut short" in r.getMessage() for r in caplog.records)
+
+
+def test_a_whole_video_ends_without_a_warning(video: Path, caplog) -> None:
+    src = VideoFileSource(video, realtime=False)
+    with caplog.at_level("WARNING", logger="streaming.sources"):
+        assert len(_read_all(src)) == 12
+    assert src.status.last_error == "" and not caplog.records

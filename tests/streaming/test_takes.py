@@ -264,3 +264,51 @@ def test_a_killed_recording_is_recovered(tmp_path: Path) -> None:
         np.testing.assert_array_equal(got.rotations[k], want.rotations)
         np.testing.assert_array_equal(got.positions[k], want.positions)
     assert not Path(str(take) + JOURNAL_SUFFIX).exists()
+
+
+# %% recovering from the command line (issue 14, item 9) -------------------------------------------------
+def _crashed_take(path: Path, frames: int = 5) -> Path:
+    """A journal left as after a crash: ``frames`` poses written, never finished; returns the journal."""
+    sk = skeleton()
+    rec = TakeRecorder(path, sk).start()
+    for k in range(frames):
+        rec.write(pose(sk, k, k * 33_333_333))
+    rec._stop_writer()  # the journal stays, as after a crash
+    return rec.journal_path
+
+
+@pytest.mark.parametrize("which", ["folder", "journal", "take"])
+def test_takes_recover_command(tmp_path: Path, capsys, which: str) -> None:
+    from main import main
+
+    journal = _crashed_take(tmp_path / "t.bvh")
+    arg = {"folder": tmp_path, "journal": journal, "take": tmp_path / "t.bvh"}[which]
+    assert main(["takes", "recover", str(arg)]) == 0
+    assert f"recovered {tmp_path / 't.bvh'}" in capsys.readouterr().out
+    assert (tmp_path / "t.bvh").is_file() and not journal.exists()
+    assert main(["takes", "recover", str(tmp_path)]) == 0
+    assert "no unfinished take" in capsys.readouterr().out
+
+
+def test_takes_recover_names_a_missing_path(tmp_path: Path, caplog) -> None:
+    from main import main
+
+    assert main(["takes", "recover", str(tmp_path / "nothing.glb")]) == 2
+    assert "no folder, take journal" in caplog.text
+
+
+def test_a_take_with_no_frame_leaves_no_journal(tmp_path: Path) -> None:
+    rec = TakeRecorder(tmp_path / "empty.glb", skeleton()).start()
+    with pytest.raises(TakeError, match="no frame was recorded"):
+        rec.finish()
+    assert list(tmp_path.iterdir()) == []
+    sk = skeleton()
+    rec = TakeRecorder(tmp_path / "empty.glb", sk).start()  # the path is free for the next take
+    rec.write(pose(sk, 0, 0))
+    assert rec.finish().is_file()
+
+
+def test_journal_in_the_way_names_the_command(tmp_path: Path) -> None:
+    _crashed_take(tmp_path / "t.npz")
+    with pytest.raises(TakeError, match="main.py takes recover"):
+        TakeRecorder(tmp_path / "t.npz", skeleton()).start()
