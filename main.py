@@ -93,7 +93,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
         add_eval_live_args(p)
 
-    p = sub.add_parser("train", help="train a model (P2R or V2P) on CPU or CUDA")
+    p = sub.add_parser("train", help="train a model (P2R or V2P) on CPU or CUDA; runs unchanged under torchrun (DDP)")
     p.add_argument(
         "model",
         choices=["p2r", "v2p", "v2p-landmarks"],
@@ -109,6 +109,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", help="JSON model config overriding the defaults")
     p.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this much wall time")
+    p.add_argument("--threads", type=int, default=1, help="torch threads of the model step on the CPU (default 1: faster than 2 here, README)")
+    p.add_argument("--data-workers", type=int, default=1, help="processes building batches ahead (0: in the training process)")
 
     bench = sub.add_parser("bench", help="benchmarks: model step latency, live path latency, soak")
     bsub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
