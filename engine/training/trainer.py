@@ -61,7 +61,7 @@ from engine.training.checkpoints import resume_checkpoint, save_checkpoint
 from engine.training.distributed import DistContext, init_distributed, shard_range
 from engine.training.step_loader import step_batches
 
-__all__ = ["TrainSettings", "cmd_train", "train", "p2r_loss", "v2p_loss"]
+__all__ = ["TrainSettings", "cmd_train", "fit", "train", "p2r_loss", "v2p_loss"]
 
 logger = logging.getLogger(__name__)
 
@@ -210,12 +210,17 @@ def train(s: TrainSettings) -> dict[str, float]:
     """Run (or resume) training; returns the last validation metrics (on rank 0; ``{}`` on the other ranks)."""
     ctx = init_distributed(resolve_device(s.device))
     try:
-        return _train(s, ctx)
+        return fit(s, ctx)[1]
     finally:
         ctx.close()
 
 
-def _train(s: TrainSettings, ctx: DistContext) -> dict[str, float]:
+def fit(s: TrainSettings, ctx: DistContext) -> tuple[torch.nn.Module, dict[str, float]]:
+    """Train as rank ``ctx.rank`` of ``ctx.world_size`` (the process group already joined).
+
+    Returns:
+        This rank's model after the last step, and the last validation metrics (``{}`` off rank 0).
+    """
     from functools import partial
 
     from engine.synthetic.dataset import MotionDataset  # imported here: heavy, and only training needs it
@@ -289,7 +294,7 @@ def _train(s: TrainSettings, ctx: DistContext) -> dict[str, float]:
         if log is not None:
             log.close()
     ctx.barrier()  # the last checkpoint is on disk before any rank returns
-    return metrics
+    return model, metrics
 
 
 def cmd_train(args: argparse.Namespace) -> int:
