@@ -251,6 +251,8 @@ def fit(s: TrainSettings, ctx: DistContext) -> tuple[torch.nn.Module, dict[str, 
              "world_size": ctx.world_size, "global_batch": s.batch}
     metrics: dict[str, float] = {}
     t0 = time.monotonic()
+    validating_s = 0.0  # rank 0's validation and checkpoint time, left out of the throughput
+    steps_done = 0
     log = open(s.out / "log.jsonl", "a") if ctx.is_main else None
     bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc=f"train {s.kind}", disable=not ctx.is_main)
     batches = step_batches(make, start, s.steps, s.data_workers)
@@ -270,6 +272,7 @@ def fit(s: TrainSettings, ctx: DistContext) -> tuple[torch.nn.Module, dict[str, 
                 opt.zero_grad(set_to_none=True)
                 continue
             opt.step()
+            steps_done += 1
             bar.set_postfix(loss=f"{float(loss.detach()):.4f}", **{k: f"{v:.3g}" for k, v in parts.items()})
             if step % s.log_every == 0:
                 logged = ctx.mean({"loss": float(loss.detach()), **parts})
@@ -279,6 +282,7 @@ def fit(s: TrainSettings, ctx: DistContext) -> tuple[torch.nn.Module, dict[str, 
             out_of_time = ctx.any(s.max_minutes is not None and time.monotonic() - t0 > 60.0 * s.max_minutes)
             last = step == s.steps - 1 or out_of_time
             if ctx.is_main and (step % s.checkpoint_every == 0 or last):
+                t_val = time.monotonic()
                 metrics = _validate(model, val_sets, device, s.seed)
                 log.write(json.dumps({"step": step, **metrics, "elapsed_s": time.monotonic() - t0}) + "\n")
                 log.flush()
@@ -286,15 +290,28 @@ def fit(s: TrainSettings, ctx: DistContext) -> tuple[torch.nn.Module, dict[str, 
                     best = metrics["val_loss"]
                     save_weights(model, s.out / "best", {**extra, "step": step, **metrics})
                 save_checkpoint(model, opt, s.out, step, best, extra)
+                validating_s += time.monotonic() - t_val
             if out_of_time:
                 logger.info("stopping at step %d: --max-minutes %.1f reached", step, s.max_minutes)
                 break
+        if log is not None:
+            row = {"step": s.steps - 1 if steps_done == 0 else step, **_throughput(steps_done, s.batch, time.monotonic() - t0 - validating_s, ctx)}
+            log.write(json.dumps(row) + "\n")
     finally:
         bar.close()
         if log is not None:
             log.close()
     ctx.barrier()  # the last checkpoint is on disk before any rank returns
     return model, metrics
+
+
+def _throughput(steps: int, global_batch: int, train_s: float, ctx: DistContext) -> dict[str, float]:
+    """The run's training speed (rank 0's wall time without validation and checkpoints), logged at the end."""
+    rate = steps * global_batch / max(train_s, 1e-9)
+    logger.info("trained %d steps x %d samples in %.1f s: %.2f samples/s (%d process%s, %s)",
+                steps, global_batch, train_s, rate, ctx.world_size, "es" if ctx.distributed else "", ctx.device)
+    return {"throughput": {"steps": steps, "global_batch": global_batch, "train_s": round(train_s, 2), "samples_per_s": round(rate, 3),
+                           "world_size": ctx.world_size, "threads": torch.get_num_threads(), "device": str(ctx.device)}}
 
 
 def cmd_train(args: argparse.Namespace) -> int:
