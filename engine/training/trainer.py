@@ -41,7 +41,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
