@@ -23,6 +23,7 @@ HANDLERS = {
     "eval": "engine.evaluation.solver_eval:cmd_eval",
     "eval-live": "tools.eval_live:cmd_eval_live",
     "train": "engine.training.trainer:cmd_train",
+    "capture": "streaming.batch_capture:cmd_capture",
     "bench model": "engine.evaluation.model_bench:cmd_bench_model",
     "bench live": "tools.bench_live:cmd_bench_live",
     "bench soak": "tools.bench_live:cmd_bench_soak",
@@ -95,7 +96,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
         add_eval_live_args(p)
 
-    p = sub.add_parser("train", help="train a model (P2R or V2P) on CPU or CUDA")
+    p = sub.add_parser("train", help="train a model (P2R or V2P) on CPU or CUDA; runs unchanged under torchrun (DDP)")
     p.add_argument(
         "model",
         choices=["p2r", "v2p", "v2p-landmarks"],
@@ -111,6 +112,19 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", help="JSON model config overriding the defaults")
     p.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this much wall time")
+    p.add_argument("--threads", type=int, default=1, help="torch threads of the model step on the CPU (default 1: faster than 2 here, README)")
+    p.add_argument("--data-workers", type=int, default=1, help="processes building batches ahead (0: in the training process)")
+
+    p = sub.add_parser("capture", help="process video files (one, or a folder of them) into takes (GLB/BVH), one process per video")
+    p.add_argument("input", help="a video file, or a folder of video files")
+    p.add_argument("--rig", required=True, help="rig file (BVH, GLB, glTF, VRM) or a bundled rig name")
+    p.add_argument("--out", required=True, help="folder for the takes and capture_manifest.json (a rerun resumes)")
+    p.add_argument("--formats", default="glb,bvh", help="take files per video, comma-separated: glb, bvh, npz (default glb,bvh)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--solver", default="analytic_ik", choices=["analytic_ik", "p2r"], help="rotation solver, as in run")
+    p.add_argument("--max-frames", type=int, default=None, help="only the first N frames of each video")
+    p.add_argument("--device", default="auto", help="model device: auto | cpu | cuda")
+    p.add_argument("--backend", default="auto", help="model backend: auto | eager | compile")
 
     bench = sub.add_parser("bench", help="benchmarks: model step latency, live path latency, soak")
     bsub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)

@@ -32,7 +32,7 @@ def test_gui_is_the_default_and_takes_app_options(monkeypatch) -> None:
 
 
 def test_every_sub_command_has_a_handler_and_help(capsys) -> None:
-    for argv in (["run"], ["info", "x"], ["convert", "a", "b"], ["eval", "--data", "d"], ["train", "p2r", "--out", "o"],
+    for argv in (["run"], ["info", "x"], ["convert", "a", "b"], ["eval", "--data", "d"], ["train", "p2r", "--out", "o"], ["capture", "v.mp4", "--rig", "dragon", "--out", "o"],
                  ["bench", "model"], ["bench", "live"], ["bench", "soak"], ["gui"]):
         args = main.build_parser(argv).parse_args(argv)
         assert main._handler_key(args) in main.HANDLERS

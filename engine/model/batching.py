@@ -46,8 +46,13 @@ class Batch:
         return Batch(self.rig.to(device), self.positions.to(device), self.clean_positions.to(device), self.rot6d.to(device), self.names)
 
 
-def make_batch(samples: list, rng: np.random.Generator, max_noise: float = 0.0, clean_fraction: float = 0.0) -> Batch:
-    """Collate :class:`engine.synthetic.dataset.MotionSample` objects into a :class:`Batch` (noise: module docstring)."""
+def make_batch(samples: list, rng: np.random.Generator | list[np.random.Generator], max_noise: float = 0.0, clean_fraction: float = 0.0) -> Batch:
+    """Collate :class:`engine.synthetic.dataset.MotionSample` objects into a :class:`Batch` (noise: module docstring).
+
+    ``rng`` is one generator for the whole batch, or one per sample (then each sample's noise
+    depends only on its own generator: a batch split over processes draws the same noise).
+    """
+    rngs = rng if isinstance(rng, list) else [rng] * len(samples)
     rigs = [build_rig_tensors(s.skeleton, s.ref_positions, s.ref_rotations) for s in samples]
     rig = collate_rigs(rigs)
     B, J = rig.batch_size, rig.num_joints
@@ -55,13 +60,13 @@ def make_batch(samples: list, rng: np.random.Generator, max_noise: float = 0.0, 
     clean = np.zeros((B, T, J, 3), np.float32)
     noisy = np.zeros((B, T, J, 3), np.float32)
     rot6d = np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), (B, T, J, 1))
-    for b, s in enumerate(samples):
+    for b, (s, rng_b) in enumerate(zip(samples, rngs, strict=True)):
         n = s.skeleton.num_joints
         pos = normalize_positions(s.positions, s.skeleton.height)  # (T, n, 3)
         clean[b, :, :n] = pos
-        clean_sample = max_noise <= 0 or rng.random() < clean_fraction
-        level = 0.0 if clean_sample else rng.uniform(0.0, max_noise)
-        jitter = rng.normal(0.0, level, pos.shape) + rng.normal(0.0, level / 2, (1, n, 3))
+        clean_sample = max_noise <= 0 or rng_b.random() < clean_fraction
+        level = 0.0 if clean_sample else rng_b.uniform(0.0, max_noise)
+        jitter = rng_b.normal(0.0, level, pos.shape) + rng_b.normal(0.0, level / 2, (1, n, 3))
         jitter[:, 0] = 0.0  # the root stays at the origin, as after normalisation
         noisy[b, :, :n] = pos + jitter
         rot6d[b, :, :n] = rot.quat_to_sixd(s.rotations)

@@ -20,9 +20,19 @@ exact analytic prior where the input is exact. Validation scores both: ``val_cle
 V2P loss: L1 on model-space positions of real joints; tokens from
 :func:`engine.model.batching.landmark_tokens`.
 
+Both losses are per-sample means (masked mean over a sample's real joints and frames, then the
+mean over samples), so the mean over ranks of equal shards is the loss of the whole batch.
+
 Optimiser: AdamW (weight decay 0.01), linear warm-up over 50 steps then cosine decay to 10%,
-gradient norm clipped at 1.0. On the CPU the run uses half the cores (one on a 2-core machine),
-so the rest of the machine stays usable.
+gradient norm clipped at 1.0.
+
+Scale: the run works unchanged under ``torchrun`` (:mod:`engine.training.distributed`:
+DistributedDataParallel, gloo on CPUs, NCCL on GPUs); ``--batch`` is the global batch, split over
+the ranks, each sample seeded by (seed, step, sample index), so ranks draw different data and a
+run resumes on any world size. Only rank 0 validates and writes checkpoints, ``log.jsonl`` and the
+progress bar. Batches are built ahead in ``data_workers`` processes
+(:mod:`engine.training.step_loader`); on the CPU the model step uses ``threads`` torch threads
+(default 1: on this 2-core machine 2 threads were slower, README "Training at scale").
 """
 
 from __future__ import annotations
@@ -31,7 +41,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +57,10 @@ from engine.model.sixd import geodesic_angle, sixd_to_matrix
 from engine.model.v2p import V2PModel
 from engine.model.weights import load_weights, save_weights
 from engine.training.checkpoints import resume_checkpoint, save_checkpoint
+from engine.training.distributed import DistContext, init_distributed, shard_range
+from engine.training.step_loader import step_batches
 
-__all__ = ["TrainSettings", "cmd_train", "train", "p2r_loss", "v2p_loss"]
+__all__ = ["TrainSettings", "cmd_train", "fit", "train", "p2r_loss", "v2p_loss"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,21 +71,24 @@ CLEAN_FRACTION = 0.5  # share of P2R training samples without input noise
 POOL_SIZE = 1024  # procedural rigs in the training pool (rig generation is the slow part of data)
 
 
+def _sample_mean(values: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Mean over samples of each sample's ``w``-weighted mean; ``values``, ``w``: ``(B, T, J)``."""
+    return ((values * w).sum((1, 2)) / w.sum((1, 2)).clamp_min(1.0)).mean()
+
+
 def p2r_loss(pred6d: torch.Tensor, target6d: torch.Tensor, joint_mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """SmoothL1 on 6D + 0.1 x geodesic angle, masked mean over real joints and frames."""
+    """SmoothL1 on 6D + 0.1 x geodesic angle, per-sample masked mean over real joints and frames."""
     w = joint_mask[:, None, :].float().expand(pred6d.shape[:3])  # (B, T, J)
-    denom = w.sum().clamp_min(1.0)
-    l1 = (torch.nn.functional.smooth_l1_loss(pred6d, target6d, beta=0.05, reduction="none").mean(-1) * w).sum() / denom
-    angle = (geodesic_angle(sixd_to_matrix(pred6d), sixd_to_matrix(target6d)) * w).sum() / denom
+    l1 = _sample_mean(torch.nn.functional.smooth_l1_loss(pred6d, target6d, beta=0.05, reduction="none").mean(-1), w)
+    angle = _sample_mean(geodesic_angle(sixd_to_matrix(pred6d), sixd_to_matrix(target6d)), w)
     return l1 + 0.1 * angle, {"rot_l1": float(l1.detach()), "angle_deg": float(torch.rad2deg(angle.detach()))}
 
 
 def v2p_loss(pred: torch.Tensor, target: torch.Tensor, joint_mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """L1 on model-space positions, masked mean over real joints; also reports MPJPE (model units)."""
-    w = joint_mask[:, None, :].float().expand(pred.shape[:3])
-    denom = w.sum().clamp_min(1.0)
-    l1 = ((pred - target).abs().mean(-1) * w).sum() / denom
-    mpjpe = ((pred - target).norm(dim=-1) * w).sum() / denom
+    """L1 on model-space positions, per-sample masked mean over real joints; also MPJPE (model units)."""
+    w = joint_mask[:, None, :].float().expand(pred.shape[:3])  # (B, T, J)
+    l1 = _sample_mean((pred - target).abs().mean(-1), w)
+    mpjpe = _sample_mean((pred - target).norm(dim=-1), w)
     return l1, {"pos_l1": float(l1.detach()), "mpjpe": float(mpjpe.detach())}
 
 
@@ -94,6 +108,9 @@ class TrainSettings:
         seed: data and initialisation seed.
         config: JSON text or file with model config overrides.
         max_minutes: stop (checkpointing first) after this much wall time, or None.
+        threads: torch threads of the model step on the CPU.
+        data_workers: processes building batches ahead (0: in the training process).
+        pool_size: procedural rigs in the training pool (validation uses a quarter).
     """
 
     kind: str
@@ -107,6 +124,9 @@ class TrainSettings:
     seed: int = 0
     config: str | None = None
     max_minutes: float | None = None
+    threads: int = 1  # 2 were slower than 1 on the 2-core machine (README "Training at scale")
+    data_workers: int = 1
+    pool_size: int = POOL_SIZE
 
     @property
     def checkpoint_every(self) -> int:
@@ -147,9 +167,26 @@ def _forward(model: torch.nn.Module, batch: Batch, rng: np.random.Generator) -> 
     return v2p_loss(pred, batch.clean_positions, batch.rig.joint_mask)
 
 
+class _LossOf(torch.nn.Module):
+    """The training loss as one module (what DistributedDataParallel wraps: every parameter is used in ``forward``)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Batch, rng: np.random.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+        return _forward(self.model, batch, rng)
+
+
 def _batch(ds, step: int, size: int, rng: np.random.Generator, noise: float, clean_fraction: float = 0.0) -> Batch:
     start = (step * size) % len(ds)
     return make_batch([ds[(start + b) % len(ds)] for b in range(size)], rng, noise, clean_fraction)
+
+
+def _shard_batch(ds, seed: int, global_batch: int, shard: range, noise: float, clean_fraction: float, step: int) -> Batch:
+    """This rank's samples of step ``step``: sample ``i`` is dataset item ``step * B + i`` with noise seeded by (seed, step, i)."""
+    samples = [ds[(step * global_batch + i) % len(ds)] for i in shard]
+    return make_batch(samples, [np.random.default_rng([seed, 2, step, i]) for i in shard], noise, clean_fraction)
 
 
 def _validate(model: torch.nn.Module, val_sets: dict[str, list[Batch]], device: torch.device, seed: int) -> dict[str, float]:
@@ -169,58 +206,82 @@ def _validate(model: torch.nn.Module, val_sets: dict[str, list[Batch]], device: 
 
 
 def train(s: TrainSettings) -> dict[str, float]:
-    """Run (or resume) training; returns the last validation metrics."""
+    """Run (or resume) training; returns the last validation metrics (on rank 0; ``{}`` on the other ranks)."""
+    ctx = init_distributed(resolve_device(s.device))
+    try:
+        return fit(s, ctx)[1]
+    finally:
+        ctx.close()
+
+
+def fit(s: TrainSettings, ctx: DistContext) -> tuple[torch.nn.Module, dict[str, float]]:
+    """Train as rank ``ctx.rank`` of ``ctx.world_size`` (the process group already joined).
+
+    Returns:
+        This rank's model after the last step, and the last validation metrics (``{}`` off rank 0).
+    """
+    from functools import partial
+
     from engine.synthetic.dataset import MotionDataset  # imported here: heavy, and only training needs it
 
-    device = resolve_device(s.device)
+    device = ctx.device
     if device.type == "cpu":
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
-    torch.manual_seed(s.seed)
+        torch.set_num_threads(s.threads)
+    shard = shard_range(s.batch, ctx)
+    torch.manual_seed(s.seed)  # the same initial weights on every rank
     s.out.mkdir(parents=True, exist_ok=True)
     model = _build_model(s).to(device)
+    loss_of = ctx.wrap(_LossOf(model))
     window = model.cfg.window
     opt = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=0.01)
     start, best = resume_checkpoint(opt, s.out) if s.resume else (0, float("inf"))
     data_dir = Path(s.data) if s.data else None
-    train_ds = MotionDataset(seed=s.seed, split="train", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=POOL_SIZE)
-    val_ds = MotionDataset(seed=s.seed, split="val", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=POOL_SIZE)
-    val_rng = np.random.default_rng([s.seed, 1])
-    if s.kind == "p2r":
-        val_sets = {
-            "clean": [_batch(val_ds, i, s.batch, val_rng, 0.0) for i in range(VAL_BATCHES)],
-            "noisy": [_batch(val_ds, i, s.batch, val_rng, MAX_NOISE) for i in range(VAL_BATCHES)],
-        }
-    else:
-        val_sets = {"clean": [_batch(val_ds, i, s.batch, val_rng, 0.0) for i in range(VAL_BATCHES)]}
-    extra = {"kind": s.kind, "data": "procedural" + (f" + free-licence real motions from {data_dir}" if data_dir else ""), "seed": s.seed}
+    train_ds = MotionDataset(seed=s.seed, split="train", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=s.pool_size)
+    noise = MAX_NOISE if s.kind == "p2r" else 0.0
+    make = partial(_shard_batch, train_ds, s.seed, s.batch, shard, noise, CLEAN_FRACTION if s.kind == "p2r" else 0.0)
+    val_sets: dict[str, list[Batch]] = {}
+    if ctx.is_main:
+        val_ds = MotionDataset(seed=s.seed, split="val", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=s.pool_size)
+        val_rng = np.random.default_rng([s.seed, 1])
+        val_sets["clean"] = [_batch(val_ds, i, s.batch, val_rng, 0.0) for i in range(VAL_BATCHES)]
+        if s.kind == "p2r":
+            val_sets["noisy"] = [_batch(val_ds, i, s.batch, val_rng, MAX_NOISE) for i in range(VAL_BATCHES)]
+    extra = {"kind": s.kind, "data": "procedural" + (f" + free-licence real motions from {data_dir}" if data_dir else ""), "seed": s.seed,
+             "world_size": ctx.world_size, "global_batch": s.batch}
     metrics: dict[str, float] = {}
     t0 = time.monotonic()
-    noise = MAX_NOISE if s.kind == "p2r" else 0.0
-    with open(s.out / "log.jsonl", "a") as log, tqdm(range(start, s.steps), initial=start, total=s.steps, desc=f"train {s.kind}") as bar:
-        for step in bar:
-            rng = np.random.default_rng([s.seed, 2, step])
-            batch = _batch(train_ds, step, s.batch, rng, noise, CLEAN_FRACTION).to(device)
+    validating_s = 0.0  # rank 0's validation and checkpoint time, left out of the throughput
+    steps_done = 0
+    log = open(s.out / "log.jsonl", "a") if ctx.is_main else None
+    bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc=f"train {s.kind}", disable=not ctx.is_main)
+    batches = step_batches(make, start, s.steps, s.data_workers)
+    try:
+        for step, batch in zip(bar, batches):
+            batch = batch.to(device)
+            rng = np.random.default_rng([s.seed, 3, step, ctx.rank])  # V2P stand-in tokens
             for group in opt.param_groups:
                 group["lr"] = s.lr * _lr_factor(step, s.steps)
-            loss, parts = _forward(model, batch, rng)
+            loss, parts = loss_of(batch, rng)
             opt.zero_grad(set_to_none=True)
-            if not torch.isfinite(loss):
-                logger.warning("step %d: non-finite loss, skipped", step)
-                continue
-            loss.backward()
+            loss.backward()  # every rank: DDP averages the gradients here
+            # The same averaged gradients on every rank, so all ranks skip a bad step together.
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             if not torch.isfinite(grad_norm):  # an overflowing gradient would turn every weight into NaN
-                logger.warning("step %d: non-finite gradient norm, skipped", step)
+                logger.warning("step %d: non-finite loss or gradient norm, skipped", step)
                 opt.zero_grad(set_to_none=True)
                 continue
             opt.step()
+            steps_done += 1
             bar.set_postfix(loss=f"{float(loss.detach()):.4f}", **{k: f"{v:.3g}" for k, v in parts.items()})
             if step % s.log_every == 0:
-                log.write(json.dumps({"step": step, "loss": float(loss.detach()), **parts, "lr": opt.param_groups[0]["lr"], "elapsed_s": time.monotonic() - t0}) + "\n")
-                log.flush()
-            out_of_time = s.max_minutes is not None and time.monotonic() - t0 > 60.0 * s.max_minutes
+                logged = ctx.mean({"loss": float(loss.detach()), **parts})
+                if log is not None:
+                    log.write(json.dumps({"step": step, **logged, "lr": opt.param_groups[0]["lr"], "elapsed_s": time.monotonic() - t0}) + "\n")
+                    log.flush()
+            out_of_time = ctx.any(s.max_minutes is not None and time.monotonic() - t0 > 60.0 * s.max_minutes)
             last = step == s.steps - 1 or out_of_time
-            if step % s.checkpoint_every == 0 or last:
+            if ctx.is_main and (step % s.checkpoint_every == 0 or last):
+                t_val = time.monotonic()
                 metrics = _validate(model, val_sets, device, s.seed)
                 log.write(json.dumps({"step": step, **metrics, "elapsed_s": time.monotonic() - t0}) + "\n")
                 log.flush()
@@ -228,10 +289,28 @@ def train(s: TrainSettings) -> dict[str, float]:
                     best = metrics["val_loss"]
                     save_weights(model, s.out / "best", {**extra, "step": step, **metrics})
                 save_checkpoint(model, opt, s.out, step, best, extra)
+                validating_s += time.monotonic() - t_val
             if out_of_time:
                 logger.info("stopping at step %d: --max-minutes %.1f reached", step, s.max_minutes)
                 break
-    return metrics
+        if log is not None:
+            row = {"step": s.steps - 1 if steps_done == 0 else step, **_throughput(steps_done, s.batch, time.monotonic() - t0 - validating_s, ctx)}
+            log.write(json.dumps(row) + "\n")
+    finally:
+        bar.close()
+        if log is not None:
+            log.close()
+    ctx.barrier()  # the last checkpoint is on disk before any rank returns
+    return model, metrics
+
+
+def _throughput(steps: int, global_batch: int, train_s: float, ctx: DistContext) -> dict[str, float]:
+    """The run's training speed (rank 0's wall time without validation and checkpoints), logged at the end."""
+    rate = steps * global_batch / max(train_s, 1e-9)
+    logger.info("trained %d steps x %d samples in %.1f s: %.2f samples/s (%d process%s, %s)",
+                steps, global_batch, train_s, rate, ctx.world_size, "es" if ctx.distributed else "", ctx.device)
+    return {"throughput": {"steps": steps, "global_batch": global_batch, "train_s": round(train_s, 2), "samples_per_s": round(rate, 3),
+                           "world_size": ctx.world_size, "threads": torch.get_num_threads(), "device": str(ctx.device)}}
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -242,7 +321,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return train_v2p_landmarks(args)
     settings = TrainSettings(
         args.model, Path(args.out), args.steps, args.batch, args.lr, args.device, args.data, args.resume, args.seed, args.config,
-        args.max_minutes,
+        args.max_minutes, args.threads, args.data_workers,
     )
     metrics = train(settings)
     logger.info("finished: %s", json.dumps(metrics))

@@ -23,7 +23,10 @@ when present, else the bundled humanoid's ``walk``; the geometric mapping's scor
 samples is logged beside it (``val_geo_mpjpe_cm``).
 
 Loss: L1 on positions + 0.5 x L1 on frame-to-frame velocities (penalises jitter), both model space.
-Optimiser: AdamW, warm-up then cosine decay (as :mod:`engine.training.trainer`), one CPU thread.
+Optimiser: AdamW, warm-up then cosine decay (as :mod:`engine.training.trainer`), one CPU thread by
+default. Like the trainer it runs under ``torchrun`` (:mod:`engine.training.distributed`: ``--batch``
+is the global batch, sample ``i`` of step ``s`` seeded by (seed, 2, s, i), rank 0 validates and
+writes) and builds batches ahead in ``data_workers`` processes (:mod:`engine.training.step_loader`).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ from engine.perception.landmark_simulator import NoiseConfig, simulate_landmarks
 from engine.perception.landmarks import world_to_internal
 from engine.performer import NUM_PERFORMER_JOINTS, PERFORMER_JOINTS, PERFORMER_PARENTS, performer_index, performer_positions_from_world_landmarks
 from engine.training.checkpoints import resume_checkpoint, save_checkpoint
+from engine.training.distributed import DistContext, init_distributed, shard_range
+from engine.training.step_loader import step_batches
 from engine.model.v2p_landmarks import PERFORMER_SCALE, landmark_tokens_from_arrays, performer_rig_tensors
 
 __all__ = ["LandmarkTrainConfig", "HumanMotion", "load_human_motions", "augment_motion", "simulate_batch", "train_v2p_landmarks"]
@@ -75,7 +80,9 @@ class LandmarkTrainConfig:
     seed: int = 0
     config: str | None = None
     max_minutes: float | None = None  # stop (and save) after this long
-    threads: int = 1
+    threads: int = 1  # torch threads on the CPU: 2 were slower than 1 on the 2-core machine
+    data_workers: int = 1  # processes simulating batches ahead (0: in the training process)
+    device: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -206,13 +213,21 @@ def _hold_lost(world: np.ndarray, visibility: np.ndarray, found: np.ndarray) -> 
     return world, visibility, found
 
 
-def simulate_batch(motions: list[HumanMotion], batch: int, T: int, rng: np.random.Generator, *, augment: bool = True) -> dict[str, torch.Tensor]:
+def simulate_batch(motions: list[HumanMotion], batch: int, T: int, rng: np.random.Generator | list[np.random.Generator], *,
+                   augment: bool = True) -> dict[str, torch.Tensor]:
     """A training batch: ``tokens (B, T, 33, 4)``, ``mask (B, T, 33)``, ``target (B, T, 28, 3)`` model space,
     ``geometric (B, T, 28, 3)``: the geometric mapping of the same (held) landmarks, model space (the base
-    the network corrects, see :mod:`engine.model.v2p_landmarks`), and ``found (B, T)``."""
+    the network corrects, see :mod:`engine.model.v2p_landmarks`), and ``found (B, T)``.
+
+    ``rng`` is one generator for the batch or one per sample (``batch`` of them: sample ``b`` then
+    depends only on its own, so a batch split over processes simulates the same samples).
+    """
     weights = np.array([np.sqrt(m.positions.shape[0]) for m in motions])
+    rngs = rng if isinstance(rng, list) else [rng] * batch
+    if len(rngs) != batch:
+        raise ValueError(f"simulate_batch: {len(rngs)} generators for a batch of {batch}")
     tokens, masks, targets, geo = [], [], [], []
-    for _ in range(batch):
+    for rng in rngs:
         m = motions[rng.choice(len(motions), p=weights / weights.sum())]
         pos = _window(m.positions, T, rng)
         pos = augment_motion(pos, rng) if augment else pos
@@ -242,6 +257,27 @@ def _lr_factor(step: int, total: int, warmup: int = 100) -> float:
         return (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class _LandmarkLoss(torch.nn.Module):
+    """The training loss as one module (what DistributedDataParallel wraps): the network predicts a
+    residual on the geometric mapping."""
+
+    def __init__(self, model: V2PModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, b: dict[str, torch.Tensor], rig) -> tuple[torch.Tensor, dict[str, float]]:
+        B = b["tokens"].shape[0]
+        state = self.model.prepare(rig)
+        state = state._replace(query=state.query.expand(B, -1, -1), ref_pos=state.ref_pos.expand(B, -1, -1))
+        pred = b["geometric"] + self.model(b["tokens"], b["mask"], state) - state.ref_pos[:, None]
+        return landmark_v2p_loss(pred, b["target"])
+
+
+def _shard_batch(motions: list[HumanMotion], frames: int, seed: int, shard: range, step: int) -> dict[str, torch.Tensor]:
+    """This rank's samples of step ``step`` (sample ``i`` seeded by (seed, 2, step, i))."""
+    return simulate_batch(motions, len(shard), frames, [np.random.default_rng([seed, 2, step, i]) for i in shard])
 
 
 def _build_model(cfg: LandmarkTrainConfig) -> V2PModel:
@@ -277,48 +313,65 @@ def _validate(model: V2PModel, rig, batches: list[dict[str, torch.Tensor]]) -> d
 
 
 def train_landmark_v2p(cfg: LandmarkTrainConfig) -> dict[str, float]:
-    """Run (or resume) a training; writes ``model.*``, ``best.*``, ``optimizer.pt`` and ``log.jsonl`` in ``cfg.out``."""
+    """Run (or resume) a training; writes ``model.*``, ``best.*``, ``optimizer.pt`` and ``log.jsonl`` in ``cfg.out``.
+
+    Returns the last validation metrics on rank 0 (``{}`` on the other ranks of a torchrun run).
+    """
+    from engine.model.session import resolve_device
+
+    ctx = init_distributed(resolve_device(cfg.device))
+    try:
+        return _train(cfg, ctx)
+    finally:
+        ctx.close()
+
+
+def _train(cfg: LandmarkTrainConfig, ctx: DistContext) -> dict[str, float]:
+    from functools import partial
+
+    device = ctx.device
     torch.set_num_threads(cfg.threads)
+    shard = shard_range(cfg.batch, ctx)
     torch.manual_seed(cfg.seed)
     cfg.out.mkdir(parents=True, exist_ok=True)
     motions = load_human_motions(cfg.data)
     if not motions:
         raise ValueError("no training motions found")
-    logger.info("training motions: %d clips, %d frames: %s", len(motions), sum(m.positions.shape[0] for m in motions), [m.name for m in motions])
+    if ctx.is_main:
+        logger.info("training motions: %d clips, %d frames: %s", len(motions), sum(m.positions.shape[0] for m in motions), [m.name for m in motions])
     val_motions = load_human_motions(cfg.data, only=VAL_FILE) if cfg.data else []
     val_motions = val_motions or [m for m in motions if m.name.endswith(":walk")]
     val_rng = np.random.default_rng([cfg.seed, 7])
-    val_batches = [simulate_batch(val_motions, 16, cfg.frames, val_rng, augment=False) for _ in range(3)]
-    model = _build_model(cfg)
-    rig = performer_rig_tensors()
+    val_batches = [_to(simulate_batch(val_motions, 16, cfg.frames, val_rng, augment=False), device) for _ in range(3)] if ctx.is_main else []
+    model = _build_model(cfg).to(device)
+    loss_of = ctx.wrap(_LandmarkLoss(model))
+    rig = performer_rig_tensors().to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
     start, best = resume_checkpoint(opt, cfg.out) if cfg.resume else (0, float("inf"))
     extra = {"kind": "v2p_landmarks", "data": "free-licence human clips (" + ", ".join(sorted({m.name.split(':')[0] for m in motions})) + ") + procedural variation",
-             "validation": val_motions[0].name.split(":")[0], "seed": cfg.seed, "frames": cfg.frames, "batch": cfg.batch}
+             "validation": val_motions[0].name.split(":")[0], "seed": cfg.seed, "frames": cfg.frames, "batch": cfg.batch, "world_size": ctx.world_size}
     metrics: dict[str, float] = {}
     t0 = time.monotonic()
     every = max(50, min(250, cfg.steps // 20))
-    with open(cfg.out / "log.jsonl", "a") as log:
-        for step in range(start, cfg.steps):
-            rng = np.random.default_rng([cfg.seed, 2, step])
-            b = simulate_batch(motions, cfg.batch, cfg.frames, rng)
+    batches = step_batches(partial(_shard_batch, motions, cfg.frames, cfg.seed, shard), start, cfg.steps, cfg.data_workers)
+    log = open(cfg.out / "log.jsonl", "a") if ctx.is_main else None
+    try:
+        for step, b in zip(range(start, cfg.steps), batches):
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * _lr_factor(step, cfg.steps)
-            state = model.prepare(rig)
-            B = cfg.batch
-            state = state._replace(query=state.query.expand(B, -1, -1), ref_pos=state.ref_pos.expand(B, -1, -1))
-            pred = b["geometric"] + model(b["tokens"], b["mask"], state) - state.ref_pos[:, None]  # residual on the geometric mapping
-            loss, parts = landmark_v2p_loss(pred, b["target"])
+            loss, parts = loss_of(_to(b, device), rig)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # every rank: DDP averages the gradients here
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             elapsed = time.monotonic() - t0
             if step % 10 == 0:
-                log.write(json.dumps({"step": step, "loss": float(loss.detach()), **parts, "elapsed_s": round(elapsed, 1)}) + "\n")
-                log.flush()
-            out_of_time = cfg.max_minutes is not None and elapsed > 60 * cfg.max_minutes
-            if step % every == 0 or step == cfg.steps - 1 or out_of_time:
+                logged = ctx.mean({"loss": float(loss.detach()), **parts})
+                if log is not None:
+                    log.write(json.dumps({"step": step, **logged, "elapsed_s": round(elapsed, 1)}) + "\n")
+                    log.flush()
+            out_of_time = ctx.any(cfg.max_minutes is not None and elapsed > 60 * cfg.max_minutes)
+            if ctx.is_main and (step % every == 0 or step == cfg.steps - 1 or out_of_time):
                 metrics = _validate(model, rig, val_batches)
                 log.write(json.dumps({"step": step, **metrics, "elapsed_s": round(elapsed, 1)}) + "\n")
                 log.flush()
@@ -330,18 +383,29 @@ def train_landmark_v2p(cfg: LandmarkTrainConfig) -> dict[str, float]:
             if out_of_time:
                 logger.info("time limit reached at step %d", step)
                 break
+    finally:
+        if log is not None:
+            log.close()
+    ctx.barrier()  # the last checkpoint is on disk before any rank returns
     return metrics
+
+
+def _to(b: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: v.to(device) for k, v in b.items()}
 
 
 def train_v2p_landmarks(args: argparse.Namespace) -> int:
     """Entry point for ``python main.py train v2p`` (the landmark variant); reads the ``train`` options.
 
     Uses ``args.out``, ``args.steps``, ``args.batch``, ``args.lr``, ``args.data``, ``args.resume``,
-    ``args.seed``, ``args.config`` and, when present, ``args.max_minutes``. CPU only (one thread).
+    ``args.seed``, ``args.config`` and, when present, ``args.max_minutes``, ``args.threads``,
+    ``args.data_workers`` and ``args.device``.
     """
     cfg = LandmarkTrainConfig(out=Path(args.out), steps=args.steps, batch=args.batch, lr=args.lr,
                               data=Path(args.data) if args.data else None, resume=args.resume, seed=args.seed,
-                              config=args.config, max_minutes=getattr(args, "max_minutes", None))
+                              config=args.config, max_minutes=getattr(args, "max_minutes", None),
+                              threads=getattr(args, "threads", 1), data_workers=getattr(args, "data_workers", 1),
+                              device=getattr(args, "device", "auto"))
     metrics = train_landmark_v2p(cfg)
     logger.info("finished: %s", json.dumps(metrics))
     return 0
@@ -359,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", default=None)
     p.add_argument("--max-minutes", type=float, default=None)
+    p.add_argument("--threads", type=int, default=LandmarkTrainConfig.threads)
+    p.add_argument("--data-workers", type=int, default=LandmarkTrainConfig.data_workers)
+    p.add_argument("--device", default=LandmarkTrainConfig.device)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return train_v2p_landmarks(p.parse_args(argv))
 
