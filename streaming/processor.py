@@ -29,10 +29,12 @@ from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
+from engine.performer.pose_modes import legs_at_rest, mirror_performer
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
 from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
+from streaming.tracking import ProcessingModes, RestEasing, TrackingState
 
 __all__ = [
     "AutoPerception",
@@ -41,9 +43,11 @@ __all__ = [
     "MediaPipePerception",
     "Perception",
     "PerformerEstimator",
+    "ProcessingModes",
     "ProcessorInfo",
     "Retarget",
     "SimulatedPerception",
+    "TrackingState",
     "build_processor",
 ]
 
@@ -191,7 +195,11 @@ class LiveProcessor:
         retarget: performer positions -> rig joint positions.
         solver: rig joint positions -> local rotations; ``reset`` here with the rig's reference pair.
         filter_config: One Euro settings (``enabled=False`` to pass results through).
-        max_hold_ms: hold the last pose this long while the person is lost (then send nothing).
+        max_hold_ms: hold the last pose this long while the person is lost (state ``lost``); then
+            the state is ``no_person`` and the rig eases to rest over ``ease_to_rest_ms``, after
+            which nothing is sent until a person is seen again.
+        modes: mirror and upper-body mode (:class:`~streaming.tracking.ProcessingModes`); the
+            attribute :attr:`modes` may be replaced while running (read once per frame).
         backend, device: facts reported in :attr:`info`.
         warmup_steps: performer and solver steps run on rest poses at construction (then both are
             reset), so a compiled model compiles before the first live frame.
@@ -211,8 +219,13 @@ class LiveProcessor:
         device: str = "cpu",
         warmup_steps: int = 2,
         root_motion: bool = True,
+        modes: ProcessingModes = ProcessingModes(),
+        ease_to_rest_ms: int = 1000,
     ) -> None:
         self.rig = rig
+        self.modes = modes
+        self.tracking_state = TrackingState.NO_PERSON  # plain attribute: the GUI and outputs read it
+        self._easing = RestEasing(rig.skeleton, ease_to_rest_ms)
         self.root_motion = root_motion  # move the performer (and so the rig's root) through the camera's space
         self._last_hips: np.ndarray | None = None
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
@@ -258,6 +271,7 @@ class LiveProcessor:
         self.filter.reset()
         self._hold.reset()
         self._last_hips = None
+        self.tracking_state = TrackingState.NO_PERSON
         if hasattr(self.retarget, "reset"):
             self.retarget.reset()
 
@@ -268,11 +282,16 @@ class LiveProcessor:
         t_perception = time.monotonic_ns()
         held = self._hold.update(landmarks)
         if not held.frame.person_found:
-            self.frames_without_person += 1
-            return None
+            return self._no_person(frame)
+        self.tracking_state = TrackingState.LOST if held.holding else TrackingState.PERSON
+        modes = self.modes  # one read per frame: the GUI may swap it meanwhile
         performer = self.performer.step(held.frame)  # (28, 3) metres, hip-centred
-        if self.root_motion:
+        if self.root_motion and not modes.upper_body:
             performer = performer + self._root_offset(held.frame, frame)
+        if modes.upper_body:
+            performer = legs_at_rest(performer)
+        if modes.mirror:
+            performer = mirror_performer(performer)
         t_v2p = time.monotonic_ns()
         target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
         t_retarget = time.monotonic_ns()
@@ -290,6 +309,7 @@ class LiveProcessor:
             # (OSC, .npz takes, the viewport), not a separately filtered copy.
             filtered = filtered.with_pose(filtered.rotations, filtered.root_translation,
                                           self._positions_of(filtered.rotations, filtered.root_translation))
+        self._easing.remember(filtered.rotations, filtered.root_translation)
         return filtered
 
     def _positions_of(self, rotations: np.ndarray, root_translation: np.ndarray) -> np.ndarray:
@@ -297,6 +317,17 @@ class LiveProcessor:
         translations = self._rest_translations.copy()
         translations[0] = root_translation  # the root's local translation is its world position
         return forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)[1]
+
+    def _no_person(self, frame: Frame) -> PoseResult | None:
+        """Nobody (or no plausible person) in view past the hold: a step of the rig easing to rest,
+        or ``None`` once it is there."""
+        self.frames_without_person += 1
+        self.tracking_state = TrackingState.NO_PERSON
+        eased = self._easing.step(frame.t_capture_ns)
+        if eased is None:
+            return None
+        rotations, root, positions = eased
+        return PoseResult(rotations, root, positions, frame.t_capture_ns, frame.index, source_id=frame.source_id)
 
     def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
         """``(3,)`` the performer's hip position in camera space, internal frame (held when unknown)."""
@@ -337,6 +368,7 @@ def build_processor(
     use_models: bool = True,
     cpu_threads: int | None = 1,
     solver: str = "analytic_ik",
+    modes: ProcessingModes = ProcessingModes(),
 ) -> LiveProcessor:
     """The best available processor for ``rig`` on this machine.
 
@@ -357,6 +389,7 @@ def build_processor(
             leaves torch's default). One thread: a P2R step on the dragon (J=62) took 9.7 ms with 1
             thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
             processes ran (OpenMP workers spin against them).
+        modes: mirror and upper-body mode.
     """
     perceptions: dict[str, Callable[[], Perception]] = {
         "auto": AutoPerception, "mediapipe": MediaPipePerception, "simulated": SimulatedPerception,
@@ -383,6 +416,7 @@ def build_processor(
         filter_config=filter_config,
         backend=used_backend,
         device=used_device,
+        modes=modes,
     )
 
 
