@@ -4,7 +4,7 @@
 action               shortcut        does
 ===================  ==============  =====================================================
 Tracking (toggle)    Ctrl+T          start / stop capture and inference (stop frees the camera)
-Calibrate            Ctrl+K          the performer's current pose becomes their neutral pose
+Calibrate            Ctrl+K          a 3 s countdown, then 1 s standing still becomes the neutral pose
 Clear calibration    Ctrl+Shift+K    back to the canonical reference poses
 Record (toggle)      Ctrl+R          start / finish a take (through the takes panel)
 Frame rig            F               point the viewport's camera at the whole rig
@@ -12,14 +12,20 @@ Frame rig            F               point the viewport's camera at the whole ri
 
 Starting tracking opens the source first, on the session's opening thread (a camera can take
 seconds), and starts the pipeline when it is open; the action stays checked meanwhile.
+
+Calibrating is guided (:class:`app.calibration.CalibrationCapture`): the prompt and the countdown
+go out through ``calibration_prompt`` (the camera view shows them), a timer feeds the newest
+performer pose in, and the averaged pose is saved for the rig, or the refusal is reported.
 """
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from app.calibration import CalibrationCapture, CalibrationConfig, CalibrationPhase
 from app.live_session import LiveSession
 from engine.errors import AnyRigError
 from streaming.pipeline import State
@@ -38,10 +44,18 @@ class LiveActions(QtCore.QObject):
 
     Signals:
         error(str), message(str): for the status bar.
+        calibration_prompt(str): what the performer should do now ("" when calibration is over).
+
+    Attributes:
+        calibration_config: countdown, still window and thresholds of the next calibration.
+        calibration: the calibration in progress (or the last one).
     """
+
+    CALIBRATION_TICK_MS = 33  # the guided calibration samples the performer at about the camera's rate
 
     error = QtCore.pyqtSignal(str)
     message = QtCore.pyqtSignal(str)
+    calibration_prompt = QtCore.pyqtSignal(str)
     _source_ready = QtCore.pyqtSignal(object, object)  # (source, Future) from the opening thread
 
     def __init__(self, session: LiveSession, window: QtWidgets.QWidget, *, record, frame) -> None:
@@ -61,6 +75,11 @@ class LiveActions(QtCore.QObject):
         self.frame.triggered.connect(frame)
         self._source_ready.connect(self._on_source_ready)
         session.listeners.append(self._on_session_changed)
+        self.calibration_config = CalibrationConfig()
+        self.calibration: CalibrationCapture | None = None
+        self._calibration_timer = QtCore.QTimer(self)
+        self._calibration_timer.setInterval(self.CALIBRATION_TICK_MS)
+        self._calibration_timer.timeout.connect(self._on_calibration_tick)
 
     @property
     def all(self) -> tuple[QtGui.QAction, ...]:
@@ -124,8 +143,30 @@ class LiveActions(QtCore.QObject):
                 self.tracking.setChecked(False)
 
     def _on_calibrate(self) -> None:
+        """Start the guided calibration (again from the top when one is running)."""
+        if self.session.tracking_state is None:
+            self.error.emit("Calibration needs tracking: turn Tracking on (Ctrl+T) and stand in view")
+            return
+        self.calibration = CalibrationCapture(self.calibration_config, t0=time.monotonic(), upper_body=self.session.settings.upper_body)
+        self.calibration_prompt.emit(self.calibration.prompt)
+        self._calibration_timer.start()
+
+    def _on_calibration_tick(self) -> None:
+        capture = self.calibration
+        if capture is None:
+            self._calibration_timer.stop()
+            return
+        tap = self.session.tap
+        phase = capture.update(time.monotonic(), tap.latest_performer, tap.latest_landmarks)
+        self.calibration_prompt.emit(capture.prompt)
+        if not capture.finished:
+            return
+        self._calibration_timer.stop()
+        if phase is CalibrationPhase.REFUSED:
+            self.error.emit(f"Calibration refused: {capture.refusal}")
+            return
         try:
-            self.session.calibrate()
+            self.session.calibrate(capture.result)
         except (AnyRigError, OSError, ValueError) as exc:
             self.error.emit(f"Calibration failed: {exc}")
 

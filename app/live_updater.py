@@ -89,6 +89,9 @@ class LiveUpdater(QtCore.QObject):
             self.poses_shown += 1
         sample = self.session.take_camera()
         if sample is not None:
+            state = self.session.tracking_state
+            self.camera_view.tracking = state.value if state is not None else ""
+            self.camera_view.mirror = self.session.settings.mirror
             lm = sample.landmarks
             performer = self.session.tap.performer.take(0)
             self.camera_view.show_frame(

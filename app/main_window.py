@@ -168,14 +168,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
 
 def settings_from_args(store: SettingsStore, args: argparse.Namespace):
-    """The saved settings, with whatever the command line chose explicitly on top."""
+    """The saved settings, with every choice given on the command line on top (typed values always win,
+    also when they equal a default: the parser's defaults are ``None`` for exactly this)."""
     from streaming.settings import parse_host_port
 
     settings = store.load()
-    if getattr(args, "source", None) not in (None, "synthetic"):
-        settings.source = args.source
-    if getattr(args, "rig", None) not in (None, "dragon"):
-        settings.rig = args.rig
+    for attr in ("source", "rig", "mirror", "upper_body"):
+        value = getattr(args, attr, None)
+        if value is not None:
+            setattr(settings, attr, value)
     for kind, attr in (("vmc", "vmc"), ("vmc-generic", "vmc_generic"), ("osc", "osc")):
         address = getattr(args, attr, None)
         if address:

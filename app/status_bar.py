@@ -6,6 +6,7 @@ import logging
 
 from PyQt6 import QtWidgets
 
+from app.camera_view import TRACKING_BADGES
 from app.session_status import SessionStatus
 
 __all__ = ["StatusBar"]
@@ -24,11 +25,12 @@ class StatusBar(QtWidgets.QStatusBar):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.camera_label = QtWidgets.QLabel()
+        self.camera_label = QtWidgets.QLabel("starting…")
+        self.tracking_label = QtWidgets.QLabel()
         self.model_label = QtWidgets.QLabel()
         self.fps_label = QtWidgets.QLabel()
         self.latency_label = QtWidgets.QLabel()
-        for label in (self.camera_label, self.model_label, self.fps_label, self.latency_label):
+        for label in (self.camera_label, self.tracking_label, self.model_label, self.fps_label, self.latency_label):
             label.setContentsMargins(6, 0, 6, 0)
             self.addPermanentWidget(label)
         self.last_error = ""
@@ -38,6 +40,9 @@ class StatusBar(QtWidgets.QStatusBar):
         if status.pipeline not in ("running", "stopped"):
             camera += f" ({status.pipeline})"
         self.camera_label.setText(("● REC  " if recording else "") + camera)
+        text, color = TRACKING_BADGES.get(status.tracking, ("tracking off", "#aaaaaa"))
+        self.tracking_label.setText(text)
+        self.tracking_label.setStyleSheet(f"color: {color}; font-weight: bold;")
         self.model_label.setText(f"{status.solver} · {status.backend} · {status.device}")
         self.fps_label.setText(f"{status.fps:5.1f} fps")
         self.latency_label.setText(f"{status.latency_ms:5.1f} ms")
