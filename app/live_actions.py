@@ -8,6 +8,8 @@ Calibrate            Ctrl+K          a 3 s countdown, then 1 s standing still be
 Clear calibration    Ctrl+Shift+K    back to the canonical reference poses
 Record (toggle)      Ctrl+R          start / finish a take (through the takes panel)
 Frame rig            F               point the viewport's camera at the whole rig
+Mirror (toggle)      Ctrl+M          mirror the motion and the camera view (on by default)
+Upper body (toggle)  Ctrl+U          seated mode: legs held at rest, the root stays in place
 ===================  ==============  =====================================================
 
 Starting tracking opens the source first, on the session's opening thread (a camera can take
@@ -73,6 +75,12 @@ class LiveActions(QtCore.QObject):
         self.record.triggered.connect(record)
         self.frame = self._action(window, "Frame rig", "F", "Show the whole rig (F)")
         self.frame.triggered.connect(frame)
+        self.mirror = self._action(window, "Mirror", "Ctrl+M", "Mirror the motion and the camera view, like a mirror (Ctrl+M)", checkable=True)
+        self.mirror.setChecked(session.settings.mirror)
+        self.mirror.toggled.connect(lambda on: self.session.set_modes(mirror=on))
+        self.upper_body = self._action(window, "Upper body", "Ctrl+U", "Seated / upper-body mode: legs held at rest (Ctrl+U)", checkable=True)
+        self.upper_body.setChecked(session.settings.upper_body)
+        self.upper_body.toggled.connect(lambda on: self.session.set_modes(upper_body=on))
         self._source_ready.connect(self._on_source_ready)
         session.listeners.append(self._on_session_changed)
         self.calibration_config = CalibrationConfig()
@@ -83,7 +91,7 @@ class LiveActions(QtCore.QObject):
 
     @property
     def all(self) -> tuple[QtGui.QAction, ...]:
-        return (self.tracking, self.calibrate, self.uncalibrate, self.record, self.frame)
+        return (self.tracking, self.calibrate, self.uncalibrate, self.record, self.frame, self.mirror, self.upper_body)
 
     @staticmethod
     def _action(window: QtWidgets.QWidget, text: str, keys: str, tip: str, *, checkable: bool = False) -> QtGui.QAction:
@@ -98,6 +106,10 @@ class LiveActions(QtCore.QObject):
         if field == "tracking":
             with QtCore.QSignalBlocker(self.tracking):
                 self.tracking.setChecked(self.session.settings.tracking)
+        elif field == "modes":
+            for action, on in ((self.mirror, self.session.settings.mirror), (self.upper_body, self.session.settings.upper_body)):
+                with QtCore.QSignalBlocker(action):
+                    action.setChecked(on)
         elif field == "calibration":
             if self.session.neutral is not None:
                 self.message.emit("Calibrated: standing like this now shows the rig at rest")

@@ -36,6 +36,7 @@ from streaming.pipeline import Pipeline, State
 from streaming.processor import build_processor
 from streaming.run_stats import RunStats
 from streaming.settings import FilterSettings, OutputSettings, SessionSettings
+from streaming.take_playback import TakePlayer, load_take_rig
 from streaming.takes import recover_takes
 from streaming.tracking import TrackingState
 from streaming.user_config import rig_key, user_config_dir
@@ -44,7 +45,7 @@ __all__ = ["FIELDS", "LiveSession", "SessionStatus", "TAKE_FORMATS"]
 
 logger = logging.getLogger(__name__)
 
-FIELDS = ("rig", "source", "output", "filter", "tracking", "recording", "takes", "retarget", "calibration", "modes")
+FIELDS = ("rig", "source", "output", "filter", "tracking", "recording", "takes", "retarget", "calibration", "modes", "playback")
 Listener = Callable[[str], None]
 
 
@@ -81,21 +82,30 @@ class LiveSession:
         self._fps_mark: tuple[float, int] = (time.monotonic(), 0)
         self._fps = 0.0
         self._last_result: PoseResult | None = None
+        self.playback: TakePlayer | None = None  # a take being played back, if any
+        self.playback_path: Path | None = None
+        self._replay_output = None  # a sender output re-sending the played take
 
     # %% lifecycle ---------------------------------------------------------------------------------
-    def open(self) -> list[str]:
+    def open(self, progress: Callable[[str], None] | None = None) -> list[str]:
         """Load the rig, open the source and start tracking (when on).
 
         A saved rig or source that no longer works falls back to the defaults (a bundled rig, the
         synthetic source) rather than failing: the returned list says what was replaced and why.
+
+        Args:
+            progress: called with what is being done before each slow step (the splash screen).
         """
+        say = progress or (lambda _text: None)
         problems: list[str] = []
+        say(f"Loading the rig {self.settings.rig}…")
         try:
             rig = load_rig_spec(self.settings.rig)
         except Exception as exc:  # noqa: BLE001 - any bad saved rig falls back
             problems.append(f"rig {self.settings.rig!r} could not be loaded ({exc}); using the dragon")
             self.settings.rig = "dragon"
             rig = load_rig_spec("dragon")
+        say(f"Preparing the source {self.settings.source}…")
         try:
             source = create_looping_source(self.settings.source)
         except Exception as exc:  # noqa: BLE001 - any bad saved source falls back
@@ -104,6 +114,9 @@ class LiveSession:
             source = create_looping_source("synthetic")
         self.rig = rig
         self._load_calibration()
+        compiling = self.backend in ("compile", "tensorrt")
+        say("Compiling the models (backend %s: up to a minute on a CPU the first time)…" % self.backend if compiling
+            else "Loading the models…")
         processor = self._processor_for(rig)
         self.pipeline = Pipeline(source, processor, outputs=[self._recorder, self._sender], stats=self.stats)
         try:
@@ -120,6 +133,7 @@ class LiveSession:
         if recovered:
             problems.append("recovered unfinished takes: " + ", ".join(p.name for p in recovered))
         if self.settings.tracking:
+            say(f"Opening {self.settings.source}…")
             try:
                 self.pipeline.start()
             except Exception as exc:  # noqa: BLE001 - a camera that cannot open: report, stay open
@@ -129,6 +143,7 @@ class LiveSession:
 
     def close(self) -> None:
         """Finish any take, stop every thread, close the source, senders and models (idempotent)."""
+        self.close_take()
         if self._recorder.recording:
             try:
                 self.stop_recording()
@@ -250,15 +265,7 @@ class LiveSession:
         new = None
         if output.kind != "off":
             assert self.rig is not None
-            if output.kind == "osc":
-                from streaming.headless import SenderOutput
-                from streaming.senders import OscSender
-
-                new = SenderOutput("osc", OscSender(output.host, int(output.port), output.osc_prefix, bundle=output.bundle))
-            else:
-                options = VmcOptions(raw=output.vmc_raw, humanoid_map=output.humanoid_map)
-                new = make_sender_output(output.kind, f"{output.host}:{int(output.port)}", self.rig, options)
-                new.sender.bundle = bool(output.bundle)
+            new = _sender_output(output, self.rig)
         previous = self._sender.swap(new)
         if previous is not None:
             previous.close()
@@ -274,6 +281,65 @@ class LiveSession:
         """What the sender in use sends (mode, convention, bones; ``warning`` / ``note``), empty when off."""
         output = self._sender.output
         return {} if output is None else dict(output.info)
+
+    # %% take playback (see streaming.take_playback) -------------------------------------------------
+    def open_take(self, path: str | Path) -> TakePlayer:
+        """Load the take at ``path`` for playback (the live pipeline keeps running underneath).
+
+        Raises:
+            TakeError, RigFormatError: the file cannot be played (nothing changes).
+        """
+        player = TakePlayer(load_take_rig(path))
+        self.close_take()
+        self.playback = player
+        self.playback_path = Path(path)
+        self._emit("playback")
+        return player
+
+    def close_take(self) -> None:
+        """Back to the live view (and live sending)."""
+        if self.playback is None:
+            return
+        self.set_take_resend(False)
+        self.playback = None
+        self.playback_path = None
+        self._emit("playback")
+
+    @property
+    def resending_take(self) -> bool:
+        return self._replay_output is not None
+
+    def set_take_resend(self, on: bool) -> None:
+        """Send the played take over the network output (Output tab) instead of the live poses.
+
+        Live sending pauses meanwhile, so a receiver gets one stream; turning it off resumes it.
+
+        Raises:
+            ValueError: no take is open, or the output is off.
+        """
+        if on and self._replay_output is None:
+            if self.playback is None:
+                raise ValueError("open a take to re-send first")
+            if self.settings.output.kind == "off":
+                raise ValueError("the network output is off: choose VMC or OSC in the Output tab first")
+            self._replay_output = _sender_output(self.settings.output, self.playback.rig)
+            self._sender.live = False
+        elif not on and self._replay_output is not None:
+            replay, self._replay_output = self._replay_output, None
+            replay.close()
+            self._sender.live = True
+        self._emit("playback")
+
+    def playback_step(self, dt_s: float) -> PoseResult | None:
+        """Advance the open take by ``dt_s`` (when playing) and return its pose, re-sent when asked; ``None`` without a take."""
+        player = self.playback
+        if player is None:
+            return None
+        player.advance(dt_s)
+        result = player.pose()
+        if self._replay_output is not None:
+            self._replay_output.send(result, player.rig)
+        return result
 
     # %% filter and tracking -------------------------------------------------------------------------
     def set_filter(self, settings: FilterSettings) -> None:
@@ -535,3 +601,16 @@ class LiveSession:
         result = self._last_result
         return float(result.latencies_ms()["total"]) if result is not None else 0.0
 
+
+
+def _sender_output(output: OutputSettings, rig: Rig):
+    """A sender output for ``output`` (kind vmc / vmc-generic / osc) driving ``rig``'s bones."""
+    if output.kind == "osc":
+        from streaming.headless import SenderOutput
+        from streaming.senders import OscSender
+
+        return SenderOutput("osc", OscSender(output.host, int(output.port), output.osc_prefix, bundle=output.bundle))
+    options = VmcOptions(raw=output.vmc_raw, humanoid_map=output.humanoid_map)
+    new = make_sender_output(output.kind, f"{output.host}:{int(output.port)}", rig, options)
+    new.sender.bundle = bool(output.bundle)
+    return new

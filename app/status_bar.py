@@ -33,7 +33,21 @@ class StatusBar(QtWidgets.QStatusBar):
         for label in (self.camera_label, self.tracking_label, self.model_label, self.fps_label, self.latency_label):
             label.setContentsMargins(6, 0, 6, 0)
             self.addPermanentWidget(label)
+        self.busy_bar = QtWidgets.QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: "working"
+        self.busy_bar.setMaximumWidth(90)
+        self.busy_bar.setMaximumHeight(14)
+        self.busy_label = QtWidgets.QLabel()
+        self.insertPermanentWidget(0, self.busy_label)
+        self.insertPermanentWidget(1, self.busy_bar)
+        self.show_busy("")
         self.last_error = ""
+
+    def show_busy(self, text: str) -> None:
+        """Show ``text`` with a busy indicator (``""`` hides both)."""
+        self.busy_label.setText(text)
+        self.busy_label.setVisible(bool(text))
+        self.busy_bar.setVisible(bool(text))
 
     def show_status(self, status: SessionStatus, *, recording: bool = False) -> None:
         camera = f"{status.source}: {status.camera}"
