@@ -71,6 +71,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     _add_run_args(p)
+    p.add_argument("--screenshot", metavar="PNG", help="with --seconds: save the window as PNG just before it closes")
 
     p = sub.add_parser("run", help="run the live pipeline without a window (headless)")
     _add_run_args(p)

@@ -535,7 +535,7 @@ class LiveSession:
         if not pipeline.wait(0):
             return None
         faulted = pipeline.state is State.FAULTED
-        reason = f"the pipeline stopped: {pipeline.error!r}" if faulted else f"source {pipeline.source.source_id} ended"
+        reason = f"the pipeline stopped: {type(pipeline.error).__name__}: {pipeline.error}" if faulted else f"source {pipeline.source.source_id} ended"
         if self.recording:
             try:
                 self.stop_recording()

@@ -119,7 +119,7 @@ class LiveUpdater(QtCore.QObject):
         """Redraw the plots and refresh the status bar; report a pipeline that stopped by itself."""
         stopped = self.session.check_pipeline()
         if stopped is not None:
-            self.status_bar.show_error(f"Tracking is off: {stopped}")
+            self.status_bar.show_error(f"Tracking is off: {stopped}", details=True)
         self.session.measure_fps()
         status = self.session.status()
         self.plots.refresh()

@@ -275,8 +275,10 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     ``args.seconds`` (``python main.py gui --seconds 5``) closes the window after that long, which
     is how a script or a test runs the app unattended.
     """
+    from app.launch import drop_opencv_qt_plugin_path
     from tools.gpu_setup import configure_wgpu
 
+    drop_opencv_qt_plugin_path()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("AnyRig")
     configure_wgpu()
@@ -307,7 +309,16 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     window.show()
     splash.finish(window)
     if getattr(args, "seconds", None):
-        QtCore.QTimer.singleShot(int(args.seconds * 1000), window.close)
+        screenshot = getattr(args, "screenshot", None)
+
+        def finish() -> None:
+            if screenshot:
+                Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+                if not window.screenshot().save(str(screenshot)):
+                    logger.error("the screenshot could not be written to %s", screenshot)
+            window.close()
+
+        QtCore.QTimer.singleShot(int(args.seconds * 1000), finish)
     try:
         return int(app.exec())
     finally:

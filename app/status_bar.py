@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PyQt6 import QtWidgets
+from PyQt6 import QtCore, QtWidgets
 
 from app.camera_view import TRACKING_BADGES
 from app.session_status import SessionStatus
@@ -42,6 +42,7 @@ class StatusBar(QtWidgets.QStatusBar):
         self.insertPermanentWidget(1, self.busy_bar)
         self.show_busy("")
         self.last_error = ""
+        self.details_box: QtWidgets.QMessageBox | None = None
 
     def show_busy(self, text: str) -> None:
         """Show ``text`` with a busy indicator (``""`` hides both)."""
@@ -61,12 +62,24 @@ class StatusBar(QtWidgets.QStatusBar):
         self.fps_label.setText(f"{status.fps:5.1f} fps")
         self.latency_label.setText(f"{status.latency_ms:5.1f} ms")
 
-    def show_error(self, text: str) -> None:
-        """Show ``text`` in red in the message area (and log it); the app goes on."""
+    def show_error(self, text: str, *, details: bool = False) -> None:
+        """Show ``text`` in red in the message area (and log it); the app goes on.
+
+        Args:
+            details: also open a (non-blocking) message box with the whole text, for faults whose
+                message is too long for the bar (e.g. where to put a missing model file).
+        """
         logger.warning("%s", text)
         self.last_error = text
         self.setStyleSheet("QStatusBar { color: #ff7070; }")
+        self.setToolTip(text)  # the bar cuts long messages; hovering shows all of it
         self.showMessage(text, ERROR_MS)
+        if details:
+            box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, "AnyRig", text, parent=self.window())
+            box.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.setModal(False)
+            box.show()
+            self.details_box = box
 
     def show_info(self, text: str) -> None:
         logger.info("%s", text)
