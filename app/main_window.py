@@ -275,7 +275,7 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     ``args.seconds`` (``python main.py gui --seconds 5``) closes the window after that long, which
     is how a script or a test runs the app unattended.
     """
-    from app.launch import drop_opencv_qt_plugin_path
+    from app.qt_platform import drop_opencv_qt_plugin_path
     from tools.gpu_setup import configure_wgpu
 
     drop_opencv_qt_plugin_path()
