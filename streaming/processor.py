@@ -34,6 +34,7 @@ from engine.rig import Rig
 from engine.solvers.base import RotationSolver
 from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
+from streaming.quiet_logs import filtered_native_stderr
 from streaming.tracking import ProcessingModes, RestEasing, TrackingState
 
 __all__ = [
@@ -121,12 +122,16 @@ class MediaPipePerception:
         if self._adapter is None:
             from engine.perception.pose_landmarker import PoseLandmarkerAdapter
 
-            self._adapter = PoseLandmarkerAdapter(self.model_path)
+            with filtered_native_stderr():  # MediaPipe's start-up lines (streaming.quiet_logs)
+                self._adapter = PoseLandmarkerAdapter(self.model_path)
+                first = self._adapter.detect(frame.image, frame.t_capture_ns // 1_000_000)  # loads the model
+            return first
         return self._adapter.detect(frame.image, frame.t_capture_ns // 1_000_000)
 
     def close(self) -> None:
         if self._adapter is not None:
-            self._adapter.close()
+            with filtered_native_stderr():
+                self._adapter.close()
             self._adapter = None
 
 
