@@ -281,6 +281,7 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     drop_opencv_qt_plugin_path()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("AnyRig")
+    logger.info("Qt platform: %s", app.platformName())
     configure_wgpu()
     store = store or SettingsStore()
     try:
