@@ -145,16 +145,32 @@ class CameraView(QtWidgets.QLabel):
 
     @staticmethod
     def _draw_overlay(qimage: QtGui.QImage, text: str) -> None:
-        """``text`` (one or more lines) large in the middle of the frame, on a dark band."""
+        """``text`` over the middle of the frame on a dark band: its last line large when it is a
+        number (the countdown), the other lines word-wrapped above it."""
+        lines = text.split("\n")
+        number = lines.pop() if lines[-1].strip().isdigit() else ""
+        prompt = "\n".join(lines)
+        w, h = qimage.width(), qimage.height()
+        flags = QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.TextFlag.TextWordWrap
         painter = QtGui.QPainter(qimage)
-        font = painter.font()
-        font.setPixelSize(max(14, qimage.height() // 10))
-        font.setBold(True)
-        painter.setFont(font)
-        lines = text.count("\n") + 1
-        band_h = int(QtGui.QFontMetrics(font).height() * (lines + 0.6))
-        band = QtCore.QRect(0, (qimage.height() - band_h) // 2, qimage.width(), band_h)
-        painter.fillRect(band, QtGui.QColor(0, 0, 0, 170))
+        small, big = QtGui.QFont(painter.font()), QtGui.QFont(painter.font())
+        small.setPixelSize(max(12, h // 16))
+        small.setBold(True)
+        big.setPixelSize(max(24, h // 4))
+        big.setBold(True)
+        inner = QtCore.QRect(8, 0, w - 16, h)
+        prompt_h = QtGui.QFontMetrics(small).boundingRect(inner, int(flags), prompt).height() if prompt else 0
+        number_h = QtGui.QFontMetrics(big).height() if number else 0
+        pad = max(6, h // 40)
+        band_h = min(prompt_h + number_h + 2 * pad, h)
+        top = (h - band_h) // 2
+        painter.fillRect(QtCore.QRect(0, top, w, band_h), QtGui.QColor(0, 0, 0, 180))
         painter.setPen(QtGui.QColor("#ffffff"))
-        painter.drawText(band, QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, text)
+        if prompt:
+            painter.setFont(small)
+            painter.drawText(QtCore.QRect(8, top + pad, w - 16, prompt_h), int(flags), prompt)
+        if number:
+            painter.setFont(big)
+            painter.setPen(QtGui.QColor("#ffd040"))
+            painter.drawText(QtCore.QRect(0, top + pad + prompt_h, w, number_h), int(QtCore.Qt.AlignmentFlag.AlignHCenter), number)
         painter.end()
