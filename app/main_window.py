@@ -96,6 +96,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.output_banner = OutputBanner(session)
+        self._source_busy = False
         self._assemble()
         self._build_actions()
         self._build_menus()
@@ -104,6 +105,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if hasattr(panel, "message"):
                 panel.message.connect(self.status.show_info)
         self.rig_panel.frame_requested.connect(self.viewport.frame_rig)
+        self.rig_panel.busy.connect(self.status.show_busy)
         self.rig_panel.mesh_toggled.connect(self.viewport.set_mesh_visible)
         self.updater = LiveUpdater(
             session, self.viewport, self.camera_view, self.plots, self.status,
@@ -184,8 +186,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _refresh_busy(self) -> None:
         """A busy indicator in the status bar while a source opens (a camera or video can take seconds)."""
-        requested = self.source_panel.requested or (self.session.pipeline.source.source_id if self.live_actions.starting else None)
-        self.status.show_busy(f"Opening {requested}…" if requested else "")
+        pipeline = self.session.pipeline
+        requested = self.source_panel.requested or (pipeline.source.source_id if self.live_actions.starting and pipeline else None)
+        if requested or self._source_busy:  # leaves other busy messages (a rig loading) alone
+            self.status.show_busy(f"Opening {requested}…" if requested else "")
+        self._source_busy = bool(requested)
 
     # -- screenshots and closing ---------------------------------------------------------------------
     def screenshot(self) -> QtGui.QImage:

@@ -58,7 +58,8 @@ class StatusBar(QtWidgets.QStatusBar):
         text, color = TRACKING_BADGES.get(status.tracking, ("tracking off", "#aaaaaa"))
         self.tracking_label.setText(text)
         self.tracking_label.setStyleSheet(f"color: {color}; font-weight: bold;")
-        self.model_label.setText(f"{status.solver} · {status.backend} · {status.device}")
+        model = [part for part in (status.solver, status.backend, status.device) if part]
+        self.model_label.setText(" · ".join(model) if len(model) == 3 else "")  # no bare separators before a model runs
         self.fps_label.setText(f"{status.fps:5.1f} fps")
         self.latency_label.setText(f"{status.latency_ms:5.1f} ms")
 

@@ -154,3 +154,22 @@ def test_menus_offer_help_about_and_quit(window) -> None:
     assert [a.text() for a in menus["&File"].actions()] == ["&Quit"]
     assert [a.text() for a in menus["&Help"].actions()] == ["&Help", "&About AnyRig"]
     assert "Calibrate" in [a.text() for a in menus["&Live"].actions()]
+
+
+def test_opening_a_source_shows_a_busy_indicator(window, qapp, tmp_path: Path) -> None:
+    import cv2
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(4):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), np.full((120, 160, 3), 60 * i, np.uint8))
+    window.source_panel.choose_source(str(folder))
+    window.updater.update_status()
+    try:
+        assert window.status.busy_label.text() == f"Opening {folder}…" and not window.status.busy_bar.isHidden()
+        assert _wait(qapp, lambda: window.session.status().source == folder.name)
+        window.updater.update_status()
+        assert window.status.busy_label.text() == "" and window.status.busy_bar.isHidden()
+    finally:
+        window.source_panel.choose_source("synthetic")
+        assert _wait(qapp, lambda: window.session.status().source == "synthetic")
