@@ -281,7 +281,8 @@ class LiveProcessor:
             self.retarget.reset()
 
     def process(self, frame: Frame) -> PoseResult | None:
-        """The rig's pose for ``frame``, or ``None`` when no person is (or recently was) seen."""
+        """The rig's pose for ``frame``: live, held (person lost) or easing to rest (nobody in view);
+        ``None`` once the rig is at rest with nobody in view. :attr:`tracking_state` says which."""
         t_queue = time.monotonic_ns()  # capture -> here: waiting in the mailbox for this thread
         landmarks = self.perception.detect(frame)
         t_perception = time.monotonic_ns()
@@ -325,7 +326,8 @@ class LiveProcessor:
 
     def _no_person(self, frame: Frame) -> PoseResult | None:
         """Nobody (or no plausible person) in view past the hold: a step of the rig easing to rest,
-        or ``None`` once it is there."""
+        or ``None`` once it is there. Any "not a person" verdict (e.g. a plausibility gate) should
+        end here, so the state and the rig behave the same whatever said it."""
         self.frames_without_person += 1
         self.tracking_state = TrackingState.NO_PERSON
         eased = self._easing.step(frame.t_capture_ns)
