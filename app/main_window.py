@@ -241,6 +241,10 @@ def settings_from_args(store: SettingsStore, args: argparse.Namespace):
         if address:
             host, port = parse_host_port(address)
             settings.output.kind, settings.output.host, settings.output.port = kind, host, port
+    if getattr(args, "vmc_raw", False):
+        settings.output.vmc_raw = True
+    if getattr(args, "humanoid_map", None):
+        settings.output.humanoid_map = args.humanoid_map
     return settings
 
 

@@ -44,6 +44,8 @@ def test_typed_modes_and_outputs_win(store: SettingsStore) -> None:
     typed = settings_from_args(store, _args("--mirror", "--no-upper-body", "--osc", "127.0.0.1:9001"))
     assert typed.mirror is True and typed.upper_body is False
     assert (typed.output.kind, typed.output.host, typed.output.port) == ("osc", "127.0.0.1", 9001)
+    vmc = settings_from_args(store, _args("--vmc", "127.0.0.1:39540", "--vmc-raw", "--humanoid-map", "map.json"))
+    assert (vmc.output.kind, vmc.output.port, vmc.output.vmc_raw, vmc.output.humanoid_map) == ("vmc", 39540, True, "map.json")
 
 
 def test_run_without_rig_or_source_uses_the_defaults() -> None:
