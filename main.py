@@ -33,8 +33,14 @@ HANDLERS = {
 
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", default="synthetic", help="webcam[:N] | VIDEO_FILE | IMAGE_DIR | synthetic (default)")
-    p.add_argument("--rig", default="dragon", help="rig file (BVH, GLB, glTF, VRM) or a bundled rig name (default: dragon)")
+    # No argparse defaults for choices the app also saves: a value the user typed always wins over the
+    # saved one, even when it equals the default (None = not given; `run` then uses the default).
+    p.add_argument("--source", default=None, help="webcam[:N] | VIDEO_FILE | IMAGE_DIR | synthetic (default: synthetic; the app: the last one)")
+    p.add_argument("--rig", default=None, help="rig file (BVH, GLB, glTF, VRM) or a bundled rig name (default: dragon; the app: the last one)")
+    p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
+                   help="mirror the motion left <-> right (the app: on unless turned off; `run`: off)")
+    p.add_argument("--upper-body", action=argparse.BooleanOptionalAction, default=None,
+                   help="seated / upper-body mode: legs held at rest, the root stays in place")
     p.add_argument("--vmc", metavar="HOST:PORT", help="send VMC humanoid bones (Unity names, normalised: identity in the T-pose) to HOST:PORT")
     p.add_argument("--vmc-raw", action="store_true", help="with --vmc: send the rig's own local rotations (rest included) instead of normalised ones")
     p.add_argument("--humanoid-map", metavar="FILE", help="JSON object Unity bone -> joint name that fixes or completes the rig's humanoid map (null removes a bone)")
@@ -68,6 +74,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     _add_run_args(p)
+    p.add_argument("--screenshot", metavar="PNG", help="with --seconds: save the window as PNG just before it closes")
 
     p = sub.add_parser("run", help="run the live pipeline without a window (headless)")
     _add_run_args(p)
@@ -177,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from streaming.quiet_logs import quiet_native_logs
+
+    quiet_native_logs()  # OpenCV's camera probes and MediaPipe's start-up lines (kept with -v)
     module_name, func_name = HANDLERS[_handler_key(args)].split(":")
     handler = getattr(importlib.import_module(module_name), func_name)
     try:

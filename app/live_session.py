@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.calibration import CalibrationFiles
 from app.neutral_pose import CalibratedRetarget, NeutralPose, reference_positions
 from app.output_slots import RecorderSlot, SenderSlot
 from app.session_status import SessionStatus
@@ -26,6 +27,7 @@ from app.source_opener import SourceOpener, create_looping_source
 from app.take_manager import TAKE_FORMATS, TakeManager
 from app.view_tap import CameraSample, ViewTap
 from engine.retarget.mapping import RetargetMap, load_map, map_path_for, save_map, suggest_map
+from engine.performer.pose_modes import legs_at_rest, mirror_performer
 from engine.rig import Rig
 from streaming.frames import PoseResult
 from streaming.headless import VmcOptions, load_rig_spec, make_sender_output
@@ -34,13 +36,16 @@ from streaming.pipeline import Pipeline, State
 from streaming.processor import build_processor
 from streaming.run_stats import RunStats
 from streaming.settings import FilterSettings, OutputSettings, SessionSettings
+from streaming.take_playback import TakePlayer, load_take_rig
 from streaming.takes import recover_takes
+from streaming.tracking import TrackingState
+from streaming.user_config import rig_key, user_config_dir
 
 __all__ = ["FIELDS", "LiveSession", "SessionStatus", "TAKE_FORMATS"]
 
 logger = logging.getLogger(__name__)
 
-FIELDS = ("rig", "source", "output", "filter", "tracking", "recording", "takes", "retarget", "calibration")
+FIELDS = ("rig", "source", "output", "filter", "tracking", "recording", "takes", "retarget", "calibration", "modes", "playback")
 Listener = Callable[[str], None]
 
 
@@ -51,12 +56,17 @@ class LiveSession:
         settings: initial settings (copied; read the current ones from :attr:`settings`).
         takes_dir: folder for takes when ``settings.takes_dir`` is empty.
         device, backend, solver: for the model stages (see :func:`streaming.processor.build_processor`).
+        config_dir: the user's config folder (calibrations, retarget maps of bundled rigs); default
+            :func:`streaming.user_config.user_config_dir`.
     """
 
     def __init__(
-        self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik"
+        self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik",
+        config_dir: str | Path | None = None,
     ) -> None:
         self.settings = SessionSettings.from_dict(settings.to_dict())
+        self.config_dir = Path(config_dir) if config_dir is not None else user_config_dir()
+        self.calibrations = CalibrationFiles(self.config_dir / "calibration")
         self.device, self.backend, self.solver = device, backend, solver
         self.listeners: list[Listener] = []
         self.tap = ViewTap()
@@ -72,21 +82,30 @@ class LiveSession:
         self._fps_mark: tuple[float, int] = (time.monotonic(), 0)
         self._fps = 0.0
         self._last_result: PoseResult | None = None
+        self.playback: TakePlayer | None = None  # a take being played back, if any
+        self.playback_path: Path | None = None
+        self._replay_output = None  # a sender output re-sending the played take
 
     # %% lifecycle ---------------------------------------------------------------------------------
-    def open(self) -> list[str]:
+    def open(self, progress: Callable[[str], None] | None = None) -> list[str]:
         """Load the rig, open the source and start tracking (when on).
 
         A saved rig or source that no longer works falls back to the defaults (a bundled rig, the
         synthetic source) rather than failing: the returned list says what was replaced and why.
+
+        Args:
+            progress: called with what is being done before each slow step (the splash screen).
         """
+        say = progress or (lambda _text: None)
         problems: list[str] = []
+        say(f"Loading the rig {self.settings.rig}…")
         try:
             rig = load_rig_spec(self.settings.rig)
         except Exception as exc:  # noqa: BLE001 - any bad saved rig falls back
             problems.append(f"rig {self.settings.rig!r} could not be loaded ({exc}); using the dragon")
             self.settings.rig = "dragon"
             rig = load_rig_spec("dragon")
+        say(f"Preparing the source {self.settings.source}…")
         try:
             source = create_looping_source(self.settings.source)
         except Exception as exc:  # noqa: BLE001 - any bad saved source falls back
@@ -94,6 +113,10 @@ class LiveSession:
             self.settings.source = "synthetic"
             source = create_looping_source("synthetic")
         self.rig = rig
+        self._load_calibration()
+        compiling = self.backend in ("compile", "tensorrt")
+        say("Compiling the models (backend %s: up to a minute on a CPU the first time)…" % self.backend if compiling
+            else "Loading the models…")
         processor = self._processor_for(rig)
         self.pipeline = Pipeline(source, processor, outputs=[self._recorder, self._sender], stats=self.stats)
         try:
@@ -110,6 +133,7 @@ class LiveSession:
         if recovered:
             problems.append("recovered unfinished takes: " + ", ".join(p.name for p in recovered))
         if self.settings.tracking:
+            say(f"Opening {self.settings.source}…")
             try:
                 self.pipeline.start()
             except Exception as exc:  # noqa: BLE001 - a camera that cannot open: report, stay open
@@ -119,6 +143,7 @@ class LiveSession:
 
     def close(self) -> None:
         """Finish any take, stop every thread, close the source, senders and models (idempotent)."""
+        self.close_take()
         if self._recorder.recording:
             try:
                 self.stop_recording()
@@ -144,11 +169,16 @@ class LiveSession:
             FileNotFoundError: neither a file nor a bundled rig name.
         """
         rig = load_rig_spec(spec)
-        processor = self._processor_for(rig)  # may raise (e.g. a broken saved retarget map): nothing changed yet
+        previous = (self.rig, self.settings.rig, self.neutral, self.calibrated_at)
+        self.rig, self.settings.rig = rig, spec
+        self._load_calibration()
+        try:
+            processor = self._processor_for(rig)  # may raise (e.g. a broken saved retarget map): nothing changed yet
+        except Exception:
+            self.rig, self.settings.rig, self.neutral, self.calibrated_at = previous
+            raise
         if self._recorder.recording:
             self.stop_recording()
-        self.rig = rig
-        self.settings.rig = spec
         assert self.pipeline is not None
         self.pipeline.set_processor(processor)
         if self.settings.output.kind != "off":
@@ -158,11 +188,28 @@ class LiveSession:
 
     def _processor_for(self, rig: Rig):
         filter_config = self.settings.filter.pose_filter_config()
-        processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config, solver=self.solver)
+        modes = self.settings.modes()
+        processor = build_processor(
+            rig, device=self.device, backend=self.backend, filter_config=filter_config, solver=self.solver, modes=modes
+        )
+        saved_map = self._user_map_path()
+        if saved_map is not None and saved_map.is_file():  # a bundled rig's map edited by the user
+            from engine.retarget.retargeter import Retargeter
+
+            processor.retarget = Retargeter(rig.skeleton, load_map(saved_map, rig.skeleton))
         if self.neutral is not None:
+            # The neutral pose goes through the same modes as the live performer before it reaches the retargeter.
+            neutral = legs_at_rest(self.neutral) if modes.upper_body else self.neutral
+            neutral = mirror_performer(neutral) if modes.mirror else neutral
             reference = reference_positions(getattr(processor.retarget, "map", None))
-            processor.retarget = CalibratedRetarget(processor.retarget, NeutralPose(self.neutral, reference))
+            processor.retarget = CalibratedRetarget(processor.retarget, NeutralPose(neutral, reference))
         return self.tap.attach(processor)
+
+    def _load_calibration(self) -> None:
+        """The neutral pose saved for the current rig, if any."""
+        self.neutral = self.calibrations.load(self.settings.rig)
+        path = self.calibrations.path_for(self.settings.rig)
+        self.calibrated_at = path.stat().st_mtime if self.neutral is not None else None
 
     # %% source ----------------------------------------------------------------------------------------
     def set_source(self, spec: str) -> None:
@@ -218,15 +265,7 @@ class LiveSession:
         new = None
         if output.kind != "off":
             assert self.rig is not None
-            if output.kind == "osc":
-                from streaming.headless import SenderOutput
-                from streaming.senders import OscSender
-
-                new = SenderOutput("osc", OscSender(output.host, int(output.port), output.osc_prefix, bundle=output.bundle))
-            else:
-                options = VmcOptions(raw=output.vmc_raw, humanoid_map=output.humanoid_map)
-                new = make_sender_output(output.kind, f"{output.host}:{int(output.port)}", self.rig, options)
-                new.sender.bundle = bool(output.bundle)
+            new = _sender_output(output, self.rig)
         previous = self._sender.swap(new)
         if previous is not None:
             previous.close()
@@ -243,6 +282,65 @@ class LiveSession:
         output = self._sender.output
         return {} if output is None else dict(output.info)
 
+    # %% take playback (see streaming.take_playback) -------------------------------------------------
+    def open_take(self, path: str | Path) -> TakePlayer:
+        """Load the take at ``path`` for playback (the live pipeline keeps running underneath).
+
+        Raises:
+            TakeError, RigFormatError: the file cannot be played (nothing changes).
+        """
+        player = TakePlayer(load_take_rig(path))
+        self.close_take()
+        self.playback = player
+        self.playback_path = Path(path)
+        self._emit("playback")
+        return player
+
+    def close_take(self) -> None:
+        """Back to the live view (and live sending)."""
+        if self.playback is None:
+            return
+        self.set_take_resend(False)
+        self.playback = None
+        self.playback_path = None
+        self._emit("playback")
+
+    @property
+    def resending_take(self) -> bool:
+        return self._replay_output is not None
+
+    def set_take_resend(self, on: bool) -> None:
+        """Send the played take over the network output (Output tab) instead of the live poses.
+
+        Live sending pauses meanwhile, so a receiver gets one stream; turning it off resumes it.
+
+        Raises:
+            ValueError: no take is open, or the output is off.
+        """
+        if on and self._replay_output is None:
+            if self.playback is None:
+                raise ValueError("open a take to re-send first")
+            if self.settings.output.kind == "off":
+                raise ValueError("the network output is off: choose VMC or OSC in the Output tab first")
+            self._replay_output = _sender_output(self.settings.output, self.playback.rig)
+            self._sender.live = False
+        elif not on and self._replay_output is not None:
+            replay, self._replay_output = self._replay_output, None
+            replay.close()
+            self._sender.live = True
+        self._emit("playback")
+
+    def playback_step(self, dt_s: float) -> PoseResult | None:
+        """Advance the open take by ``dt_s`` (when playing) and return its pose, re-sent when asked; ``None`` without a take."""
+        player = self.playback
+        if player is None:
+            return None
+        player.advance(dt_s)
+        result = player.pose()
+        if self._replay_output is not None:
+            self._replay_output.send(result, player.rig)
+        return result
+
     # %% filter and tracking -------------------------------------------------------------------------
     def set_filter(self, settings: FilterSettings) -> None:
         """Filter with ``settings`` from the next frame (the filter's history starts over).
@@ -256,6 +354,27 @@ class LiveSession:
         self.pipeline.processor.filter = new_filter
         self.settings.filter = replace(settings)
         self._emit("filter")
+
+    def set_modes(self, *, mirror: bool | None = None, upper_body: bool | None = None) -> None:
+        """Mirror the motion and / or hold the legs at rest (seated), from the next frame."""
+        if mirror is not None:
+            self.settings.mirror = bool(mirror)
+        if upper_body is not None:
+            self.settings.upper_body = bool(upper_body)
+        assert self.pipeline is not None and self.rig is not None
+        if self.neutral is not None:  # the calibration is seen through the modes: rebuild
+            self.pipeline.set_processor(self._processor_for(self.rig))
+        else:
+            self.pipeline.processor.modes = self.settings.modes()  # one attribute store, read once per frame
+        self._emit("modes")
+
+    @property
+    def tracking_state(self) -> TrackingState | None:
+        """``person`` / ``lost`` / ``no_person`` while tracking, ``None`` when tracking is off."""
+        pipeline = self.pipeline
+        if pipeline is None or pipeline.state is not State.RUNNING:
+            return None
+        return getattr(pipeline.processor, "tracking_state", None)
 
     def set_tracking(self, on: bool) -> None:
         """Start or stop capture and inference (stopping releases the camera).
@@ -273,38 +392,65 @@ class LiveSession:
         self.settings.tracking = bool(on)
         self._emit("tracking")
 
-    def calibrate(self) -> None:
-        """Take the performer's current pose as their neutral pose (see :mod:`app.neutral_pose`).
+    def calibrate(self, neutral: np.ndarray | None = None) -> Path:
+        """Take ``neutral`` (default: the performer's current pose) as their neutral pose and save it for this rig.
 
-        From the next frame, standing like this shows the rig in its rest pose; a fresh processor
-        also restarts every history (filter, retarget delays, the solver's window).
+        From the next frame, standing like this shows the rig in its rest pose (see
+        :mod:`app.neutral_pose`); a fresh processor also restarts every history (filter, retarget
+        delays, the solver's window). The guided way is :class:`app.calibration.CalibrationCapture`,
+        which averages a still window and passes its result here.
+
+        Returns:
+            The file the calibration was saved to (loaded again with this rig next time).
 
         Raises:
-            ValueError: no performer has been seen yet (tracking off, or nobody in view).
+            ValueError: no performer has been seen yet (tracking off, or nobody in view), or a
+                malformed ``neutral``.
         """
         assert self.rig is not None and self.pipeline is not None
-        neutral = self.tap.latest_performer
+        if neutral is None:
+            neutral = self.tap.latest_performer
         if neutral is None:
             raise ValueError("no performer seen yet: start tracking and stand in view, then calibrate")
-        self.neutral = np.array(neutral, dtype=np.float64)
+        neutral = np.array(neutral, dtype=np.float64)
+        NeutralPose(neutral, reference_positions(None))  # checks the shape and values before anything changes
+        self.neutral = neutral
         self.pipeline.set_processor(self._processor_for(self.rig))
         self.calibrated_at = time.time()
-        self._emit("calibration")
+        try:
+            path = self.calibrations.save(self.settings.rig, neutral)
+        finally:
+            self._emit("calibration")
+        return path
 
     def clear_calibration(self) -> None:
-        """Go back to the canonical reference poses (T-pose, arms down) for the performer."""
+        """Go back to the canonical reference poses (T-pose, arms down) for the performer; forget the saved one."""
         assert self.rig is not None and self.pipeline is not None
         self.neutral = None
         self.calibrated_at = None
+        self.calibrations.delete(self.settings.rig)
         self.pipeline.set_processor(self._processor_for(self.rig))
         self._emit("calibration")
 
     # %% retarget map ----------------------------------------------------------------------------------
     def retarget_map_path(self) -> Path | None:
-        """Where the map of the current rig is saved (beside its file), ``None`` for a rig with no file."""
-        if self.rig is None or not self.rig.source.path:
+        """Where the map of the current rig is saved: beside the user's rig file, or in the user's config
+        folder for a bundled rig (never into the checkout); ``None`` for a rig with neither."""
+        if self.rig is None:
             return None
-        return map_path_for(self.rig.source.path)
+        user_map = self._user_map_path()
+        if user_map is not None:
+            return user_map
+        return map_path_for(self.rig.source.path) if self.rig.source.path else None
+
+    def _user_map_path(self) -> Path | None:
+        """``<config>/retarget/<rig>.retarget.json`` for a bundled rig (or one with no file), else ``None``."""
+        from engine.rigs.bundled import bundled_rig_names
+
+        spec = self.settings.rig
+        if self.rig is None or (spec not in bundled_rig_names() and self.rig.source.path):
+            return None
+        return self.config_dir / "retarget" / f"{rig_key(spec)}.retarget.json"
 
     def suggested_map(self) -> RetargetMap:
         assert self.rig is not None
@@ -330,6 +476,7 @@ class LiveSession:
         path = self.retarget_map_path()
         if path is None:
             raise OSError(f"rig {self.rig.name!r} has no file to save a retarget map beside")
+        path.parent.mkdir(parents=True, exist_ok=True)
         save_map(retarget_map, path)
         self.pipeline.set_processor(self._processor_for(self.rig))
         self._emit("retarget")
@@ -388,7 +535,7 @@ class LiveSession:
         if not pipeline.wait(0):
             return None
         faulted = pipeline.state is State.FAULTED
-        reason = f"the pipeline stopped: {pipeline.error!r}" if faulted else f"source {pipeline.source.source_id} ended"
+        reason = f"the pipeline stopped: {type(pipeline.error).__name__}: {pipeline.error}" if faulted else f"source {pipeline.source.source_id} ended"
         if not faulted and pipeline.source.status.last_error:
             reason += f": {pipeline.source.status.last_error}"  # a video cut short, say
         if self.recording:
@@ -440,6 +587,7 @@ class LiveSession:
             fps=self._fps if running else 0.0,
             latency_ms=self.end_to_end_ms(),
             error=repr(pipeline.error) if pipeline.error else "",
+            tracking=state.value if (state := self.tracking_state) is not None else "",
         )
 
     @property
@@ -455,3 +603,16 @@ class LiveSession:
         result = self._last_result
         return float(result.latencies_ms()["total"]) if result is not None else 0.0
 
+
+
+def _sender_output(output: OutputSettings, rig: Rig):
+    """A sender output for ``output`` (kind vmc / vmc-generic / osc) driving ``rig``'s bones."""
+    if output.kind == "osc":
+        from streaming.headless import SenderOutput
+        from streaming.senders import OscSender
+
+        return SenderOutput("osc", OscSender(output.host, int(output.port), output.osc_prefix, bundle=output.bundle))
+    options = VmcOptions(raw=output.vmc_raw, humanoid_map=output.humanoid_map)
+    new = make_sender_output(output.kind, f"{output.host}:{int(output.port)}", rig, options)
+    new.sender.bundle = bool(output.bundle)
+    return new

@@ -32,6 +32,7 @@ from app.filter_panel import FilterPanel
 from app.live_actions import LiveActions
 from app.live_session import LiveSession
 from app.live_updater import LiveUpdater
+from app.output_banner import OutputBanner
 from app.output_panel import OutputPanel
 from app.plots_panel import PlotsPanel
 from app.retarget_panel import RetargetPanel
@@ -45,6 +46,22 @@ from app.viewport import RigViewport
 __all__ = ["MainWindow", "run_app", "default_takes_dir", "settings_from_args"]
 
 logger = logging.getLogger(__name__)
+
+HELP_TEXT = """<b>Getting started</b><ol>
+<li>Source tab: pick a camera (or a video file, an image folder, the synthetic performer).</li>
+<li>Rig tab: pick a bundled rig or open your own GLB / VRM / BVH.</li>
+<li>Stand back so the camera sees you whole, then <b>Calibrate</b> (Ctrl+K): a 3 s countdown,
+then hold still for 1 s in a relaxed pose, arms down.</li>
+<li>Output tab: send to your VMC / OSC receiver. Takes tab: record (Ctrl+R), double-click a take to
+play it back, scrub, loop, or re-send it over the output.</li></ol>
+<b>Shortcuts</b>: Ctrl+T tracking, Ctrl+K calibrate, Ctrl+Shift+K clear calibration, Ctrl+R record,
+F frame the rig, Ctrl+M mirror, Ctrl+U upper body (seated), Ctrl+Q quit.<br>
+The camera view shows the tracking state: <i>person</i>, <i>lost</i> (the last pose is held for a
+second) or <i>no person</i> (the rig eases back to rest). See README.md for the command line."""
+
+ABOUT_TEXT = """<b>AnyRig</b><br>Live motion capture onto any skeleton: a webcam drives humanoids,
+quadrupeds, dragons, birds, snakes, spiders or your own rig, streamed over VMC / OSC or recorded as
+takes.<br><br>Code: MIT. Pose landmarks: Google MediaPipe (Apache 2.0)."""
 
 
 def default_takes_dir() -> Path:
@@ -78,17 +95,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.takes_panel = TakesPanel(session)
         self.status = StatusBar()
         self.setStatusBar(self.status)
+        self.output_banner = OutputBanner(session)
+        self._source_busy = False
         self._assemble()
         self._build_actions()
+        self._build_menus()
         for panel in (self.source_panel, self.rig_panel, self.retarget_panel, self.output_panel, self.filter_panel, self.takes_panel):
             panel.error.connect(self.status.show_error)
             if hasattr(panel, "message"):
                 panel.message.connect(self.status.show_info)
         self.rig_panel.frame_requested.connect(self.viewport.frame_rig)
+        self.rig_panel.busy.connect(self.status.show_busy)
         self.rig_panel.mesh_toggled.connect(self.viewport.set_mesh_visible)
         self.updater = LiveUpdater(
             session, self.viewport, self.camera_view, self.plots, self.status,
-            extra_status=(self.output_panel.refresh_counters, self.source_panel.refresh_state), parent=self,
+            extra_status=(self.output_panel.refresh_counters, self.source_panel.refresh_state, self._refresh_busy), parent=self,
         )
         geometry, state = store.load_geometry()
         if geometry is not None:
@@ -122,7 +143,13 @@ class MainWindow(QtWidgets.QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setCollapsible(1, False)
         splitter.setSizes([400, 660, 340])
-        self.setCentralWidget(splitter)
+        central = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.output_banner)
+        column.addWidget(splitter, 1)
+        self.setCentralWidget(central)
 
     def _build_actions(self) -> None:
         self.live_actions = LiveActions(self.session, self, record=self.takes_panel.toggle_recording, frame=self.viewport.frame_rig)
@@ -132,6 +159,38 @@ class MainWindow(QtWidgets.QMainWindow):
         toolbar.setObjectName("live-toolbar")
         for action in self.live_actions.all:
             toolbar.addAction(action)
+        self.live_actions.calibration_prompt.connect(self._on_calibration_prompt)
+
+    def _build_menus(self) -> None:
+        """File (Quit), Live (the toolbar's actions), Help (Help, About)."""
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Quit))
+        quit_action.triggered.connect(self.close)
+        live_menu = bar.addMenu("&Live")
+        for action in self.live_actions.all:
+            live_menu.addAction(action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&Help", self.show_help)
+        help_menu.addAction("&About AnyRig", self.show_about)
+
+    def show_help(self) -> None:
+        QtWidgets.QMessageBox.information(self, "AnyRig help", HELP_TEXT)
+
+    def show_about(self) -> None:
+        QtWidgets.QMessageBox.about(self, "About AnyRig", ABOUT_TEXT)
+
+    def _on_calibration_prompt(self, text: str) -> None:
+        self.camera_view.overlay = text
+
+    def _refresh_busy(self) -> None:
+        """A busy indicator in the status bar while a source opens (a camera or video can take seconds)."""
+        pipeline = self.session.pipeline
+        requested = self.source_panel.requested or (pipeline.source.source_id if self.live_actions.starting and pipeline else None)
+        if requested or self._source_busy:  # leaves other busy messages (a rig loading) alone
+            self.status.show_busy(f"Opening {requested}…" if requested else "")
+        self._source_busy = bool(requested)
 
     # -- screenshots and closing ---------------------------------------------------------------------
     def screenshot(self) -> QtGui.QImage:
@@ -168,20 +227,55 @@ class MainWindow(QtWidgets.QMainWindow):
 
 
 def settings_from_args(store: SettingsStore, args: argparse.Namespace):
-    """The saved settings, with whatever the command line chose explicitly on top."""
+    """The saved settings, with every choice given on the command line on top (typed values always win,
+    also when they equal a default: the parser's defaults are ``None`` for exactly this)."""
     from streaming.settings import parse_host_port
 
     settings = store.load()
-    if getattr(args, "source", None) not in (None, "synthetic"):
-        settings.source = args.source
-    if getattr(args, "rig", None) not in (None, "dragon"):
-        settings.rig = args.rig
+    for attr in ("source", "rig", "mirror", "upper_body"):
+        value = getattr(args, attr, None)
+        if value is not None:
+            setattr(settings, attr, value)
     for kind, attr in (("vmc", "vmc"), ("vmc-generic", "vmc_generic"), ("osc", "osc")):
         address = getattr(args, attr, None)
         if address:
             host, port = parse_host_port(address)
             settings.output.kind, settings.output.host, settings.output.port = kind, host, port
+    if getattr(args, "vmc_raw", False):
+        settings.output.vmc_raw = True
+    if getattr(args, "humanoid_map", None):
+        settings.output.humanoid_map = args.humanoid_map
     return settings
+
+
+class StartSplash(QtWidgets.QSplashScreen):
+    """What the app is doing while it starts (loading the rig, the models, compiling, opening the source)."""
+
+    def __init__(self) -> None:
+        pixmap = QtGui.QPixmap(520, 160)
+        pixmap.fill(QtGui.QColor("#1d2330"))
+        painter = QtGui.QPainter(pixmap)
+        font = painter.font()
+        font.setPixelSize(34)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QtGui.QColor("#ffffff"))
+        painter.drawText(QtCore.QRect(24, 20, 480, 50), 0, "AnyRig")
+        font.setPixelSize(14)
+        font.setBold(False)
+        painter.setFont(font)
+        painter.setPen(QtGui.QColor("#a0b0c8"))
+        painter.drawText(QtCore.QRect(24, 66, 480, 24), 0, "live motion capture onto any skeleton")
+        painter.end()
+        super().__init__(pixmap)
+        self.messages: list[str] = []
+
+    def say(self, text: str) -> None:
+        """Show ``text`` at the bottom of the splash, now (the event loop is not running yet)."""
+        self.messages.append(text)
+        logger.info("%s", text)
+        self.showMessage(text, QtCore.Qt.AlignmentFlag.AlignBottom | QtCore.Qt.AlignmentFlag.AlignLeft, QtGui.QColor("#ffd040"))
+        QtWidgets.QApplication.processEvents()
 
 
 def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> int:
@@ -190,10 +284,13 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     ``args.seconds`` (``python main.py gui --seconds 5``) closes the window after that long, which
     is how a script or a test runs the app unattended.
     """
+    from app.qt_platform import drop_opencv_qt_plugin_path
     from tools.gpu_setup import configure_wgpu
 
+    drop_opencv_qt_plugin_path()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("AnyRig")
+    logger.info("Qt platform: %s", app.platformName())
     configure_wgpu()
     store = store or SettingsStore()
     try:
@@ -205,7 +302,10 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
         settings, takes_dir=default_takes_dir(), device=getattr(args, "device", "auto"), backend=getattr(args, "backend", "auto"),
         solver=getattr(args, "solver", "analytic_ik"),
     )
-    problems = session.open()
+    splash = StartSplash()
+    splash.show()
+    problems = session.open(progress=splash.say)
+    splash.say("Opening the window…")
     window = MainWindow(session, store)
     for problem in problems:
         window.status.show_error(problem)
@@ -217,8 +317,18 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
 
     sys.excepthook = report
     window.show()
+    splash.finish(window)
     if getattr(args, "seconds", None):
-        QtCore.QTimer.singleShot(int(args.seconds * 1000), window.close)
+        screenshot = getattr(args, "screenshot", None)
+
+        def finish() -> None:
+            if screenshot:
+                Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+                if not window.screenshot().save(str(screenshot)):
+                    logger.error("the screenshot could not be written to %s", screenshot)
+            window.close()
+
+        QtCore.QTimer.singleShot(int(args.seconds * 1000), finish)
     try:
         return int(app.exec())
     finally:

@@ -30,6 +30,7 @@ class SenderSlot:
     Attributes:
         name: label in the run statistics; ``capture_to_send`` is the end-to-end latency.
         inline: ``False``: the pipeline gives this output a thread and a one-slot mailbox.
+        live: forward the pipeline's results (``False`` while a played take is re-sent instead).
     """
 
     name = "send"
@@ -39,6 +40,7 @@ class SenderSlot:
         self._lock = threading.Lock()
         self._output: Any = None  # a streaming.headless.SenderOutput, or None when off
         self.last_latency_ms: float | None = None  # capture -> the send returned, newest frame sent
+        self.live = True  # one attribute store; the pipeline thread reads it per result
 
     @property
     def output(self) -> Any:
@@ -56,7 +58,7 @@ class SenderSlot:
     def send(self, result: PoseResult, rig: Rig) -> bool:
         """Forward to the held sender; ``False`` when off, so no send latency is recorded."""
         output = self.output
-        if output is None:
+        if output is None or not self.live:
             return False
         ok = bool(output.send(result, rig))
         if ok:

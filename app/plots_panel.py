@@ -25,7 +25,8 @@ class PlotsPanel(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.fps_plot = pg.PlotWidget(title="frames per second")
         self.latency_plot = pg.PlotWidget(title="latency (ms)")
-        self.latency_plot.addLegend(offset=(5, 2), colCount=4, labelTextSize="7pt", brush=(0, 0, 0, 140))
+        # 8 series: 3 columns fit the plot's usual width (4 clipped the last column).
+        self.latency_plot.addLegend(offset=(5, 2), colCount=3, labelTextSize="7pt", brush=(0, 0, 0, 140))
         joint_row = QtWidgets.QHBoxLayout()
         joint_row.addWidget(QtWidgets.QLabel("joint:"))
         self.joint_combo = QtWidgets.QComboBox()
@@ -93,7 +94,8 @@ class PlotsPanel(QtWidgets.QWidget):
         if latest:
             _fit_y(self.latency_plot, np.concatenate(latest), floor=0.0)
         if self._rotation:
-            data = np.asarray(self._rotation)
+            # Unwrapped over the history: an angle passing +-180 deg continues instead of jumping by 360.
+            data = np.degrees(np.unwrap(np.radians(np.asarray(self._rotation)), axis=0))
             for k, curve in enumerate(self._rotation_curves):
                 curve.setData(data[:, k])
             _fit_y(self.rotation_plot, data.reshape(-1))

@@ -1,8 +1,9 @@
 """Retarget map editor: which performer chain drives each rig chain, by which rule; saved beside the rig.
 
 The table is a view of a :class:`~engine.retarget.mapping.RetargetMap` (plain data): one row per
-chain map. Editing a cell edits the panel's working copy; *Save beside rig* checks it, writes
-``<rig file>.retarget.json`` and drives the rig with it; *Suggest* refills the table with the
+chain map. Editing a cell edits the panel's working copy; *Save* checks it, writes
+``<rig file>.retarget.json`` (a bundled rig's map goes to the user's config folder, never into the
+checkout) and drives the rig with it; *Suggest* refills the table with the
 automatic map (the reset), *Revert* with the one in use.
 """
 
@@ -44,13 +45,18 @@ class RetargetPanel(QtWidgets.QWidget):
         layout.addWidget(self.path_label)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        # Every column as wide as its widest cell (combo boxes included), the table scrolls sideways
+        # when the tab is narrower: nothing is cut off until the user widens it.
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setHorizontalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.verticalHeader().setVisible(False)
         layout.addWidget(self.table, 1)
         row = QtWidgets.QHBoxLayout()
         self.suggest_button = QtWidgets.QPushButton("Suggest (reset)")
         self.revert_button = QtWidgets.QPushButton("Revert")
-        self.save_button = QtWidgets.QPushButton("Save beside rig")
+        self.save_button = QtWidgets.QPushButton("Save map")
         for b in (self.suggest_button, self.revert_button, self.save_button):
             row.addWidget(b)
         layout.addLayout(row)

@@ -25,6 +25,7 @@ class RigPanel(QtWidgets.QWidget):
     """
 
     error = QtCore.pyqtSignal(str)
+    busy = QtCore.pyqtSignal(str)  # what is being loaded ("" when done), for the status bar
     frame_requested = QtCore.pyqtSignal()
     mesh_toggled = QtCore.pyqtSignal(bool)
 
@@ -74,13 +75,24 @@ class RigPanel(QtWidgets.QWidget):
             self._refresh()
 
     def load_rig(self, spec: str) -> bool:
-        """Drive the rig ``spec`` (a bundled name or a file); on failure report it and keep the old rig."""
+        """Drive the rig ``spec`` (a bundled name or a file); on failure report it and keep the old rig.
+
+        Loading runs on the Qt thread (the models are rebuilt for the rig's joints; compiled models
+        compile again), so the window says so and shows a busy cursor first.
+        """
+        compiling = self.session.backend in ("compile", "tensorrt")
+        self.busy.emit(f"Loading rig {spec}" + (" and compiling the models (up to a minute)…" if compiling else "…"))
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        QtWidgets.QApplication.processEvents()  # paint the message before the work blocks the thread
         try:
             self.session.set_rig(spec)
         except (AnyRigError, OSError, ValueError) as exc:
             self.error.emit(f"Cannot load rig {spec}: {exc}")
             self._refresh()
             return False
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+            self.busy.emit("")
         return True
 
     def _on_rig_changed(self, index: int) -> None:

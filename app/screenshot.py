@@ -1,9 +1,12 @@
-"""Save a screenshot of the running window (for the README): ``python -m app.screenshot OUT.png``.
+"""Save a screenshot of the running window (for the README): ``python -m app.screenshot OUT.png [--scene S]``.
 
 Opens the window on the synthetic performer with a fresh, temporary settings file (the user's
-settings and takes are not touched), lets it run for a few seconds so the plots fill, then saves
-:meth:`MainWindow.screenshot` (the viewport's rendering composited in), scaled and palette-packed
-to keep the PNG small. Works offscreen: ``QT_QPA_PLATFORM=offscreen python -m app.screenshot``.
+settings, calibrations and takes are not touched), lets it run for a few seconds so the plots fill,
+then saves :meth:`MainWindow.screenshot` (the viewport's rendering composited in), scaled and
+palette-packed to keep the PNG small. Works offscreen: ``QT_QPA_PLATFORM=offscreen python -m app.screenshot``.
+
+Scenes: ``main`` (a person tracked), ``calibration`` (the countdown, 2 s into it), ``playback``
+(a 3 s take recorded, then played back in the viewport from the Takes tab).
 """
 
 from __future__ import annotations
@@ -22,8 +25,20 @@ __all__ = ["save_screenshot", "main"]
 logger = logging.getLogger(__name__)
 
 
-def save_screenshot(out: str | Path, *, rig: str = "dragon", seconds: float = 14.0, width: int = 1000) -> Path:
-    """Run the window for ``seconds`` on ``rig`` and save its screenshot to ``out``; returns ``out``."""
+SCENES = ("main", "calibration", "playback")
+
+
+def _pump(app: QtWidgets.QApplication, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def save_screenshot(out: str | Path, *, rig: str = "dragon", seconds: float = 14.0, width: int = 1000, scene: str = "main") -> Path:
+    """Run the window for ``seconds`` on ``rig``, set up ``scene`` and save its screenshot to ``out``; returns ``out``."""
+    if scene not in SCENES:
+        raise ValueError(f"scene must be one of {SCENES}, got {scene!r}")
     from tools.gpu_setup import configure_wgpu
     from app.live_session import LiveSession
     from app.main_window import MainWindow
@@ -34,17 +49,29 @@ def save_screenshot(out: str | Path, *, rig: str = "dragon", seconds: float = 14
     configure_wgpu()
     with tempfile.TemporaryDirectory(prefix="anyrig-shot-") as tmp:
         store = SettingsStore.at(Path(tmp) / "settings.ini")
-        session = LiveSession(SessionSettings(rig=rig), takes_dir=Path(tmp) / "takes")
+        session = LiveSession(SessionSettings(rig=rig), takes_dir=Path(tmp) / "takes", config_dir=Path(tmp) / "config")
         for problem in session.open():
             logger.warning("%s", problem)
         window = MainWindow(session, store, probe_cameras=False)
         window.resize(1400, 860)
         window.show()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.005)
+        _pump(app, seconds)
         window.viewport.frame_rig()
+        if scene == "calibration":
+            window.live_actions.calibrate.trigger()
+            _pump(app, 1.2)  # "... 2" of the 3 s countdown
+        elif scene == "playback":
+            window.tabs.setCurrentIndex(5)  # Takes
+            window.takes_panel.record_button.setChecked(True)
+            _pump(app, 3.0)
+            window.takes_panel.record_button.setChecked(False)
+            _pump(app, 2.0)
+            take = window.takes_panel.last_take
+            if take is None or not window.takes_panel.play_take(take):
+                raise RuntimeError("the take for the playback screenshot was not written")
+            _pump(app, 1.3)
+            window.takes_panel.playback.play_button.setChecked(False)  # paused mid-take, slider visible
+            _pump(app, 0.3)
         app.processEvents()
         image = window.screenshot()
         window.close()
@@ -62,9 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rig", default="dragon")
     parser.add_argument("--seconds", type=float, default=14.0)
     parser.add_argument("--width", type=int, default=1000)
+    parser.add_argument("--scene", choices=SCENES, default="main", help="what the window shows (default: main)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    print(save_screenshot(args.out, rig=args.rig, seconds=args.seconds, width=args.width))
+    print(save_screenshot(args.out, rig=args.rig, seconds=args.seconds, width=args.width, scene=args.scene))
     return 0
 
 

@@ -20,6 +20,8 @@ class SessionStatus:
         latency_ms: newest end-to-end latency, ms (capture -> send when an output is on, else
             capture -> result).
         error: the fault that stopped the pipeline, if any.
+        tracking: ``person`` / ``lost`` / ``no_person`` (:class:`streaming.tracking.TrackingState`),
+            ``""`` when tracking is off.
     """
 
     source: str
@@ -31,3 +33,4 @@ class SessionStatus:
     fps: float
     latency_ms: float
     error: str = ""
+    tracking: str = ""

@@ -19,6 +19,8 @@ from streaming.takes import JOURNAL_SUFFIX, TakeRecorder
 
 __all__ = ["TAKE_FORMATS", "TakeManager", "safe_take_stem"]
 
+TAKE_PREFIX = "take_"  # default take names: take_001, take_002, ...
+
 TAKE_FORMATS = ("glb", "bvh", "npz")
 
 
@@ -118,6 +120,18 @@ class TakeManager:
         if self._finisher is None:
             self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anyrig-take-finish")
         return self._finisher.submit(recorder.finish)
+
+    def next_free_name(self) -> str:
+        """``take_NNN`` one past the highest number any take (or unfinished journal) in the folder has,
+        so a new session never restarts at ``take_001`` over existing takes."""
+        folder = self.folder
+        highest = 0
+        if folder.is_dir():
+            for path in folder.iterdir():
+                match = re.match(rf"{TAKE_PREFIX}(\d+)", path.name)
+                if match:
+                    highest = max(highest, int(match.group(1)))
+        return f"{TAKE_PREFIX}{highest + 1:03d}"
 
     def files(self) -> list[Path]:
         """Take files in the folder, newest first."""

@@ -1,4 +1,4 @@
-"""Takes: a name, a format, record / stop, and the takes already in the folder."""
+"""Takes: a name, a format, record / stop, the takes already in the folder, and playback of one."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import re
 from concurrent.futures import Future
 from pathlib import Path
 
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtCore, QtWidgets
 
 from app.live_session import TAKE_FORMATS, LiveSession
+from app.playback_panel import PlaybackPanel
 from engine.errors import AnyRigError
 
 __all__ = ["TakesPanel", "next_take_name"]
@@ -42,7 +43,7 @@ class TakesPanel(QtWidgets.QWidget):
         self.last_take: Path | None = None
         layout = QtWidgets.QVBoxLayout(self)
         form = QtWidgets.QFormLayout()
-        self.name_edit = QtWidgets.QLineEdit("take_001")
+        self.name_edit = QtWidgets.QLineEdit(session.take_manager.next_free_name())
         self.format_combo = QtWidgets.QComboBox()
         self.format_combo.addItems(list(TAKE_FORMATS))
         form.addRow("Take name", self.name_edit)
@@ -60,8 +61,11 @@ class TakesPanel(QtWidgets.QWidget):
         self.record_button.setToolTip("Record a take (Ctrl+R)")
         layout.addWidget(self.record_button)
         self.list = QtWidgets.QListWidget()
-        self.list.setToolTip("Takes in the folder, newest first (double-click to show in the file manager)")
+        self.list.setToolTip("Takes in the folder, newest first (double-click to play one)")
         layout.addWidget(self.list, 1)
+        self.playback = PlaybackPanel(session)
+        self.playback.error.connect(self.error)
+        layout.addWidget(self.playback)
         self._refresh()
         self.record_button.toggled.connect(self._on_recording_changed)
         self.format_combo.currentTextChanged.connect(self._on_take_format_changed)
@@ -121,7 +125,8 @@ class TakesPanel(QtWidgets.QWidget):
         else:
             self.message.emit(f"Take saved: {path}")
             self.last_take = Path(path)
-            self.name_edit.setText(next_take_name(Path(path).stem))
+            stem = Path(path).stem
+            self.name_edit.setText(self.session.take_manager.next_free_name() if re.fullmatch(r"take_\d+", stem) else next_take_name(stem))
         self._refresh()
 
     def _on_take_format_changed(self, fmt: str) -> None:
@@ -132,7 +137,21 @@ class TakesPanel(QtWidgets.QWidget):
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder for takes", str(self.session.takes_dir))
         if folder:
             self.session.set_take_options(takes_dir=folder)
+            if re.fullmatch(r"take_\d+", self.name_edit.text()):
+                self.name_edit.setText(self.session.take_manager.next_free_name())
 
     def _on_take_activated(self, item: QtWidgets.QListWidgetItem) -> None:
-        path = Path(item.data(QtCore.Qt.ItemDataRole.UserRole))
-        QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(path.parent)))
+        """Open the take for playback in the viewport and start playing it."""
+        self.play_take(Path(item.data(QtCore.Qt.ItemDataRole.UserRole)))
+
+    def play_take(self, path: Path) -> bool:
+        """Play ``path`` in the viewport; ``False`` (and an error) when it cannot be read."""
+        try:
+            player = self.session.open_take(path)
+        except (AnyRigError, OSError, ValueError, KeyError) as exc:
+            self.error.emit(f"Cannot play {path.name}: {exc}")
+            return False
+        player.playing = True
+        self.playback.refresh()
+        self.message.emit(f"Playing {path.name} (Back to live in the Takes tab)")
+        return True

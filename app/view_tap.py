@@ -37,6 +37,7 @@ class CameraSample:
 class _TappedPerception:
     def __init__(self, inner: object, box: Mailbox[CameraSample]) -> None:
         self._inner, self._box = inner, box
+        self.latest: LandmarkFrame | None = None
 
     @property
     def name(self) -> str:
@@ -45,6 +46,7 @@ class _TappedPerception:
     def detect(self, frame: Frame) -> LandmarkFrame:
         landmarks = self._inner.detect(frame)
         self._box.put(CameraSample(frame.image, landmarks, frame.index))
+        self.latest = landmarks  # one reference store, as for the performer
         return landmarks
 
     def close(self) -> None:
@@ -82,10 +84,11 @@ class ViewTap:
         self.camera: Mailbox[CameraSample] = Mailbox()
         self.performer: Mailbox[np.ndarray] = Mailbox()
         self._performer_stage: _TappedPerformer | None = None
+        self._perception_stage: _TappedPerception | None = None
 
     def attach(self, processor: object) -> object:
         """Wrap ``processor.perception`` and ``processor.performer`` (before the pipeline uses it)."""
-        processor.perception = _TappedPerception(processor.perception, self.camera)
+        processor.perception = self._perception_stage = _TappedPerception(processor.perception, self.camera)
         previous = self._performer_stage
         processor.performer = self._performer_stage = _TappedPerformer(processor.performer, self.performer)
         if previous is not None:
@@ -96,4 +99,10 @@ class ViewTap:
     def latest_performer(self) -> np.ndarray | None:
         """The newest ``(28, 3)`` performer positions seen (not emptied by reading), or ``None``."""
         stage = self._performer_stage
+        return None if stage is None else stage.latest
+
+    @property
+    def latest_landmarks(self) -> LandmarkFrame | None:
+        """The newest landmarks perception gave (not emptied by reading), or ``None``."""
+        stage = self._perception_stage
         return None if stage is None else stage.latest

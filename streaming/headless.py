@@ -35,8 +35,9 @@ from streaming.frames import PoseResult
 from streaming.pipeline import Output, Pipeline, State
 from streaming.processor import build_processor
 from streaming.run_stats import RunStats
-from streaming.settings import parse_host_port
+from streaming.settings import SessionSettings, parse_host_port
 from streaming.source_registry import create_source
+from streaming.tracking import ProcessingModes
 from streaming.sources import SourceUnavailable
 
 __all__ = ["RecorderOutput", "SenderOutput", "VmcOptions", "cmd_run", "load_rig_spec", "make_sender_output", "rig_humanoid_bones",
@@ -252,9 +253,11 @@ def run_summary(report: dict[str, Any]) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the headless pipeline; returns 0, 1 (a worker faulted) or 2 (bad input)."""
+    defaults = SessionSettings()
+    rig_spec, source_spec = args.rig or defaults.rig, args.source or defaults.source
     try:
-        rig = load_rig_spec(args.rig)
-        source = create_source(args.source, **source_options(args.source))
+        rig = load_rig_spec(rig_spec)
+        source = create_source(source_spec, **source_options(source_spec))
         vmc_options = VmcOptions(raw=bool(getattr(args, "vmc_raw", False)), prefix=getattr(args, "vmc_prefix", None),
                                  humanoid_map=getattr(args, "humanoid_map", None) or "")
         outputs: list[Output] = []
@@ -266,7 +269,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (AnyRigError, FileNotFoundError, ValueError, OSError) as exc:
         logger.error("%s", exc)
         return 2
-    processor = build_processor(rig, device=args.device, backend=args.backend, solver=getattr(args, "solver", "analytic_ik"))
+    modes = ProcessingModes(mirror=bool(getattr(args, "mirror", None)), upper_body=bool(getattr(args, "upper_body", None)))
+    processor = build_processor(rig, device=args.device, backend=args.backend, solver=getattr(args, "solver", "analytic_ik"), modes=modes)
     stats = RunStats()
     pipeline = Pipeline(source, processor, outputs=outputs, stats=stats)
     stop_requested = threading.Event()

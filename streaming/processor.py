@@ -29,10 +29,13 @@ from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame, NonFiniteLandmarks
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
+from engine.performer.pose_modes import legs_at_rest, mirror_performer
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
 from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
+from streaming.quiet_logs import filtered_native_stderr
+from streaming.tracking import ProcessingModes, RestEasing, TrackingState
 
 __all__ = [
     "LIVE_JOINT_BUDGET",
@@ -42,9 +45,11 @@ __all__ = [
     "MediaPipePerception",
     "Perception",
     "PerformerEstimator",
+    "ProcessingModes",
     "ProcessorInfo",
     "Retarget",
     "SimulatedPerception",
+    "TrackingState",
     "build_processor",
 ]
 
@@ -120,12 +125,16 @@ class MediaPipePerception:
         if self._adapter is None:
             from engine.perception.pose_landmarker import PoseLandmarkerAdapter
 
-            self._adapter = PoseLandmarkerAdapter(self.model_path)
+            with filtered_native_stderr():  # MediaPipe's start-up lines (streaming.quiet_logs)
+                self._adapter = PoseLandmarkerAdapter(self.model_path)
+                first = self._adapter.detect(frame.image, frame.t_capture_ns // 1_000_000)  # loads the model
+            return first
         return self._adapter.detect(frame.image, frame.t_capture_ns // 1_000_000)
 
     def close(self) -> None:
         if self._adapter is not None:
-            self._adapter.close()
+            with filtered_native_stderr():
+                self._adapter.close()
             self._adapter = None
 
 
@@ -194,7 +203,11 @@ class LiveProcessor:
         retarget: performer positions -> rig joint positions.
         solver: rig joint positions -> local rotations; ``reset`` here with the rig's reference pair.
         filter_config: One Euro settings (``enabled=False`` to pass results through).
-        max_hold_ms: hold the last pose this long while the person is lost (then send nothing).
+        max_hold_ms: hold the last pose this long while the person is lost (state ``lost``); then
+            the state is ``no_person`` and the rig eases to rest over ``ease_to_rest_ms``, after
+            which nothing is sent until a person is seen again.
+        modes: mirror and upper-body mode (:class:`~streaming.tracking.ProcessingModes`); the
+            attribute :attr:`modes` may be replaced while running (read once per frame).
         backend, device: facts reported in :attr:`info`.
         warmup_steps: performer and solver steps run on rest poses at construction (then both are
             reset), so a compiled model compiles before the first live frame.
@@ -214,8 +227,13 @@ class LiveProcessor:
         device: str = "cpu",
         warmup_steps: int = 2,
         root_motion: bool = True,
+        modes: ProcessingModes = ProcessingModes(),
+        ease_to_rest_ms: int = 1000,
     ) -> None:
         self.rig = rig
+        self.modes = modes
+        self.tracking_state = TrackingState.NO_PERSON  # plain attribute: the GUI and outputs read it
+        self._easing = RestEasing(rig.skeleton, ease_to_rest_ms)
         self.root_motion = root_motion  # move the performer (and so the rig's root) through the camera's space
         self._last_hips: np.ndarray | None = None
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
@@ -263,11 +281,13 @@ class LiveProcessor:
         self.filter.reset()
         self._hold.reset()
         self._last_hips = None
+        self.tracking_state = TrackingState.NO_PERSON
         if hasattr(self.retarget, "reset"):
             self.retarget.reset()
 
     def process(self, frame: Frame) -> PoseResult | None:
-        """The rig's pose for ``frame``, or ``None`` when no person is (or recently was) seen.
+        """The rig's pose for ``frame``: live, held (person lost) or easing to rest (nobody in view);
+        ``None`` once the rig is at rest with nobody in view. :attr:`tracking_state` says which.
 
         Non-finite values at any stage drop the frame (counted in :attr:`dropped_nonfinite`) and
         reset the stateful stages after it, so one NaN never faults the run or poisons later frames.
@@ -280,15 +300,20 @@ class LiveProcessor:
         t_perception = time.monotonic_ns()
         held = self._hold.update(landmarks)
         if not held.frame.person_found:
-            self.frames_without_person += 1
-            return None
+            return self._no_person(frame)
+        self.tracking_state = TrackingState.LOST if held.holding else TrackingState.PERSON
+        modes = self.modes  # one read per frame: the GUI may swap it meanwhile
         performer = self.performer.step(held.frame)  # (28, 3) metres, hip-centred
-        if self.root_motion:
+        if self.root_motion and not modes.upper_body:
             performer = performer + self._root_offset(held.frame, frame)
         if not np.isfinite(performer).all():
             self.performer.reset()  # a causal window holding NaN would spoil the next W frames
             self._last_hips = None
             return self._drop_nonfinite("v2p", frame)
+        if modes.upper_body:
+            performer = legs_at_rest(performer)
+        if modes.mirror:
+            performer = mirror_performer(performer)
         t_v2p = time.monotonic_ns()
         target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
         if not np.isfinite(target).all():
@@ -316,6 +341,7 @@ class LiveProcessor:
         if not (np.isfinite(filtered.rotations).all() and np.isfinite(filtered.positions).all()):
             self.filter.reset()
             return self._drop_nonfinite("filter", frame)
+        self._easing.remember(filtered.rotations, filtered.root_translation)
         return filtered
 
     def _positions_of(self, rotations: np.ndarray, root_translation: np.ndarray) -> np.ndarray:
@@ -330,6 +356,18 @@ class LiveProcessor:
         if n == 1 or n % 100 == 0:
             logger.warning("frame %d of %s dropped: non-finite values at the %s stage (%d so far)", frame.index, frame.source_id, stage, n)
         return None
+
+    def _no_person(self, frame: Frame) -> PoseResult | None:
+        """Nobody (or no plausible person) in view past the hold: a step of the rig easing to rest,
+        or ``None`` once it is there. Any "not a person" verdict (e.g. a plausibility gate) should
+        end here, so the state and the rig behave the same whatever said it."""
+        self.frames_without_person += 1
+        self.tracking_state = TrackingState.NO_PERSON
+        eased = self._easing.step(frame.t_capture_ns)
+        if eased is None:
+            return None
+        rotations, root, positions = eased
+        return PoseResult(rotations, root, positions, frame.t_capture_ns, frame.index, source_id=frame.source_id)
 
     def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
         """``(3,)`` the performer's hip position in camera space, internal frame (held when unknown)."""
@@ -370,6 +408,7 @@ def build_processor(
     use_models: bool = True,
     cpu_threads: int | None = 1,
     solver: str = "analytic_ik",
+    modes: ProcessingModes = ProcessingModes(),
 ) -> LiveProcessor:
     """The best available processor for ``rig`` on this machine.
 
@@ -390,6 +429,7 @@ def build_processor(
             leaves torch's default). One thread: a P2R step on the dragon (J=62) took 9.7 ms with 1
             thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
             processes ran (OpenMP workers spin against them).
+        modes: mirror and upper-body mode.
     """
     if rig.skeleton.num_joints > LIVE_JOINT_BUDGET:
         logger.warning(
@@ -422,6 +462,7 @@ def build_processor(
         filter_config=filter_config,
         backend=used_backend,
         device=used_device,
+        modes=modes,
     )
 
 

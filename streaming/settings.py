@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streaming.one_euro import OneEuroConfig, PoseFilterConfig
+from streaming.tracking import ProcessingModes
 
 __all__ = ["OutputSettings", "FilterSettings", "SessionSettings", "parse_host_port", "OUTPUT_KINDS"]
 
@@ -80,6 +81,12 @@ class SessionSettings:
     takes_dir: str = ""  # empty: the user's default takes folder
     take_format: str = "glb"  # glb | bvh | npz
     tracking: bool = True
+    mirror: bool = True  # mirror the motion and the camera view, as VTuber apps do by default
+    upper_body: bool = False  # seated at a desk: legs held at rest
+
+    def modes(self) -> ProcessingModes:
+        """The processing modes these settings ask for."""
+        return ProcessingModes(mirror=self.mirror, upper_body=self.upper_body)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Calibrations and edited retarget maps go to a throw-away folder, never the user's config.
+os.environ["ANYRIG_CONFIG"] = tempfile.mkdtemp(prefix="anyrig-test-config-")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 

@@ -78,7 +78,9 @@ def describe(rig: Rig) -> dict[str, Any]:
         "units": rig.source.units,
         "unit_scale": rig.source.unit_scale,
         "up_axis": rig.source.up_axis,
-        "height_m": round(sk.height, 6),
+        "height_m": round(sk.height, 6),  # the name is historic: the largest extent, as size_m
+        "size_m": round(sk.height, 6),
+        "extent_m": dict(zip("xyz", (round(float(v), 6) for v in _extent(sk)))),
         "humanoid": dict(rig.humanoid),
         "humanoid_found": None if rig.humanoid else _found(find_humanoid_bones(sk)),
         "reference_pose": rig.reference_pose is not None,
@@ -94,12 +96,13 @@ def _found(match: Any) -> dict[str, Any]:
 
 def format_description(d: dict[str, Any]) -> str:
     """Human-readable text of a :func:`describe` result."""
-    h = d["hierarchy"]
+    h, e = d["hierarchy"], d["extent_m"]
     out = [
         f"{d['path'] or d['name']}  ({d['format'] or 'unknown format'})",
         f"joints: {d['joints']}  roots: {', '.join(h['roots'])}  max depth: {h['max_depth']}  "
         f"leaves: {h['leaves']}  end sites: {h['end_sites']}",
-        f"height: {d['height_m']:.3f} m  units: {d['units']} ({d['unit_scale']:g} m per unit)  up axis: {d['up_axis']}",
+        f"size: {d['size_m']:.3f} m (largest extent; X {e['x']:.3f} x Y (up) {e['y']:.3f} x Z {e['z']:.3f} m)  "
+        f"units: {d['units']} ({d['unit_scale']:g} m per unit)  up axis: {d['up_axis']}",
     ]
     if h["branching"]:
         out.append("branching: " + ", ".join(f"{n} ({k})" for n, k in h["branching"].items()))
@@ -124,11 +127,22 @@ def _fail(path: str, reason: str) -> int:
     return 2
 
 
+def _extent(sk) -> np.ndarray:
+    """``(3,)`` metres, the rest pose's extent along X, Y (up) and Z, joints and end sites."""
+    mats, pos = sk.rest_world()
+    pts = np.concatenate([pos, sk.end_site_positions(mats, pos)], axis=0)
+    return pts.max(axis=0) - pts.min(axis=0)
+
+
 def _load_or_fail(path: str) -> Rig | int:
-    """The rig in ``path``, or the exit code 2 after a one-line error naming the file and fault."""
+    """The rig in ``path`` (or the bundled rig of that name), or the exit code 2 after a one-line error."""
     from engine.formats.rigio import load_rig
+    from engine.rigs.bundled import build_rig, bundled_rig_names, bundled_rig_path
 
     try:
+        if not Path(path).exists() and path in bundled_rig_names():  # `info humanoid`, as `--rig humanoid`
+            bundled = bundled_rig_path(path)
+            return load_rig(bundled) if bundled.is_file() else build_rig(path).rig
         return load_rig(path)
     except AnyRigError as e:
         return _fail(path, getattr(e, "reason", str(e)) + (f" (line {e.line})" if getattr(e, "line", None) else ""))

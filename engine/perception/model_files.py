@@ -133,7 +133,11 @@ def resolve_pose_model(path: str | Path | None = None, *, model: ModelFile = POS
     shared = Path(shared_dir) if shared_dir is not None else _REPO_ROOT.parent / "shared" / "models"
     if (shared / model.filename).is_file():
         return shared / model.filename
+    where = f"put {model.filename} (from {model.url}) into {cached.parent}"
     if not allow_download:
-        raise ModelFileError(cached, f"model not found in the cache or {shared}, and downloading is disabled")
+        raise ModelFileError(cached, f"pose model not found in the cache or {shared}, and downloading is disabled: {where}")
     logger.info("downloading the pose model (%.1f MB) from %s", model.size / 1e6, model.url)
-    return download_file(model.url, cached, model.sha256)
+    try:
+        return download_file(model.url, cached, model.sha256)
+    except ModelFileError as e:  # offline: say where the file goes when fetched on another machine
+        raise ModelFileError(model.filename, f"the pose model is not on this machine and {e.reason}. To work offline, {where}") from None

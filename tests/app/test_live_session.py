@@ -167,3 +167,14 @@ def test_sources_open_in_the_background_and_unused_ones_are_closed(session, tmp_
     unused = session.open_source_in_background("synthetic").result(timeout=20)
     session.close()
     assert unused.state.value == "closed"
+
+
+def test_opening_says_what_it_is_doing_for_the_splash(tmp_path: Path) -> None:
+    said: list[str] = []
+    s = LiveSession(SessionSettings(tracking=True, rig="snake"), takes_dir=tmp_path / "takes", backend="eager", config_dir=tmp_path / "cfg")
+    try:
+        assert s.open(progress=said.append) == []
+        assert said[0] == "Loading the rig snake…" and "Loading the models…" in said  # ("Compiling…" with --backend compile)
+        assert said[-1] == "Opening synthetic…"
+    finally:
+        s.close()

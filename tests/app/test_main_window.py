@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PyQt6 import QtCore, QtGui
 
+from app.calibration import POSE_PROMPT, CalibrationConfig
 from tests.conftest import REPO_ROOT
 from tests.osc_receiver import OscReceiver
 
@@ -212,8 +213,13 @@ def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, q
     assert window.live_actions.tracking.isChecked()  # at once; the pipeline starts once the source is open
     assert _wait(qapp, lambda: window.session.status().pipeline == "running")
     assert _wait(qapp, lambda: window.session.tap.latest_performer is not None)
+    # The synthetic performer waves; this test is about the shortcut, so the motion limit is loose.
+    window.live_actions.calibration_config = CalibrationConfig(countdown_s=0.3, still_s=0.5, max_motion_m=10.0, min_samples=2)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
-    assert window.session.neutral is not None and "Calibrated" in window.status.currentMessage()
+    assert POSE_PROMPT in window.camera_view.overlay
+    assert _wait(qapp, lambda: window.live_actions.calibration.finished)
+    assert window.session.neutral is not None, window.live_actions.calibration.refusal
+    assert "Calibrated" in window.status.currentMessage() and window.camera_view.overlay == ""
     shown = window.updater.poses_shown
     assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 3)
     assert type(window.session.pipeline.processor.retarget).__name__ == "CalibratedRetarget"

@@ -71,3 +71,20 @@ def test_options_change_folder_and_format(tmp_path: Path, rig) -> None:
     from engine.formats.rigio import load_rig
 
     assert load_rig(path).skeleton.num_joints == rig.skeleton.num_joints
+
+
+def test_a_new_session_never_reuses_a_take_name(tmp_path: Path, rig) -> None:
+    folder = tmp_path / "takes"
+    manager = TakeManager(SessionSettings(take_format="npz"), RecorderSlot(), default_folder=folder)
+    assert manager.next_free_name() == "take_001"  # no folder yet
+    folder.mkdir()
+    (folder / "take_007.glb").write_bytes(b"")
+    (folder / "take_012.bvh.partial").write_bytes(b"")  # an unfinished take counts too
+    (folder / "my_take_099.npz").write_bytes(b"")  # not a default name
+    again = TakeManager(SessionSettings(take_format="npz"), RecorderSlot(), default_folder=folder)  # "next session"
+    name = again.next_free_name()
+    assert name == "take_013"
+    path = again.start(name, rig)
+    again.slot.send(_result(rig.skeleton.num_joints), rig)
+    assert again.stop() == path and path.name == "take_013.npz"
+    assert again.next_free_name() == "take_014"

@@ -15,6 +15,7 @@ from engine.perception.landmarks import LandmarkFrame
 from streaming.frames import Frame
 from streaming.one_euro import PoseFilterConfig
 from streaming.processor import AutoPerception, LiveProcessor, SimulatedPerception, build_processor
+from streaming.tracking import ProcessingModes, TrackingState
 from streaming.synthetic_source import SyntheticSource
 
 STAGES = ["queue", "perception", "v2p", "retarget", "p2r", "filter"]
@@ -87,19 +88,60 @@ def test_humanoid_follows_the_performer(synthetic_frames) -> None:
         assert abs(got - want) < 0.15, hand
 
 
-def test_lost_person_holds_then_gives_nothing(synthetic_frames, dragon) -> None:
+def _empty(frame, first, dt_ms: int) -> Frame:
+    """``frame`` with nobody in it, ``dt_ms`` after ``first``."""
+    t = first.t_capture_ns + dt_ms * 1_000_000
+    return dataclasses.replace(frame, t_capture_ns=t, landmarks=LandmarkFrame.empty(t // 1_000_000))
+
+
+def test_lost_person_holds_then_eases_to_rest_then_gives_nothing(synthetic_frames, dragon) -> None:
     proc = build_processor(dragon, use_models=False)
+    assert proc.tracking_state is TrackingState.NO_PERSON  # nothing seen yet
     first = synthetic_frames[0]
-    assert proc.process(first) is not None
+    live = proc.process(first)
+    assert live is not None and proc.tracking_state is TrackingState.PERSON
+    held = proc.process(_empty(synthetic_frames[1], first, 100))
+    assert held is not None and proc.tracking_state is TrackingState.LOST  # the last pose is held for a while
+    rest = rot.quat_normalize(dragon.skeleton.rest_rotations)
+    start = proc.process(_empty(synthetic_frames[2], first, 5000))  # past the hold: easing starts from the last pose
+    assert proc.tracking_state is TrackingState.NO_PERSON and start is not None
+    middle = proc.process(_empty(synthetic_frames[3], first, 5500))
+    end = proc.process(_empty(synthetic_frames[4], first, 6100))
+    d_start, d_middle, d_end = (rot.quat_geodesic_angle(r.rotations, rest).max() for r in (start, middle, end))
+    assert d_start > np.radians(5) and d_end < 1e-6 and d_end < d_middle < d_start
+    np.testing.assert_allclose(end.root_translation, dragon.skeleton.rest_translations[0], atol=1e-9)
+    assert proc.process(_empty(synthetic_frames[5], first, 6200)) is None  # at rest: nothing more to send
+    assert proc.frames_without_person == 4
+    assert proc.process(synthetic_frames[6]) is not None and proc.tracking_state is TrackingState.PERSON
 
-    def empty(frame, dt_ms: int) -> Frame:
-        t = first.t_capture_ns + dt_ms * 1_000_000
-        return dataclasses.replace(frame, t_capture_ns=t, landmarks=LandmarkFrame.empty(t // 1_000_000))
 
-    held = proc.process(empty(synthetic_frames[1], 100))
-    assert held is not None  # the last pose is held for a while
-    assert proc.process(empty(synthetic_frames[2], 5000)) is None
-    assert proc.frames_without_person == 1
+def test_mirror_mode_swaps_the_rigs_sides(synthetic_frames) -> None:
+    """The humanoid's left hand follows the performer's right hand when mirrored."""
+    rig = build_rig("humanoid").rig
+    sk = rig.skeleton
+    plain = build_processor(rig, use_models=False, filter_config=PoseFilterConfig(enabled=False))
+    mirrored = build_processor(rig, use_models=False, filter_config=PoseFilterConfig(enabled=False), modes=ProcessingModes(mirror=True))
+    for f in synthetic_frames:
+        a, b = plain.process(f), mirrored.process(f)
+    left, right = sk.index("LeftHand"), sk.index("RightHand")
+    height = lambda r, j: r.positions[j, 1] - r.positions[0, 1]  # noqa: E731
+    assert abs(height(b, left) - height(a, right)) < 0.02 and abs(height(b, right) - height(a, left)) < 0.02
+    assert abs(height(a, left) - height(a, right)) > 0.05  # the clip is not symmetric, so the test can fail
+
+
+def test_upper_body_mode_holds_the_legs_at_rest(synthetic_frames) -> None:
+    rig = build_rig("humanoid").rig
+    sk = rig.skeleton
+    proc = build_processor(rig, use_models=False, filter_config=PoseFilterConfig(enabled=False), modes=ProcessingModes(upper_body=True))
+    results = [proc.process(f) for f in synthetic_frames]
+    legs = [sk.index(n) for n in ("LeftUpperLeg", "LeftLowerLeg", "RightUpperLeg", "RightLowerLeg")]
+    rest = rot.quat_normalize(sk.rest_rotations)
+    for r in results:  # thighs and shins keep their rest rotations relative to the pelvis
+        assert rot.quat_geodesic_angle(r.rotations[legs], rest[legs]).max() < np.radians(3)
+    roots = np.array([r.root_translation for r in results])
+    assert np.ptp(roots, axis=0).max() < 0.03  # seated: no travel through the camera's space (only landmark noise)
+    proc.modes = ProcessingModes()  # modes switch while running, from the next frame
+    assert proc.process(synthetic_frames[-1]) is not None
 
 
 def test_simulated_perception_needs_simulated_frames() -> None:
