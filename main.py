@@ -50,6 +50,16 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         choices=["analytic_ik", "p2r"],
         help="rotation solver: analytic_ik (default) or the learned p2r (better on noisy positions only so far, see README)",
     )
+    face = p.add_argument_group("face and hands (MediaPipe face / hand landmarkers on crops placed by the body)")
+    face.add_argument("--no-face", action="store_true", help="no face tracking (no blendshapes, jaw or eyes)")
+    face.add_argument("--no-hands", action="store_true", help="no hand tracking (fingers stay at rest)")
+    face.add_argument("--face-every", type=int, default=None, metavar="N", help="run the face on every N-th frame (default 1)")
+    face.add_argument("--hands-every", type=int, default=None, metavar="N", help="run the hands on every N-th frame (default 2)")
+    face.add_argument("--alternate-hands", choices=["on", "off"], default=None,
+                      help="on a hands frame run one hand, left and right in turn (default on)")
+    face.add_argument("--blendshapes", choices=["vrm0", "arkit", "off"], default="vrm0",
+                      help="VMC blendshape names: vrm0 (A I U E O Blink_L Blink_R Joy Angry Sorrow Fun, default), "
+                      "arkit (the 52 Perfect Sync names) or off")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:

@@ -8,7 +8,8 @@ Output (:class:`FingerPose`), radians:
 
 - ``curl`` ``(5, 3)``: flexion of each finger's three joints (Unity's Proximal, Intermediate,
   Distal bones; for the thumb Unity's Proximal is the CMC joint), the angle between consecutive
-  segments; the proximal joint of a long finger is measured from the palm line wrist -> knuckle.
+  segments; the knuckle of a long finger counts only the bend out of the palm plane, so the
+  fanned-out metacarpals and the spread do not read as a curl.
   0 = straight, clipped to ``[0, CURL_MAX_RAD]``;
 - ``spread`` ``(5,)``: sideways angle of each finger's first segment in the palm plane, relative
   to the middle finger, > 0 toward the index side (the thumb relative to the index);
@@ -70,6 +71,10 @@ def finger_pose(world: np.ndarray) -> FingerPose:
         for k in range(3):
             curl[f, k] = _angle(segments[k], segments[k + 1])
         first = segments[1]
+        if f > 0:  # knuckle flexion: out of the palm plane only (the metacarpals fan out in it)
+            in_plane = first - np.dot(first, normal) * normal
+            forward = float(np.linalg.norm(in_plane)) * (1.0 if np.dot(first, along) >= 0 else -1.0)
+            curl[f, 0] = float(np.arctan2(abs(np.dot(first, normal)), forward))
         in_plane = first - np.dot(first, normal) * normal
         absolute[f] = float(np.arctan2(np.dot(in_plane, across), np.dot(in_plane, along)))
     spread = absolute - absolute[2]  # long fingers relative to the middle finger

@@ -1,0 +1,68 @@
+"""Jaw, eye and finger joints found on the bundled rigs, and the offsets moving them the right way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import rotations as rot
+from engine.face_hands.fingers import FingerPose
+from engine.face_hands.rig_targets import apply_offsets, face_hand_offsets, find_face_hand_targets
+from engine.kinematics import forward_kinematics
+from engine.rigs.bundled import build_rig
+
+
+def world(rig, rotations):
+    sk = rig.skeleton
+    return forward_kinematics(sk.parents, rot.quat_to_matrix(rotations), sk.rest_translations)
+
+
+@pytest.mark.parametrize("name, jaw", [("dragon", "Jaw"), ("quadruped", "Jaw"), ("bird", "LowerBeak")])
+def test_the_jaw_opens_downward(name: str, jaw: str) -> None:
+    rig = build_rig(name).rig
+    targets = find_face_hand_targets(rig)
+    assert targets.jaw is not None and rig.skeleton.names[targets.jaw.joint] == jaw
+    ref = rig.reference_rotations()
+    opened = apply_offsets(ref, face_hand_offsets(targets, jaw=0.4))
+    r0, _ = world(rig, ref)
+    r1, _ = world(rig, opened)
+    j = targets.jaw.joint
+    forward = r1[j] @ r0[j].T @ np.array([0.0, 0.0, 1.0])  # the jaw's forward direction after opening
+    assert forward[1] == pytest.approx(-np.sin(0.4), abs=1e-6)
+    changed = np.flatnonzero(np.any(np.abs(opened - ref) > 1e-12, axis=1))
+    assert changed.tolist() == [j]
+
+
+def test_humanoid_fingers_curl_toward_the_palm() -> None:
+    rig = build_rig("humanoid").rig
+    targets = find_face_hand_targets(rig)
+    assert targets.jaw is None and len(targets.curl) == 30 and len(targets.spread) == 10
+    ref = rig.reference_rotations()
+    fist = FingerPose(np.full((5, 3), 1.2), np.zeros(5), 0.0)
+    curled = apply_offsets(ref, face_hand_offsets(targets, hands={"left": fist, "right": fist}))
+    _, p0 = world(rig, ref)
+    _, p1 = world(rig, curled)
+    names = rig.skeleton.names
+    for side in ("Left", "Right"):
+        hand = names.index(f"{side}Hand")
+        for finger in ("Index", "Middle", "Ring", "Little"):
+            tip = names.index(f"{side}{finger}Distal")
+            # curled fingertips come back toward the wrist
+            assert np.linalg.norm(p1[tip] - p1[hand]) < 0.75 * np.linalg.norm(p0[tip] - p0[hand])
+    # the two hands mirror each other (x flips)
+    l, r = names.index("LeftIndexDistal"), names.index("RightIndexDistal")
+    lh, rh = names.index("LeftHand"), names.index("RightHand")
+    np.testing.assert_allclose(p1[l] - p1[lh], (p1[r] - p1[rh]) * [-1, 1, 1], atol=1e-6)
+
+
+def test_zero_offsets_leave_the_pose_alone() -> None:
+    rig = build_rig("humanoid").rig
+    targets = find_face_hand_targets(rig)
+    ref = rig.reference_rotations()
+    rest = FingerPose(np.zeros((5, 3)), np.zeros(5), 0.0)
+    np.testing.assert_array_equal(apply_offsets(ref, face_hand_offsets(targets, hands={"left": rest})), ref)
+
+
+def test_a_rig_without_face_or_hand_joints_has_no_targets() -> None:
+    targets = find_face_hand_targets(build_rig("spider").rig)
+    assert targets.jaw is None and not targets.eyes and not targets.has_fingers
