@@ -50,6 +50,10 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         choices=["analytic_ik", "p2r"],
         help="rotation solver: analytic_ik (default) or the learned p2r (better on noisy positions only so far, see README)",
     )
+    _add_face_hands_args(p)
+
+
+def _add_face_hands_args(p: argparse.ArgumentParser) -> None:
     face = p.add_argument_group("face and hands (MediaPipe face / hand landmarkers on crops placed by the body)")
     face.add_argument("--no-face", action="store_true", help="no face tracking (no blendshapes, jaw or eyes)")
     face.add_argument("--no-hands", action="store_true", help="no hand tracking (fingers stay at rest)")
@@ -131,6 +135,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--rig", default="dragon")
     p.add_argument("--frames", type=int, default=300)
     p.add_argument("--solver", default="analytic_ik", choices=["analytic_ik", "p2r"], help="rotation solver")
+    _add_face_hands_args(p)
     p = bsub.add_parser("soak", help="memory and latency drift over a long run")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--rig", default="dragon")

@@ -4,9 +4,11 @@
 send median <= 40 ms, p95 <= 60 ms):
 
 1. **stages**: the per-frame work run back to back on one thread, ``--frames`` frames, each frame
-   stamped right before it is processed, so every stage (perception, V2P, retarget, P2R, filter)
-   is timed alone. Real frames with MediaPipe when a shared video and the pose model are present
-   (``../shared/video``), else the synthetic performer with simulated landmarks;
+   stamped right before it is processed, so every stage (perception, face, hands, V2P, retarget,
+   P2R, filter) is timed alone. Real frames with MediaPipe when a shared video and the pose model
+   are present (``../shared/video``), else the synthetic performer with simulated landmarks (then
+   the face and hands stages do not run). The face and hands run on the schedule given by the
+   ``run`` options (``--no-face``, ``--hands-every``..., default: the live default schedule);
 2. **pipeline**: the threaded pipeline fed by the synthetic source at 30 fps, sending VMC to a UDP
    receiver on 127.0.0.1, for ``--frames`` frames: fps, drops, capture -> send percentiles, and how
    many frames the receiver got.
@@ -40,7 +42,7 @@ __all__ = ["UdpCounter", "cmd_bench_live", "cmd_bench_soak", "measure_pipeline",
 logger = logging.getLogger(__name__)
 
 SOAK_SAMPLE_S = 10.0
-STAGES = ("queue", "perception", "v2p", "retarget", "p2r", "filter", "total")
+STAGES = ("queue", "perception", "face", "hands", "v2p", "retarget", "p2r", "filter", "total")
 
 
 def rss_mb() -> float:
@@ -107,8 +109,11 @@ def _video_frames(count: int) -> tuple[list[np.ndarray], str] | None:
 
 
 def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device: str = "auto", backend: str = "auto",
-                   solver: str = "analytic_ik") -> dict[str, Any]:
-    """Per-stage latency percentiles of the per-frame work, run back to back (no threads)."""
+                   solver: str = "analytic_ik", face_hands: Any = None) -> dict[str, Any]:
+    """Per-stage latency percentiles of the per-frame work, run back to back (no threads).
+
+    ``face_hands`` is a :class:`streaming.face_hands_stage.FaceHandsConfig` (None: body only).
+    """
     from streaming.headless import load_rig_spec
     from streaming.synthetic_source import SyntheticSource
 
@@ -124,7 +129,7 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
         except Exception as exc:  # no adapter or no model file: measure the synthetic path instead
             logger.info("MediaPipe unavailable (%s): measuring with the synthetic performer", exc)
             video = None
-    processor = build_processor(rig, perception=perception, device=device, backend=backend, solver=solver)
+    processor = build_processor(rig, perception=perception, device=device, backend=backend, solver=solver, face_hands=face_hands)
     series = {s: LatencyStats() for s in STAGES}
     if video is not None:
         images, input_name = video
@@ -161,8 +166,14 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
         "rig": rig.name,
         "joints": rig.skeleton.num_joints,
         "model": processor.info.to_dict(),
+        "face_hands": _face_hands_counts(processor),
         "latency_ms": {s: series[s].to_dict() for s in STAGES},
     }
+
+
+def _face_hands_counts(processor: Any) -> dict[str, Any]:
+    stage = getattr(processor, "face_hands", None)
+    return {"enabled": False} if stage is None else {"enabled": True, **stage.config.to_dict(), **stage.counts}
 
 
 def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik",
@@ -217,12 +228,15 @@ def cmd_bench_live(args: argparse.Namespace) -> int:
     """``bench live``: stage latencies, then the threaded pipeline for ``--frames`` frames at 30 fps."""
     device, backend = getattr(args, "device", "auto"), getattr(args, "backend", "auto")
     solver = getattr(args, "solver", "analytic_ik")
-    stages = measure_stages(args.rig, args.frames, device=device, backend=backend, solver=solver)
+    from streaming.headless import face_hands_config
+
+    stages = measure_stages(args.rig, args.frames, device=device, backend=backend, solver=solver, face_hands=face_hands_config(args))
     pipe = measure_pipeline(args.rig, args.frames / 30.0, device=device, backend=backend, solver=solver)
     report = {"stages": stages, "pipeline": pipe, "budget": _budget(pipe), "cpu_count": os.cpu_count()}
     for stage in STAGES:
         s = stages["latency_ms"][stage]
-        logger.info("%-10s p50 %7.2f ms  p95 %7.2f ms", stage, s["p50_ms"], s["p95_ms"])
+        if s["count"]:
+            logger.info("%-10s p50 %7.2f ms  p95 %7.2f ms  mean %7.2f ms", stage, s["p50_ms"], s["p95_ms"], s["mean_ms"])
     lat = pipe["latency_ms"].get("capture_to_vmc", {"p50_ms": 0, "p95_ms": 0, "p99_ms": 0})
     print(f"live path on {stages['input']} -> {stages['rig']} ({stages['model']['solver']}): stage total p50 "
           f"{stages['latency_ms']['total']['p50_ms']:.1f} ms; pipeline {pipe['fps']['processed']:.1f} fps, "
