@@ -22,6 +22,7 @@ HANDLERS = {
     "convert": "engine.formats.rig_summary:cmd_convert",
     "eval": "engine.evaluation.solver_eval:cmd_eval",
     "eval-live": "tools.eval_live:cmd_eval_live",
+    "eval-face-hands": "tools.eval_face_hands:cmd_eval_face_hands",
     "train": "engine.training.trainer:cmd_train",
     "bench model": "engine.evaluation.model_bench:cmd_bench_model",
     "bench live": "tools.bench_live:cmd_bench_live",
@@ -106,6 +107,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         from tools.eval_live import add_eval_live_args
 
         add_eval_live_args(p)
+
+    p = sub.add_parser("eval-face-hands", help="measure face and hand tracking on real videos and rendered hands")
+    if "eval-face-hands" in argv:
+        from tools.eval_face_hands import add_eval_face_hands_args
+
+        add_eval_face_hands_args(p)
 
     p = sub.add_parser("train", help="train a model (P2R or V2P) on CPU or CUDA")
     p.add_argument(
