@@ -31,6 +31,7 @@ from streaming.frames import PoseResult
 from streaming.headless import VmcOptions, load_rig_spec, make_sender_output
 from streaming.one_euro import PoseFilter
 from streaming.pipeline import Pipeline, State
+from streaming.face_hands_stage import FaceHandsConfig
 from streaming.processor import build_processor
 from streaming.run_stats import RunStats
 from streaming.settings import FilterSettings, OutputSettings, SessionSettings
@@ -51,13 +52,16 @@ class LiveSession:
         settings: initial settings (copied; read the current ones from :attr:`settings`).
         takes_dir: folder for takes when ``settings.takes_dir`` is empty.
         device, backend, solver: for the model stages (see :func:`streaming.processor.build_processor`).
+        face_hands: the face and hands schedule (None: body only).
     """
 
     def __init__(
-        self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik"
+        self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik",
+        face_hands: FaceHandsConfig | None = None,
     ) -> None:
         self.settings = SessionSettings.from_dict(settings.to_dict())
         self.device, self.backend, self.solver = device, backend, solver
+        self.face_hands = face_hands
         self.listeners: list[Listener] = []
         self.tap = ViewTap()
         self.stats = RunStats()
@@ -158,7 +162,8 @@ class LiveSession:
 
     def _processor_for(self, rig: Rig):
         filter_config = self.settings.filter.pose_filter_config()
-        processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config, solver=self.solver)
+        processor = build_processor(rig, device=self.device, backend=self.backend, filter_config=filter_config, solver=self.solver,
+                                    face_hands=self.face_hands)
         if self.neutral is not None:
             reference = reference_positions(getattr(processor.retarget, "map", None))
             processor.retarget = CalibratedRetarget(processor.retarget, NeutralPose(self.neutral, reference))

@@ -190,6 +190,7 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     ``args.seconds`` (``python main.py gui --seconds 5``) closes the window after that long, which
     is how a script or a test runs the app unattended.
     """
+    from streaming.headless import face_hands_config
     from tools.gpu_setup import configure_wgpu
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -203,7 +204,7 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
         return 2
     session = LiveSession(
         settings, takes_dir=default_takes_dir(), device=getattr(args, "device", "auto"), backend=getattr(args, "backend", "auto"),
-        solver=getattr(args, "solver", "analytic_ik"),
+        solver=getattr(args, "solver", "analytic_ik"), face_hands=face_hands_config(args),
     )
     problems = session.open()
     window = MainWindow(session, store)
