@@ -92,3 +92,17 @@ def test_whole_path_on_a_real_video_reaches_a_real_vmc_receiver(shared_video: Pa
     assert {"LeftIndexProximal", "RightThumbDistal", "Head"} <= bones
     take = np.load(tmp_path / "take.npz")
     assert take["blendshapes"].shape[1] == len(BLENDSHAPE_NAMES) and np.isfinite(take["blendshapes"]).any()
+
+
+def test_run_options_build_the_schedule() -> None:
+    from main import build_parser
+    from streaming.headless import face_hands_config
+
+    args = build_parser().parse_args(["run", "--no-face", "--hands-every", "3", "--alternate-hands", "off", "--blendshapes", "arkit"])
+    config = face_hands_config(args)
+    assert (config.face, config.hands, config.hands_every, config.alternate_hands) == (False, True, 3, False)
+    assert args.blendshapes == "arkit"
+    default = face_hands_config(build_parser().parse_args(["run"]))
+    assert (default.face, default.hands, default.face_every, default.hands_every, default.alternate_hands) == (True, True, 1, 2, True)
+    with pytest.raises(ValueError, match="face_every"):
+        face_hands_config(build_parser().parse_args(["run", "--face-every", "0"]))
