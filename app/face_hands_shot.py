@@ -82,7 +82,7 @@ def save_face_hands_picture(out: str | Path, *, video: Path | None = None, model
     """Measure the extremes on ``video`` and write the four-panel picture to ``out``."""
     from app.viewport import RigViewport
     from engine.face_hands.expressions import jaw_open_angle, vrm0_expressions
-    from engine.face_hands.rig_targets import apply_offsets, face_hand_offsets, find_face_hand_targets
+    from engine.face_hands.rig_targets import offset_rotations, face_hand_offsets, find_face_hand_targets
     from engine.perception.face_landmarker import BLENDSHAPE_NAMES
     from engine.rigs.bundled import build_rig
     from tools.gpu_setup import configure_wgpu
@@ -112,7 +112,7 @@ def save_face_hands_picture(out: str | Path, *, video: Path | None = None, model
         targets = find_face_hand_targets(rig)
         ref = rig.reference_rotations()
         panels.append((_snapshot(viewport, rig, ref, app, view), f"{rig.name} at rest"))
-        panels.append((_snapshot(viewport, rig, apply_offsets(ref, offsets_of(targets)), app, view), label))
+        panels.append((_snapshot(viewport, rig, offset_rotations(ref, offsets_of(targets)), app, view), label))
     viewport.close_viewport()
     viewport.close()
     expressions = vrm0_expressions(face.blendshapes)

@@ -26,7 +26,7 @@ import numpy as np
 
 from engine import rotations as rot
 from engine.face_hands.expressions import gaze_angles, jaw_open_angle
-from engine.face_hands.rig_targets import apply_offsets, face_hand_offsets, find_face_hand_targets
+from engine.face_hands.rig_targets import offset_rotations, face_hand_offsets, find_face_hand_targets
 from engine.kinematics import forward_kinematics
 from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame
@@ -309,7 +309,7 @@ class LiveProcessor:
         if face_hands is not None and self.face_hand_targets is not None:
             offsets = face_hand_offsets(self.face_hand_targets, jaw=jaw_open_angle(face_hands.blendshapes),
                                         gaze=gaze_angles(face_hands.blendshapes), hands=face_hands.hands)
-            rotations = apply_offsets(rotations, offsets)
+            rotations = offset_rotations(rotations, offsets)
         positions = self._positions_of(rotations, target[0])
         t_p2r = time.monotonic_ns()  # the solver stage includes the positions its rotations give
         result = PoseResult(

@@ -147,7 +147,7 @@ def evaluate_rendered_hands(models: Path, curls_deg: tuple[float, ...] = (0, 15,
     """Authored finger curls on the rendered humanoid hand vs what the hand landmarker + finger_pose measure."""
     from engine import rotations as rot
     from engine.face_hands.fingers import FingerPose, finger_pose
-    from engine.face_hands.rig_targets import apply_offsets, face_hand_offsets, find_face_hand_targets
+    from engine.face_hands.rig_targets import offset_rotations, face_hand_offsets, find_face_hand_targets
     from engine.kinematics import forward_kinematics
     from engine.perception.hand_landmarker import HandLandmarkerAdapter
     from engine.rigs.bundled import build_rig
@@ -177,7 +177,7 @@ def evaluate_rendered_hands(models: Path, curls_deg: tuple[float, ...] = (0, 15,
             authored = np.zeros((5, 3))
             authored[1:] = np.radians(curl)
             pose = FingerPose(authored, np.zeros(5), 0.0)
-            rotations = apply_offsets(ref, face_hand_offsets(targets, hands={"left": pose}))
+            rotations = offset_rotations(ref, face_hand_offsets(targets, hands={"left": pose}))
             R, p = forward_kinematics(sk.parents, rot.quat_to_matrix(rotations), sk.rest_translations)
             image = renderer.render(R, p)
             images.append(image)

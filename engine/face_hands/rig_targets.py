@@ -31,7 +31,7 @@ from engine.face_hands.fingers import FINGERS, FingerPose
 from engine.kinematics import forward_kinematics
 from engine.rig import Rig
 
-__all__ = ["JointAxis", "FaceHandTargets", "find_face_hand_targets", "apply_offsets", "face_hand_offsets"]
+__all__ = ["JointAxis", "FaceHandTargets", "find_face_hand_targets", "offset_rotations", "face_hand_offsets"]
 
 _UP = np.array([0.0, 1.0, 0.0])
 _FORWARD = np.array([0.0, 0.0, 1.0])
@@ -185,7 +185,7 @@ def _find_jaw(names: list[str], humanoid: dict[str, int], heads: list[int], belo
     return None
 
 
-def apply_offsets(rotations: np.ndarray, offsets: list[tuple[JointAxis, float]]) -> np.ndarray:
+def offset_rotations(rotations: np.ndarray, offsets: list[tuple[JointAxis, float]]) -> np.ndarray:
     """``(J, 4)`` local rotations with each ``(joint axis, radians)`` turned in: ``q * axis_angle``.
 
     Several offsets on one joint compose in the given order. Returns a new array.
@@ -201,7 +201,7 @@ def apply_offsets(rotations: np.ndarray, offsets: list[tuple[JointAxis, float]])
 
 def face_hand_offsets(targets: FaceHandTargets, *, jaw: float = 0.0, gaze: dict[str, tuple[float, float]] | None = None,
                       hands: dict[str, FingerPose] | None = None) -> list[tuple[JointAxis, float]]:
-    """The ``(axis, radians)`` list for :func:`apply_offsets` from the face and hand signals.
+    """The ``(axis, radians)`` list for :func:`offset_rotations` from the face and hand signals.
 
     Args:
         targets: the rig's joints.

@@ -7,7 +7,7 @@ import pytest
 
 from engine import rotations as rot
 from engine.face_hands.fingers import FingerPose
-from engine.face_hands.rig_targets import apply_offsets, face_hand_offsets, find_face_hand_targets
+from engine.face_hands.rig_targets import offset_rotations, face_hand_offsets, find_face_hand_targets
 from engine.kinematics import forward_kinematics
 from engine.rigs.bundled import build_rig
 
@@ -23,7 +23,7 @@ def test_the_jaw_opens_downward(name: str, jaw: str) -> None:
     targets = find_face_hand_targets(rig)
     assert targets.jaw is not None and rig.skeleton.names[targets.jaw.joint] == jaw
     ref = rig.reference_rotations()
-    opened = apply_offsets(ref, face_hand_offsets(targets, jaw=0.4))
+    opened = offset_rotations(ref, face_hand_offsets(targets, jaw=0.4))
     r0, _ = world(rig, ref)
     r1, _ = world(rig, opened)
     j = targets.jaw.joint
@@ -39,7 +39,7 @@ def test_humanoid_fingers_curl_toward_the_palm() -> None:
     assert targets.jaw is None and len(targets.curl) == 30 and len(targets.spread) == 10
     ref = rig.reference_rotations()
     fist = FingerPose(np.full((5, 3), 1.2), np.zeros(5), 0.0)
-    curled = apply_offsets(ref, face_hand_offsets(targets, hands={"left": fist, "right": fist}))
+    curled = offset_rotations(ref, face_hand_offsets(targets, hands={"left": fist, "right": fist}))
     _, p0 = world(rig, ref)
     _, p1 = world(rig, curled)
     names = rig.skeleton.names
@@ -60,7 +60,7 @@ def test_zero_offsets_leave_the_pose_alone() -> None:
     targets = find_face_hand_targets(rig)
     ref = rig.reference_rotations()
     rest = FingerPose(np.zeros((5, 3)), np.zeros(5), 0.0)
-    np.testing.assert_array_equal(apply_offsets(ref, face_hand_offsets(targets, hands={"left": rest})), ref)
+    np.testing.assert_array_equal(offset_rotations(ref, face_hand_offsets(targets, hands={"left": rest})), ref)
 
 
 def test_a_rig_without_face_or_hand_joints_has_no_targets() -> None:
