@@ -66,3 +66,23 @@ def test_zero_offsets_leave_the_pose_alone() -> None:
 def test_a_rig_without_face_or_hand_joints_has_no_targets() -> None:
     targets = find_face_hand_targets(build_rig("spider").rig)
     assert targets.jaw is None and not targets.eyes and not targets.has_fingers
+
+
+def test_eye_joints_turn_with_the_gaze() -> None:
+    """A rig with eye joints under the head: yaw turns the eyes toward the rig's left (+X), pitch up."""
+    from engine.rig import Rig
+    from engine.skeleton import Skeleton
+
+    names = ("Hips", "Head", "LeftEye", "RightEye")
+    skeleton = Skeleton(names, np.array([-1, 0, 1, 1]), np.array([[0, 1, 0], [0, 0.6, 0], [0.03, 0.08, 0.08], [-0.03, 0.08, 0.08]], float),
+                        np.tile([0.0, 0.0, 0.0, 1.0], (4, 1)))
+    rig = Rig(name="eyes", skeleton=skeleton)
+    targets = find_face_hand_targets(rig)
+    assert set(targets.eyes) == {"left", "right"}
+    ref = rig.reference_rotations()
+    turned = offset_rotations(ref, face_hand_offsets(targets, gaze={"left": (0.3, 0.0), "right": (0.0, 0.2)}))
+    forward = np.array([0.0, 0.0, 1.0])
+    left_look = rot.quat_apply(turned[2], forward)
+    right_look = rot.quat_apply(turned[3], forward)
+    assert left_look[0] == pytest.approx(np.sin(0.3)) and left_look[1] == pytest.approx(0.0, abs=1e-9)
+    assert right_look[1] == pytest.approx(np.sin(0.2)) and right_look[0] == pytest.approx(0.0, abs=1e-9)
