@@ -44,6 +44,15 @@ def _percentiles(values: list[float] | np.ndarray, qs: tuple[int, ...] = (5, 50,
     return {f"p{q}": round(float(np.percentile(v, q)), 4) for q in qs} if v.size else {}
 
 
+def _timed(detect: Any, crop: np.ndarray, t_ms: int, *, cost: dict[str, list[float]], key: str) -> Any:
+    """``detect(crop, t_ms)``, adding its wall and process CPU milliseconds to ``cost[key + "_wall_ms" / "_cpu_ms"]``."""
+    w0, c0 = time.perf_counter_ns(), time.process_time_ns()
+    out = detect(crop, t_ms)
+    cost[f"{key}_wall_ms"].append((time.perf_counter_ns() - w0) / 1e6)
+    cost[f"{key}_cpu_ms"].append((time.process_time_ns() - c0) / 1e6)
+    return out
+
+
 def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> dict[str, Any]:
     """Detection, activity, jitter and cost of face and hands on one real clip (every frame, both hands)."""
     import cv2
@@ -87,11 +96,7 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
             box = head_box(landmarks, W, H)
             if box is not None:
                 face_boxes += 1
-                crop = cut(image, box, FACE_CROP_MAX)
-                w0, c0 = time.perf_counter_ns(), time.process_time_ns()
-                seen = face.detect(crop, t_ms)
-                cost["face_wall_ms"].append((time.perf_counter_ns() - w0) / 1e6)
-                cost["face_cpu_ms"].append((time.process_time_ns() - c0) / 1e6)
+                seen = _timed(face.detect, cut(image, box, FACE_CROP_MAX), t_ms, cost=cost, key="face")
                 if seen.found:
                     faces += 1
                     blend[-1], heads[-1] = seen.blendshapes, seen.head_rotation
@@ -100,11 +105,7 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
                 if hbox is None:
                     continue
                 hand_boxes[side] += 1
-                crop = cut(image, hbox, HAND_CROP_MAX)
-                w0, c0 = time.perf_counter_ns(), time.process_time_ns()
-                seen_hand = adapter.detect(crop, t_ms)
-                cost["hand_wall_ms"].append((time.perf_counter_ns() - w0) / 1e6)
-                cost["hand_cpu_ms"].append((time.process_time_ns() - c0) / 1e6)
+                seen_hand = _timed(adapter.detect, cut(image, hbox, HAND_CROP_MAX), t_ms, cost=cost, key="hand")
                 if seen_hand.found:
                     hands_found[side] += 1
                     curls.append(np.degrees(finger_pose(seen_hand.world).curl))
