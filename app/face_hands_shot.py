@@ -82,7 +82,7 @@ def save_face_hands_picture(out: str | Path, *, video: Path | None = None, model
     """Measure the extremes on ``video`` and write the four-panel picture to ``out``."""
     from app.viewport import RigViewport
     from engine.face_hands.expressions import jaw_open_angle, vrm0_expressions
-    from engine.face_hands.rig_targets import offset_rotations, face_hand_offsets, find_face_hand_targets
+    from engine.face_hands.rig_targets import face_hand_offsets, find_face_hand_targets, offset_rotations
     from engine.perception.face_landmarker import BLENDSHAPE_NAMES
     from engine.rigs.bundled import build_rig
     from tools.gpu_setup import configure_wgpu

@@ -26,7 +26,7 @@ import numpy as np
 
 from engine import rotations as rot
 from engine.face_hands.expressions import gaze_angles, jaw_open_angle
-from engine.face_hands.rig_targets import offset_rotations, face_hand_offsets, find_face_hand_targets
+from engine.face_hands.rig_targets import face_hand_offsets, find_face_hand_targets, offset_rotations
 from engine.kinematics import forward_kinematics
 from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame

@@ -149,7 +149,7 @@ def evaluate_rendered_hands(models: Path, curls_deg: tuple[float, ...] = (0, 15,
     """Authored finger curls on the rendered humanoid hand vs what the hand landmarker + finger_pose measure."""
     from engine import rotations as rot
     from engine.face_hands.fingers import FingerPose, finger_pose
-    from engine.face_hands.rig_targets import offset_rotations, face_hand_offsets, find_face_hand_targets
+    from engine.face_hands.rig_targets import face_hand_offsets, find_face_hand_targets, offset_rotations
     from engine.kinematics import forward_kinematics
     from engine.perception.hand_landmarker import HandLandmarkerAdapter
     from engine.rigs.bundled import build_rig

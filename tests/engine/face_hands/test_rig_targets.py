@@ -7,7 +7,7 @@ import pytest
 
 from engine import rotations as rot
 from engine.face_hands.fingers import FingerPose
-from engine.face_hands.rig_targets import offset_rotations, face_hand_offsets, find_face_hand_targets
+from engine.face_hands.rig_targets import face_hand_offsets, find_face_hand_targets, offset_rotations
 from engine.kinematics import forward_kinematics
 from engine.rigs.bundled import build_rig
 
