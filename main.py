@@ -22,6 +22,7 @@ HANDLERS = {
     "convert": "engine.formats.rig_summary:cmd_convert",
     "eval": "engine.evaluation.solver_eval:cmd_eval",
     "eval-live": "tools.eval_live:cmd_eval_live",
+    "eval-face-hands": "tools.eval_face_hands:cmd_eval_face_hands",
     "train": "engine.training.trainer:cmd_train",
     "capture": "streaming.batch_capture:cmd_capture",
     "bench model": "engine.evaluation.model_bench:cmd_bench_model",
@@ -59,6 +60,20 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         choices=["analytic_ik", "p2r"],
         help="rotation solver: analytic_ik (default) or the learned p2r (better on noisy positions only so far, see README)",
     )
+    _add_face_hands_args(p)
+
+
+def _add_face_hands_args(p: argparse.ArgumentParser) -> None:
+    face = p.add_argument_group("face and hands (MediaPipe face / hand landmarkers on crops placed by the body)")
+    face.add_argument("--no-face", action="store_true", help="no face tracking (no blendshapes, jaw or eyes)")
+    face.add_argument("--no-hands", action="store_true", help="no hand tracking (fingers stay at rest)")
+    face.add_argument("--face-every", type=int, default=None, metavar="N", help="run the face on every N-th frame (default 1)")
+    face.add_argument("--hands-every", type=int, default=None, metavar="N", help="run the hands on every N-th frame (default 2)")
+    face.add_argument("--alternate-hands", choices=["on", "off"], default=None,
+                      help="on a hands frame run one hand, left and right in turn (default on)")
+    face.add_argument("--blendshapes", choices=["vrm0", "arkit", "off"], default="vrm0",
+                      help="VMC blendshape names: vrm0 (A I U E O Blink_L Blink_R Joy Angry Sorrow Fun, default), "
+                      "arkit (the 52 Perfect Sync names) or off")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -103,6 +118,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
         add_eval_live_args(p)
 
+    p = sub.add_parser("eval-face-hands", help="measure face and hand tracking on real videos and rendered hands")
+    if "eval-face-hands" in argv:
+        from tools.eval_face_hands import add_eval_face_hands_args
+
+        add_eval_face_hands_args(p)
+
     p = sub.add_parser("train", help="train a model (P2R or V2P) on CPU or CUDA; runs unchanged under torchrun (DDP)")
     p.add_argument(
         "model",
@@ -144,6 +165,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--rig", default="dragon")
     p.add_argument("--frames", type=int, default=300)
     p.add_argument("--solver", default="analytic_ik", choices=["analytic_ik", "p2r"], help="rotation solver")
+    _add_face_hands_args(p)
     p = bsub.add_parser("joints", help="per-frame latency and fps of the live path against the rig's joint count")
     p.add_argument("--joints", default="62,100,200,300,500", help="comma-separated joint counts (default 62,100,200,300,500)")
     p.add_argument("--frames", type=int, default=150, help="frames of back-to-back work per joint count")

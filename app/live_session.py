@@ -33,6 +33,7 @@ from streaming.frames import PoseResult
 from streaming.headless import VmcOptions, load_rig_spec, make_sender_output
 from streaming.one_euro import PoseFilter
 from streaming.pipeline import Pipeline, State
+from streaming.face_hands_stage import FaceHandsConfig
 from streaming.processor import build_processor
 from streaming.run_stats import RunStats
 from streaming.settings import FilterSettings, OutputSettings, SessionSettings
@@ -58,16 +59,19 @@ class LiveSession:
         device, backend, solver: for the model stages (see :func:`streaming.processor.build_processor`).
         config_dir: the user's config folder (calibrations, retarget maps of bundled rigs); default
             :func:`streaming.user_config.user_config_dir`.
+        face_hands: the face and hands schedule (None: body only).
     """
 
     def __init__(
         self, settings: SessionSettings, *, takes_dir: str | Path, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik",
         config_dir: str | Path | None = None,
+        face_hands: FaceHandsConfig | None = None,
     ) -> None:
         self.settings = SessionSettings.from_dict(settings.to_dict())
         self.config_dir = Path(config_dir) if config_dir is not None else user_config_dir()
         self.calibrations = CalibrationFiles(self.config_dir / "calibration")
         self.device, self.backend, self.solver = device, backend, solver
+        self.face_hands = face_hands
         self.listeners: list[Listener] = []
         self.tap = ViewTap()
         self.stats = RunStats()
@@ -190,7 +194,8 @@ class LiveSession:
         filter_config = self.settings.filter.pose_filter_config()
         modes = self.settings.modes()
         processor = build_processor(
-            rig, device=self.device, backend=self.backend, filter_config=filter_config, solver=self.solver, modes=modes
+            rig, device=self.device, backend=self.backend, filter_config=filter_config, solver=self.solver, modes=modes,
+            face_hands=self.face_hands,
         )
         saved_map = self._user_map_path()
         if saved_map is not None and saved_map.is_file():  # a bundled rig's map edited by the user

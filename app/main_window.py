@@ -285,6 +285,7 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
     is how a script or a test runs the app unattended.
     """
     from app.qt_platform import drop_opencv_qt_plugin_path
+    from streaming.headless import face_hands_config
     from tools.gpu_setup import configure_wgpu
 
     drop_opencv_qt_plugin_path()
@@ -300,7 +301,7 @@ def run_app(args: argparse.Namespace, *, store: SettingsStore | None = None) -> 
         return 2
     session = LiveSession(
         settings, takes_dir=default_takes_dir(), device=getattr(args, "device", "auto"), backend=getattr(args, "backend", "auto"),
-        solver=getattr(args, "solver", "analytic_ik"),
+        solver=getattr(args, "solver", "analytic_ik"), face_hands=face_hands_config(args),
     )
     splash = StartSplash()
     splash.show()

@@ -170,6 +170,13 @@ class RigViewport(QtWidgets.QWidget):
             self._camera.show_object(self._rig_group, view_dir=(-0.4, -0.35, -1.0), up=(0, 1, 0), scale=1.3)
         self._canvas.request_draw()
 
+    def frame_joints(self, joints: list[int], *, radius: float, view_dir: tuple[float, float, float] = (-0.4, -0.35, -1.0)) -> None:
+        """Point the camera at a sphere of ``radius`` metres around the given joints (a close-up)."""
+        if self._joint_buffer is not None and len(joints):
+            x, y, z = np.asarray(self._joint_buffer)[list(joints)].mean(axis=0)
+            self._camera.show_object((float(x), float(y), float(z), float(radius)), view_dir=view_dir, up=(0, 1, 0))
+        self._canvas.request_draw()
+
     def set_mesh_visible(self, visible: bool) -> None:
         self.show_mesh = visible
         for obj in self._rig_group.children:

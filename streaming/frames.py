@@ -103,6 +103,9 @@ class PoseResult:
             (e.g. ``("perception", t1), ("model", t2), ("filter", t3)``).
         source_id: the source of the frame.
         schema_version: :data:`SCHEMA_VERSION` of the producer.
+        blendshapes: ``(52,)`` face blendshape scores in ``[0, 1]`` (MediaPipe order,
+            :data:`engine.perception.face_landmarker.BLENDSHAPE_NAMES`), or None when the face is
+            not tracked; senders turn them into VRM 0 or ARKit names.
     """
 
     rotations: np.ndarray
@@ -113,6 +116,7 @@ class PoseResult:
     stage_ns: tuple[tuple[str, int], ...] = ()
     source_id: str = ""
     schema_version: int = SCHEMA_VERSION
+    blendshapes: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         rotations = validate_pose_array("rotations", self.rotations, (None, 4))
@@ -125,6 +129,9 @@ class PoseResult:
         object.__setattr__(self, "t_capture_ns", int(self.t_capture_ns))
         object.__setattr__(self, "index", int(self.index))
         object.__setattr__(self, "stage_ns", tuple((str(s), int(t)) for s, t in self.stage_ns))
+        if self.blendshapes is not None:
+            blend = validate_pose_array("blendshapes", self.blendshapes, (None,))
+            object.__setattr__(self, "blendshapes", _read_only(blend))
 
     @property
     def num_joints(self) -> int:

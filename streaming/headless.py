@@ -5,6 +5,8 @@
     python main.py run --source {webcam[:N]|FILE|DIR|synthetic} --rig RIG
         [--vmc HOST:PORT | --vmc-generic HOST:PORT | --osc HOST:PORT] [--record PATH]
         [--seconds N] [--stats stats.json] [--device auto|cpu|cuda] [--backend auto|eager|compile|tensorrt]
+        [--no-face] [--no-hands] [--face-every N] [--hands-every N] [--alternate-hands on|off]
+        [--blendshapes vrm0|arkit|off]
 
 ``RIG`` is a rig file (BVH, GLB, glTF, VRM) or a bundled rig name. The run stops after
 ``--seconds``, at the end of a file or folder source, or on Ctrl-C (SIGINT) or SIGTERM, always
@@ -31,6 +33,7 @@ import numpy as np
 
 from engine.errors import AnyRigError
 from engine.rig import Rig
+from streaming.face_hands_stage import FaceHandsConfig
 from streaming.frames import PoseResult
 from streaming.pipeline import Output, Pipeline, State
 from streaming.processor import build_processor
@@ -40,8 +43,8 @@ from streaming.source_registry import create_source
 from streaming.tracking import ProcessingModes
 from streaming.sources import SourceUnavailable
 
-__all__ = ["RecorderOutput", "SenderOutput", "VmcOptions", "cmd_run", "load_rig_spec", "make_sender_output", "rig_humanoid_bones",
-           "run_summary", "source_options"]
+__all__ = ["RecorderOutput", "SenderOutput", "VmcOptions", "cmd_run", "face_hands_config", "load_rig_spec", "make_sender_output",
+           "rig_humanoid_bones", "run_summary", "source_options"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +106,35 @@ class VmcOptions:
         prefix: generic mode: put before every joint name; ``None``: ``anyrig:`` only when a name
             collides with a Unity humanoid bone name.
         humanoid_map: a JSON file (Unity bone -> joint name) fixing or completing the found map.
+        blendshapes: names of the face's ``/VMC/Ext/Blend/Val`` messages (CLI ``--blendshapes``):
+            ``vrm0`` (default), ``arkit`` or ``off``.
     """
 
     raw: bool = False
     prefix: str | None = None
     humanoid_map: str = ""
+    blendshapes: str = "vrm0"
+
+
+# The live default schedule (README, "Face and hands"): the face on every frame, the hands on every
+# 2nd frame with one hand per run, so each hand is seen every 4th frame and the pose filter bridges.
+DEFAULT_FACE_EVERY = 1
+DEFAULT_HANDS_EVERY = 2
+DEFAULT_ALTERNATE_HANDS = True
+
+
+def face_hands_config(args: argparse.Namespace) -> FaceHandsConfig:
+    """The face and hands schedule from the ``run`` / ``gui`` options (defaults where not given)."""
+    face_every = getattr(args, "face_every", None)
+    hands_every = getattr(args, "hands_every", None)
+    alternate = getattr(args, "alternate_hands", None)
+    return FaceHandsConfig(
+        face=not getattr(args, "no_face", False),
+        hands=not getattr(args, "no_hands", False),
+        face_every=DEFAULT_FACE_EVERY if face_every is None else int(face_every),
+        hands_every=DEFAULT_HANDS_EVERY if hands_every is None else int(hands_every),
+        alternate_hands=DEFAULT_ALTERNATE_HANDS if alternate is None else alternate == "on",
+    )
 
 
 def rig_humanoid_bones(rig: Rig, humanoid_map: str = "") -> tuple[dict[str, str], Any]:
@@ -161,7 +188,7 @@ def make_sender_output(kind: str, address: str, rig: Rig, options: VmcOptions | 
     missing = [b for b in REQUIRED_BONES if b not in bones]
     issues = match.issues if match is not None and not options.humanoid_map else []
     if kind == "vmc-generic" or missing or issues:
-        sender = VmcSender(host, port, mode="generic", prefix=options.prefix)
+        sender = VmcSender(host, port, mode="generic", prefix=options.prefix, blendshapes=options.blendshapes)
         layout = sender.layout_for(rig.skeleton)
         info: dict[str, Any] = {"mode": "generic", "convention": "generic", "bones": len(layout.names),
                                 "prefix": layout.prefix}
@@ -176,7 +203,8 @@ def make_sender_output(kind: str, address: str, rig: Rig, options: VmcOptions | 
         return SenderOutput("vmc", sender, info)
     turn = rot.axis_angle_to_quat(np.array([0.0, np.radians(rig.source.turned_y_deg), 0.0]))
     joint_to_unity = {joint: unity for unity, joint in bones.items()}
-    sender = VmcSender(host, port, mode="humanoid", humanoid=joint_to_unity, normalized=not options.raw, facing_turn=turn)
+    sender = VmcSender(host, port, mode="humanoid", humanoid=joint_to_unity, normalized=not options.raw, facing_turn=turn,
+                       blendshapes=options.blendshapes)
     info = {"mode": "humanoid", "convention": "raw" if options.raw else "normalized", "bones": len(bones)}
     if match is not None and match.notes:
         info["note"] = "; ".join(match.notes)
@@ -259,18 +287,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         rig = load_rig_spec(rig_spec)
         source = create_source(source_spec, **source_options(source_spec))
         vmc_options = VmcOptions(raw=bool(getattr(args, "vmc_raw", False)), prefix=getattr(args, "vmc_prefix", None),
-                                 humanoid_map=getattr(args, "humanoid_map", None) or "")
+                                 humanoid_map=getattr(args, "humanoid_map", None) or "", blendshapes=getattr(args, "blendshapes", "vrm0"))
         outputs: list[Output] = []
         for kind, address in (("vmc", args.vmc), ("vmc-generic", args.vmc_generic), ("osc", args.osc)):
             if address:
                 outputs.append(make_sender_output(kind, address, rig, vmc_options))
         if args.record:
             outputs.append(RecorderOutput(args.record, rig))
+        face_hands = face_hands_config(args)
     except (AnyRigError, FileNotFoundError, ValueError, OSError) as exc:
         logger.error("%s", exc)
         return 2
     modes = ProcessingModes(mirror=bool(getattr(args, "mirror", None)), upper_body=bool(getattr(args, "upper_body", None)))
-    processor = build_processor(rig, device=args.device, backend=args.backend, solver=getattr(args, "solver", "analytic_ik"), modes=modes)
+    processor = build_processor(rig, device=args.device, backend=args.backend, solver=getattr(args, "solver", "analytic_ik"),
+                                modes=modes, face_hands=face_hands)
     stats = RunStats()
     pipeline = Pipeline(source, processor, outputs=outputs, stats=stats)
     stop_requested = threading.Event()
@@ -337,9 +367,20 @@ def _report(pipeline: Pipeline, stats: RunStats, args: argparse.Namespace, rig: 
         senders=senders,
         end_to_end_series=series,
         end_to_end_ms=stats.latency(series),
+        face_hands=_face_hands_report(pipeline.processor),
         state=pipeline.state.value,
         error=repr(pipeline.error) if pipeline.error else None,
     )
+
+
+def _face_hands_report(processor: Any) -> dict[str, Any]:
+    """The face and hands schedule, run / found counts and why a part was turned off (per-stage
+    timing is in ``latency_ms["stage.face"]`` / ``["stage.hands"]``)."""
+    stage = getattr(processor, "face_hands", None)
+    if stage is None:
+        return {"enabled": False}
+    return {"enabled": True, **stage.config.to_dict(), "face_active": stage.face_active, "hands_active": stage.hands_active,
+            **stage.counts, "messages": list(stage.messages)}
 
 
 def _json(report: dict[str, Any]) -> str:

@@ -9,7 +9,8 @@ geometric mapping; learned P2R or the analytic IK baseline. :func:`build_process
 available one for each stage (a learned stage only when its weights exist).
 
 Every stage stamps the result with its finishing time (``stage_ns``): ``queue`` (capture -> the
-inference thread took the frame), ``perception``, ``v2p``, ``retarget``, ``p2r``, ``filter`` (the names stay the same whichever implementation runs; which one
+inference thread took the frame), ``perception``, ``face`` and ``hands`` (only when the face and
+hands stage runs, :mod:`streaming.face_hands_stage`), ``v2p``, ``retarget``, ``p2r``, ``filter`` (the names stay the same whichever implementation runs; which one
 ran is in :attr:`LiveProcessor.info`).
 """
 
@@ -24,6 +25,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine import rotations as rot
+from engine.face_hands.expressions import gaze_angles, jaw_open_angle
+from engine.face_hands.rig_targets import face_hand_offsets, find_face_hand_targets, offset_rotations
 from engine.kinematics import forward_kinematics
 from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame, NonFiniteLandmarks
@@ -32,6 +35,7 @@ from engine.performer import performer_positions_from_landmarks
 from engine.performer.pose_modes import legs_at_rest, mirror_performer
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
+from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage, FaceHandsState
 from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
 from streaming.quiet_logs import filtered_native_stderr
@@ -181,6 +185,7 @@ class ProcessorInfo:
         solver: ``"p2r"`` or ``"analytic_ik"``.
         backend: model backend in use (``"eager"``, ``"compile"``...; ``"none"`` without a model).
         device: model device (``"cpu"``, ``"cuda:0"``...).
+        face_hands: ``"off"`` or which of ``face`` / ``hands`` run (``"face+hands"``...).
     """
 
     perception: str
@@ -188,9 +193,11 @@ class ProcessorInfo:
     solver: str
     backend: str = "none"
     device: str = "cpu"
+    face_hands: str = "off"
 
     def to_dict(self) -> dict[str, str]:
-        return {"perception": self.perception, "performer": self.performer, "solver": self.solver, "backend": self.backend, "device": self.device}
+        return {"perception": self.perception, "performer": self.performer, "solver": self.solver, "backend": self.backend,
+                "device": self.device, "face_hands": self.face_hands}
 
 
 class LiveProcessor:
@@ -211,6 +218,12 @@ class LiveProcessor:
         backend, device: facts reported in :attr:`info`.
         warmup_steps: performer and solver steps run on rest poses at construction (then both are
             reset), so a compiled model compiles before the first live frame.
+        face_hands: the face and hands stage (None: body only). It runs on real camera frames
+            (not on synthetic frames that carry simulated landmarks); its finger, jaw and eye
+            angles are turned into the rig's joints found by
+            :func:`engine.face_hands.rig_targets.find_face_hand_targets`, and its blendshapes ride
+            on the result. :attr:`last_face_hands` keeps the latest state, including the face's
+            head rotation relative to the camera (``head_rotation``), for refining the head.
     """
 
     def __init__(
@@ -229,11 +242,15 @@ class LiveProcessor:
         root_motion: bool = True,
         modes: ProcessingModes = ProcessingModes(),
         ease_to_rest_ms: int = 1000,
+        face_hands: FaceHandsStage | None = None,
     ) -> None:
         self.rig = rig
         self.modes = modes
         self.tracking_state = TrackingState.NO_PERSON  # plain attribute: the GUI and outputs read it
         self._easing = RestEasing(rig.skeleton, ease_to_rest_ms)
+        self.face_hands = face_hands
+        self.face_hand_targets = find_face_hand_targets(rig) if face_hands is not None else None
+        self.last_face_hands: FaceHandsState | None = None
         self.root_motion = root_motion  # move the performer (and so the rig's root) through the camera's space
         self._last_hips: np.ndarray | None = None
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
@@ -264,7 +281,15 @@ class LiveProcessor:
 
     @property
     def info(self) -> ProcessorInfo:
-        return ProcessorInfo(self.perception.name, self.performer.name, self.solver.name, self._active_backend(), self._device)
+        return ProcessorInfo(self.perception.name, self.performer.name, self.solver.name, self._active_backend(), self._device,
+                             self._face_hands_label())
+
+    def _face_hands_label(self) -> str:
+        stage = self.face_hands
+        if stage is None:
+            return "off"
+        parts = [name for name, on in (("face", stage.face_active), ("hands", stage.hands_active)) if on]
+        return "+".join(parts) or "off"
 
     def _active_backend(self) -> str:
         """The model backend running now: a background compile switches it after start."""
@@ -282,6 +307,9 @@ class LiveProcessor:
         self._hold.reset()
         self._last_hips = None
         self.tracking_state = TrackingState.NO_PERSON
+        self.last_face_hands = None
+        if self.face_hands is not None:
+            self.face_hands.reset()
         if hasattr(self.retarget, "reset"):
             self.retarget.reset()
 
@@ -303,6 +331,7 @@ class LiveProcessor:
             return self._no_person(frame)
         self.tracking_state = TrackingState.LOST if held.holding else TrackingState.PERSON
         modes = self.modes  # one read per frame: the GUI may swap it meanwhile
+        face_stages, face_hands = self._face_hands_step(frame, held.frame)
         performer = self.performer.step(held.frame)  # (28, 3) metres, hip-centred
         if self.root_motion and not modes.upper_body:
             performer = performer + self._root_offset(held.frame, frame)
@@ -322,6 +351,10 @@ class LiveProcessor:
             return self._drop_nonfinite("retarget", frame)
         t_retarget = time.monotonic_ns()
         rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
+        if face_hands is not None and self.face_hand_targets is not None:
+            offsets = face_hand_offsets(self.face_hand_targets, jaw=jaw_open_angle(face_hands.blendshapes),
+                                        gaze=gaze_angles(face_hands.blendshapes), hands=face_hands.hands)
+            rotations = offset_rotations(rotations, offsets)
         positions = self._positions_of(rotations, target[0])
         if not (np.isfinite(rotations).all() and np.isfinite(positions).all()):
             self._bind_solver()  # forget the solver's history (P2R's cache)
@@ -329,8 +362,9 @@ class LiveProcessor:
         t_p2r = time.monotonic_ns()  # the solver stage includes the positions its rotations give
         result = PoseResult(
             rotations, target[0], positions, frame.t_capture_ns, frame.index,
-            stage_ns=(("queue", t_queue), ("perception", t_perception), ("v2p", t_v2p), ("retarget", t_retarget), ("p2r", t_p2r)),
+            stage_ns=(("queue", t_queue), ("perception", t_perception), *face_stages, ("v2p", t_v2p), ("retarget", t_retarget), ("p2r", t_p2r)),
             source_id=frame.source_id,
+            blendshapes=None if face_hands is None or not self.face_hands.face_active else face_hands.blendshapes,
         )
         filtered = self.filter(result)
         if filtered.rotations is not result.rotations or filtered.root_translation is not result.root_translation:
@@ -369,6 +403,16 @@ class LiveProcessor:
         rotations, root, positions = eased
         return PoseResult(rotations, root, positions, frame.t_capture_ns, frame.index, source_id=frame.source_id)
 
+    def _face_hands_step(self, frame: Frame, landmarks: LandmarkFrame) -> tuple[tuple[tuple[str, int], ...], FaceHandsState | None]:
+        """Run the face and hands stage on a real camera frame: ``(stage stamps, state)``; ``((), None)`` when off."""
+        image = getattr(frame, "image", None)
+        if (self.face_hands is None or getattr(frame, "landmarks", None) is not None or image is None
+                or np.ndim(image) != 3 or not landmarks.image.any()):
+            return (), None
+        state, t_face, t_hands = self.face_hands.step(image, landmarks, frame.t_capture_ns // 1_000_000)
+        self.last_face_hands = state
+        return (("face", t_face), ("hands", t_hands)), state
+
     def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
         """``(3,)`` the performer's hip position in camera space, internal frame (held when unknown)."""
         image = getattr(frame, "image", None)
@@ -379,8 +423,10 @@ class LiveProcessor:
         return root_offset_internal(self._last_hips) if self._last_hips is not None else np.zeros(3)
 
     def close(self) -> None:
-        """Release the perception model (idempotent)."""
+        """Release the perception models (idempotent)."""
         self.perception.close()
+        if self.face_hands is not None:
+            self.face_hands.close()
 
 
 def _rest_landmarks() -> LandmarkFrame:
@@ -409,6 +455,7 @@ def build_processor(
     cpu_threads: int | None = 1,
     solver: str = "analytic_ik",
     modes: ProcessingModes = ProcessingModes(),
+    face_hands: FaceHandsConfig | None = None,
 ) -> LiveProcessor:
     """The best available processor for ``rig`` on this machine.
 
@@ -425,6 +472,8 @@ def build_processor(
             else the IK). The IK is the default because it is ahead of the shipped P2R on clean
             held-out positions and on rendered live frames; P2R wins only on noisy positions
             (README, "Results").
+        face_hands: the face and hands schedule (:class:`streaming.face_hands_stage.FaceHandsConfig`);
+            None or a config with both parts off runs the body only.
         cpu_threads: torch intra-op threads when a model runs on the CPU (process-wide; ``None``
             leaves torch's default). One thread: a P2R step on the dragon (J=62) took 9.7 ms with 1
             thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
@@ -463,6 +512,7 @@ def build_processor(
         backend=used_backend,
         device=used_device,
         modes=modes,
+        face_hands=FaceHandsStage(face_hands) if face_hands is not None and face_hands.enabled else None,
     )
 
 

@@ -2,7 +2,7 @@
 
 Built from the instruments of :mod:`streaming.stats`. Every latency comes from the stamps a
 :class:`~streaming.frames.PoseResult` carries (STYLE rule 9): per stage (``stage.queue``,
-``stage.perception``, ``stage.v2p``, ``stage.retarget``, ``stage.p2r``, ``stage.filter``), capture ->
+``stage.perception``, ``stage.face`` and ``stage.hands`` (with the face and hands stage on), ``stage.v2p``, ``stage.retarget``, ``stage.p2r``, ``stage.filter``), capture ->
 result (``capture_to_result``), and capture -> each output right after its send returned
 (``capture_to_vmc``, ``capture_to_osc``, ``capture_to_record``). Memory stays bounded whatever
 the run length.

@@ -28,10 +28,12 @@ from enum import Enum
 import numpy as np
 
 from engine.errors import AnyRigError
+from engine.face_hands.expressions import arkit_blendshapes
 from engine.skeleton import Skeleton
 from streaming.frames import PoseResult
 from streaming.osc_encoding import IMMEDIATELY, encode_message, encode_named_float_messages, split_into_bundles, unix_to_ntp
 from streaming.vmc import VMC_PORT, BoneLayout, frame_messages
+from streaming.vmc_blend import BLEND_NAMINGS, frame_blend_messages
 
 __all__ = ["SenderAddressError", "SenderState", "SenderStats", "VmcSender", "OscSender", "osc_frame_messages"]
 
@@ -238,6 +240,10 @@ class VmcSender(UdpSender):
         prefix: generic mode: put before every joint name (``None``: only when names collide with
             Unity's humanoid names; see :meth:`BoneLayout.generic`).
         max_datagram: bundles are split to stay under this many bytes.
+        blendshapes: names of the face's ``/VMC/Ext/Blend/Val`` messages, sent after the bones
+            with a ``/VMC/Ext/Blend/Apply`` when a pose carries blendshapes: ``"vrm0"`` (default,
+            A I U E O Blink_L Blink_R Joy Angry Sorrow Fun), ``"arkit"`` (the 52 Perfect Sync
+            names) or ``"off"`` (:mod:`streaming.vmc_blend`).
     """
 
     def __init__(
@@ -252,9 +258,13 @@ class VmcSender(UdpSender):
         facing_turn: np.ndarray | None = None,
         prefix: str | None = None,
         max_datagram: int = MAX_DATAGRAM_BYTES,
+        blendshapes: str = "vrm0",
     ) -> None:
         if mode not in ("humanoid", "generic"):
             raise ValueError(f"VMC mode must be 'humanoid' or 'generic', got {mode!r}")
+        if blendshapes not in (*BLEND_NAMINGS, "off"):
+            raise ValueError(f"VMC blendshapes must be one of {(*BLEND_NAMINGS, 'off')}, got {blendshapes!r}")
+        self.blendshapes = blendshapes
         super().__init__(host, port, max_datagram=max_datagram)
         self.mode, self.bundle = mode, bool(bundle)
         self._humanoid = None if humanoid is None else dict(humanoid)
@@ -290,6 +300,8 @@ class VmcSender(UdpSender):
         """
         try:
             messages = frame_messages(self.layout_for(rig), result, self._relative_seconds(result.t_capture_ns))
+            if self.blendshapes != "off":
+                messages += frame_blend_messages(result.blendshapes, self.blendshapes)
         except (ValueError, TypeError) as error:  # a rig/pose mismatch must not stop the pipeline
             return self._encode_failed(error)
         return self._send_datagrams(self._packets(messages, self.bundle, result.t_capture_ns))
@@ -302,7 +314,9 @@ def osc_frame_messages(prefix: str, names: Sequence[str], result: PoseResult, ti
     - ``{prefix}/root fff`` root translation, metres;
     - ``{prefix}/joint s name ffff rotation fff position`` per joint: local rotation x y z w (parent
       space, rest included) and world position in metres. Names travel as arguments, so any joint
-      name (spaces, ``:``, ``/``) is safe.
+      name (spaces, ``:``, ``/``) is safe;
+    - ``{prefix}/blend s name f value`` per face blendshape (the 52 ARKit names, values in
+      ``[0, 1]``), only when the pose carries blendshapes.
     """
     if len(names) != result.num_joints:
         raise ValueError(f"{len(names)} joint names for a pose of {result.num_joints} joints")
@@ -311,6 +325,9 @@ def osc_frame_messages(prefix: str, names: Sequence[str], result: PoseResult, ti
         encode_message(f"{prefix}/root", *result.root_translation.tolist()),
     ]
     messages += encode_named_float_messages(f"{prefix}/joint", names, np.concatenate([result.rotations, result.positions], axis=1))
+    if result.blendshapes is not None:
+        shapes = arkit_blendshapes(result.blendshapes)
+        messages += encode_named_float_messages(f"{prefix}/blend", list(shapes), np.array([[v] for v in shapes.values()]))
     return messages
 
 

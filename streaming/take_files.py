@@ -4,7 +4,14 @@ Journal layout (little-endian; written by :class:`streaming.takes.TakeRecorder`)
 
     b"ARTAKE01"  uint32 header_size  header (UTF-8 JSON: format, joint names, skeleton, rig path, fps)
     record * N:  int64 index, int64 t_capture_ns, float64 rotations (J*4) x y z w,
-                 float64 root_translation (3), float64 positions (J*3), uint32 crc32(previous bytes)
+                 float64 root_translation (3), float64 positions (J*3),
+                 float64 blendshapes (B; NaN when the pose had none), uint32 crc32(previous bytes)
+
+``B`` is the header's ``"blendshapes"`` count (52, MediaPipe's order; 0 or absent in version-1
+journals, which therefore still load). Takes carry the face's blendshapes: ``.npz`` as the arrays
+``blendshapes`` ``(T, 52)`` and ``blendshape_names``; ``.glb`` in the animation's
+``extras.blendshapes`` (``names``, ``fps``, ``weights`` per clip frame), since the rigs written there
+have no morph targets.
 
 Records have a fixed size, so a reader needs only the joint count. A torn last record (short read)
 or a corrupt one (CRC mismatch) ends the take: everything before it loads.
@@ -28,6 +35,7 @@ import numpy as np
 
 from engine import rotations as rot
 from engine.errors import AnyRigError
+from engine.perception.face_landmarker import BLENDSHAPE_NAMES
 from engine.rig import Clip, Mesh, Rig
 from engine.skeleton import Skeleton
 from streaming.frames import PoseResult
@@ -66,6 +74,8 @@ class Take:
         rig_path: the rig file the take was recorded on ("" if unknown).
         rig_name: name for BVH/GLB output.
         fps: frame rate of BVH/GLB output.
+        blendshapes: ``(T, 52)`` float64 face blendshapes (NaN rows: no face on that pose), or
+            None when the take has no face data.
     """
 
     names: tuple[str, ...]
@@ -78,6 +88,17 @@ class Take:
     rig_path: str = ""
     rig_name: str = "take"
     fps: float = 30.0
+    blendshapes: np.ndarray | None = None
+
+    def blendshapes_on_grid(self, fps: float | None = None) -> np.ndarray | None:
+        """``(F, 52)`` blendshapes on :meth:`to_clip`'s time grid (nearest earlier pose; NaN -> 0), or None."""
+        if self.blendshapes is None or not np.isfinite(self.blendshapes).any() or self.num_frames == 0:
+            return None
+        fps = float(fps or self.fps)
+        times = self.times_s()
+        grid = np.arange(int(np.floor(times[-1] * fps + 1e-3)) + 1) / fps  # (F,)
+        i0 = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, self.num_frames - 1)
+        return np.nan_to_num(self.blendshapes[i0], nan=0.0)
 
     @property
     def num_frames(self) -> int:
@@ -154,13 +175,14 @@ class Take:
 def journal_header(fmt: str, names: tuple[str, ...], skeleton: Skeleton | None, rig_path: str | None, rig_name: str, fps: float) -> bytes:
     """The journal's magic, header size and JSON header (floats round-trip exactly through JSON)."""
     head: dict[str, object] = {
-        "version": 1,
+        "version": 2,
         "format": fmt,
         "names": list(names),
         "rig_path": rig_path or "",
         "rig_name": rig_name,
         "fps": float(fps),
         "created_unix": time.time(),
+        "blendshapes": len(BLENDSHAPE_NAMES),
     }
     if skeleton is not None:
         head["skeleton"] = {
@@ -174,10 +196,14 @@ def journal_header(fmt: str, names: tuple[str, ...], skeleton: Skeleton | None, 
     return MAGIC + struct.pack("<I", len(data)) + data
 
 
+_NO_FACE = np.full(len(BLENDSHAPE_NAMES), np.nan)
+
+
 def journal_record(result: PoseResult) -> bytes:
-    """One fixed-size journal record of ``16 + 8 * (7 J + 3) + 4`` bytes."""
+    """One fixed-size journal record of ``16 + 8 * (7 J + 3 + 52) + 4`` bytes."""
+    blend = _NO_FACE if result.blendshapes is None else result.blendshapes
     body = _PREFIX.pack(result.index, result.t_capture_ns) + np.concatenate(
-        [result.rotations.ravel(), result.root_translation, result.positions.ravel()]
+        [result.rotations.ravel(), result.root_translation, result.positions.ravel(), blend]
     ).astype("<f8").tobytes()
     return body + _CRC.pack(zlib.crc32(body))
 
@@ -212,7 +238,8 @@ def load_journal(path: str | Path) -> Take:
     except (ValueError, KeyError, TypeError) as error:
         raise TakeError(path, f"unreadable journal header: {error}") from error
     J = len(names)
-    floats = 7 * J + 3
+    B = int(head.get("blendshapes", 0))
+    floats = 7 * J + 3 + B
     record = _PREFIX.size + 8 * floats + _CRC.size
     count = max(len(data) - start, 0) // record
     good = 0
@@ -231,11 +258,12 @@ def load_journal(path: str | Path) -> Take:
         t_capture_ns=prefix[:, 1].astype(np.int64),
         rotations=values[:, : 4 * J].reshape(good, J, 4),
         root_translations=values[:, 4 * J : 4 * J + 3].reshape(good, 3),
-        positions=values[:, 4 * J + 3 :].reshape(good, J, 3),
+        positions=values[:, 4 * J + 3 : 7 * J + 3].reshape(good, J, 3),
         skeleton=skeleton,
         rig_path=str(head.get("rig_path", "")),
         rig_name=str(head.get("rig_name", "take")),
         fps=float(head.get("fps", 30.0)),
+        blendshapes=values[:, 7 * J + 3 :] if B and np.isfinite(values[:, 7 * J + 3 :]).any() else None,
     )
 
 
@@ -271,6 +299,8 @@ def save_take(take: Take, path: str | Path) -> None:
             "rig_name": np.array(take.rig_name),
             "fps": np.array(take.fps),
         }
+        if take.blendshapes is not None:
+            arrays |= {"blendshapes": take.blendshapes, "blendshape_names": np.array(BLENDSHAPE_NAMES, dtype=str)}
         if take.skeleton is not None:
             sk = take.skeleton
             arrays |= {
@@ -293,6 +323,29 @@ def save_take(take: Take, path: str | Path) -> None:
 
         mesh, humanoid = take.source_rig_parts()
         write_glb(take.to_rig(mesh=mesh, humanoid=humanoid), path)  # the rig holds exactly the take's clip
+        weights = take.blendshapes_on_grid()
+        if weights is not None:
+            _add_animation_extras(path, {"blendshapes": {"names": list(BLENDSHAPE_NAMES), "fps": float(take.fps),
+                                                         "weights": np.round(weights, 4).tolist()}})
+
+
+def _add_animation_extras(path: Path, extras: dict) -> None:
+    """Merge ``extras`` into the first animation's ``extras`` of the .glb at ``path`` (rewritten in place).
+
+    GLB layout (glTF 2.0 §4.4): 12-byte header, a JSON chunk padded with spaces to 4 bytes, then the
+    BIN chunk, which is copied unchanged.
+    """
+    data = path.read_bytes()
+    magic, version, _ = struct.unpack_from("<4sII", data, 0)
+    json_len, json_type = struct.unpack_from("<I4s", data, 12)
+    doc = json.loads(data[20 : 20 + json_len].decode("utf-8"))
+    rest = data[20 + json_len :]
+    if doc.get("animations"):
+        doc["animations"][0].setdefault("extras", {}).update(extras)
+    text = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 4)
+    body = struct.pack("<I4s", len(text), json_type) + text + rest
+    path.write_bytes(struct.pack("<4sII", magic, version, 12 + len(body)) + body)
 
 
 def load_take_npz(path: str | Path) -> Take:
@@ -322,4 +375,5 @@ def load_take_npz(path: str | Path) -> Take:
             rig_path=str(z["rig_path"]),
             rig_name=str(z["rig_name"]),
             fps=float(z["fps"]),
+            blendshapes=z["blendshapes"] if "blendshapes" in z.files else None,
         )

@@ -4,9 +4,13 @@
 send median <= 40 ms, p95 <= 60 ms):
 
 1. **stages**: the per-frame work run back to back on one thread, ``--frames`` frames, each frame
-   stamped right before it is processed, so every stage (perception, V2P, retarget, P2R, filter)
-   is timed alone. Real frames with MediaPipe when a shared video and the pose model are present
-   (``../shared/video``), else the synthetic performer with simulated landmarks;
+   stamped right before it is processed, so every stage (perception, face, hands, V2P, retarget,
+   P2R, filter) is timed alone. Real frames with MediaPipe when a shared video and the pose model
+   are present (``../shared/video``), else the synthetic performer with simulated landmarks (then
+   the face and hands stages do not run). The face and hands run on the schedule given by the
+   ``run`` options (``--no-face``, ``--hands-every``..., default: the live default schedule).
+   ``cpu_ms_per_frame`` is the process CPU time per frame (all threads, after the first 10 frames,
+   which load the models), which a busy machine inflates far less than the wall-clock stage times;
 2. **pipeline**: the threaded pipeline fed by the synthetic source at 30 fps, sending VMC to a UDP
    receiver on 127.0.0.1, for ``--frames`` frames: fps, drops, capture -> send percentiles, and how
    many frames the receiver got.
@@ -40,7 +44,8 @@ __all__ = ["UdpCounter", "cmd_bench_live", "cmd_bench_soak", "measure_pipeline",
 logger = logging.getLogger(__name__)
 
 SOAK_SAMPLE_S = 10.0
-STAGES = ("queue", "perception", "v2p", "retarget", "p2r", "filter", "total")
+CPU_WARMUP_FRAMES = 10  # frames left out of the CPU time per frame (model loading)
+STAGES = ("queue", "perception", "face", "hands", "v2p", "retarget", "p2r", "filter", "total")
 
 
 def rss_mb() -> float:
@@ -107,8 +112,11 @@ def _video_frames(count: int) -> tuple[list[np.ndarray], str] | None:
 
 
 def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device: str = "auto", backend: str = "auto",
-                   solver: str = "analytic_ik") -> dict[str, Any]:
-    """Per-stage latency percentiles of the per-frame work, run back to back (no threads)."""
+                   solver: str = "analytic_ik", face_hands: Any = None) -> dict[str, Any]:
+    """Per-stage latency percentiles of the per-frame work, run back to back (no threads).
+
+    ``face_hands`` is a :class:`streaming.face_hands_stage.FaceHandsConfig` (None: body only).
+    """
     from streaming.headless import load_rig_spec
     from streaming.synthetic_source import SyntheticSource
 
@@ -124,7 +132,7 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
         except Exception as exc:  # no adapter or no model file: measure the synthetic path instead
             logger.info("MediaPipe unavailable (%s): measuring with the synthetic performer", exc)
             video = None
-    processor = build_processor(rig, perception=perception, device=device, backend=backend, solver=solver)
+    processor = build_processor(rig, perception=perception, device=device, backend=backend, solver=solver, face_hands=face_hands)
     series = {s: LatencyStats() for s in STAGES}
     if video is not None:
         images, input_name = video
@@ -139,8 +147,11 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
             return f.image, f
 
     with_person = 0
+    cpu_start = time.process_time()  # every thread of the process: MediaPipe computes on its own threads
     try:
         for i in range(frames):
+            if i == CPU_WARMUP_FRAMES:  # models load on first use: time the steady state
+                cpu_start = time.process_time()
             image, synthetic = next_image(i)
             t = time.monotonic_ns()  # stamped right before processing: perception is timed alone
             frame = Frame(image, t, i, input_name) if synthetic is None else type(synthetic)(
@@ -153,16 +164,24 @@ def measure_stages(rig_name: str, frames: int, *, use_video: bool = True, device
                 if stage in series:
                     series[stage].add_ms(ms)
     finally:
+        cpu_ms_per_frame = 1000.0 * (time.process_time() - cpu_start) / max(frames - CPU_WARMUP_FRAMES, 1)
         processor.close()
     return {
         "input": input_name,
+        "cpu_ms_per_frame": round(cpu_ms_per_frame, 2),
         "frames": frames,
         "frames_with_pose": with_person,
         "rig": rig.name,
         "joints": rig.skeleton.num_joints,
         "model": processor.info.to_dict(),
+        "face_hands": _face_hands_counts(processor),
         "latency_ms": {s: series[s].to_dict() for s in STAGES},
     }
+
+
+def _face_hands_counts(processor: Any) -> dict[str, Any]:
+    stage = getattr(processor, "face_hands", None)
+    return {"enabled": False} if stage is None else {"enabled": True, **stage.config.to_dict(), **stage.counts}
 
 
 def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik",
@@ -217,15 +236,19 @@ def cmd_bench_live(args: argparse.Namespace) -> int:
     """``bench live``: stage latencies, then the threaded pipeline for ``--frames`` frames at 30 fps."""
     device, backend = getattr(args, "device", "auto"), getattr(args, "backend", "auto")
     solver = getattr(args, "solver", "analytic_ik")
-    stages = measure_stages(args.rig, args.frames, device=device, backend=backend, solver=solver)
+    from streaming.headless import face_hands_config
+
+    stages = measure_stages(args.rig, args.frames, device=device, backend=backend, solver=solver, face_hands=face_hands_config(args))
     pipe = measure_pipeline(args.rig, args.frames / 30.0, device=device, backend=backend, solver=solver)
     report = {"stages": stages, "pipeline": pipe, "budget": _budget(pipe), "cpu_count": os.cpu_count()}
     for stage in STAGES:
         s = stages["latency_ms"][stage]
-        logger.info("%-10s p50 %7.2f ms  p95 %7.2f ms", stage, s["p50_ms"], s["p95_ms"])
+        if s["count"]:
+            logger.info("%-10s p50 %7.2f ms  p95 %7.2f ms  mean %7.2f ms", stage, s["p50_ms"], s["p95_ms"], s["mean_ms"])
     lat = pipe["latency_ms"].get("capture_to_vmc", {"p50_ms": 0, "p95_ms": 0, "p99_ms": 0})
-    print(f"live path on {stages['input']} -> {stages['rig']} ({stages['model']['solver']}): stage total p50 "
-          f"{stages['latency_ms']['total']['p50_ms']:.1f} ms; pipeline {pipe['fps']['processed']:.1f} fps, "
+    print(f"live path on {stages['input']} -> {stages['rig']} ({stages['model']['solver']}, face/hands "
+          f"{stages['model'].get('face_hands', 'off')}): stage total p50 {stages['latency_ms']['total']['p50_ms']:.1f} ms, "
+          f"CPU {stages['cpu_ms_per_frame']:.1f} ms/frame; pipeline {pipe['fps']['processed']:.1f} fps, "
           f"capture->send p50 {lat['p50_ms']:.1f} / p95 {lat['p95_ms']:.1f} / p99 {lat['p99_ms']:.1f} ms, "
           f"{pipe['frames']['dropped']} dropped")
     if args.json_out:

@@ -1,7 +1,9 @@
 """Render an animated human into camera frames without a window (pygfx offscreen), for end-to-end tests.
 
 :func:`build_body` dresses any humanoid skeleton in a simple lit body: capsules along the bones
-(shirt on the torso and upper arms, skin on the forearms, hands, neck and head, trousers, shoes),
+(shirt on the torso and upper arms, skin on the forearms, hands, neck and head, trousers, shoes;
+a palm and 15 finger segments when the skeleton has Unity finger bones, so the hand landmarker
+can see fingers),
 a head with eyes, nose, mouth and hair, proportions scaled to the skeleton's torso. Each part
 is rigidly attached to one joint, so posing is one transform per joint (no skin weights needed).
 MediaPipe PoseLandmarker detects a person in these frames (the detection rate is measured by
@@ -38,6 +40,8 @@ SHOES = (0.10, 0.08, 0.07)
 HAIR = (0.22, 0.14, 0.08)
 DARK = (0.08, 0.05, 0.05)
 LIPS = (0.62, 0.30, 0.30)
+_FINGERS = ("Thumb", "Index", "Middle", "Ring", "Little")  # Unity HumanBodyBones finger names
+_PHALANGES = ("Proximal", "Intermediate", "Distal")
 BACKGROUND = "#d8d8d4"
 
 
@@ -138,6 +142,7 @@ def build_body(skeleton: Skeleton, bones: dict[str, str]) -> Body:
     J = lambda role: skeleton.index(bones[role])  # noqa: E731
     P = lambda role: rest_p[J(role)]  # noqa: E731
     has = lambda role: role in bones  # noqa: E731
+    P_parent = lambda role: rest_p[skeleton.parents[J(role)]]  # noqa: E731
     pelvis = 0.5 * (P("LeftUpperLeg") + P("RightUpperLeg"))
     neck_pt = 0.5 * (P("LeftUpperArm") + P("RightUpperArm"))
     s = float(np.linalg.norm(neck_pt - pelvis)) / 0.5
@@ -184,7 +189,19 @@ def build_body(skeleton: Skeleton, bones: dict[str, str]) -> Body:
         kids = [k for k in range(skeleton.num_joints) if skeleton.parents[k] == hand]
         along = (rest_p[kids].mean(axis=0) - rest_p[hand]) if kids else (P(f"{side}Hand") - P(f"{side}LowerArm"))
         along = along / max(np.linalg.norm(along), 1e-9)
-        add(f"{side}Hand", P(f"{side}Hand"), P(f"{side}Hand") + 0.13 * s * along, (0.045, 0.022), SKIN, side=fwd)
+        fingers = [(f"{side}{finger}{phalanx}", f"{side}{finger}{nxt}") for finger in _FINGERS
+                   for phalanx, nxt in zip(_PHALANGES, _PHALANGES[1:] + ("",))]
+        if all(has(bone) for bone, _ in fingers):  # a hand with finger bones gets a palm and 15 finger segments
+            knuckles = P(f"{side}MiddleProximal")
+            palm_len = float(np.linalg.norm(knuckles - P(f"{side}Hand")))
+            add(f"{side}Hand", P(f"{side}Hand"), P(f"{side}Hand") + 0.95 * palm_len * along, (0.042, 0.016), SKIN, side=fwd)
+            for bone, child in fingers:
+                a = P(bone)
+                b = P(child) if child.endswith(_PHALANGES) and has(child) else a + 0.8 * (a - P_parent(bone))
+                radius = 0.011 if "Thumb" in bone else 0.0095
+                add(bone, a, b, (radius, radius), SKIN, side=fwd, n_lon=8)
+        else:
+            add(f"{side}Hand", P(f"{side}Hand"), P(f"{side}Hand") + 0.13 * s * along, (0.045, 0.022), SKIN, side=fwd)
         add(f"{side}UpperLeg", P(f"{side}UpperLeg"), P(f"{side}LowerLeg"), (0.078, 0.078), TROUSERS)
         add(f"{side}LowerLeg", P(f"{side}LowerLeg"), P(f"{side}Foot"), (0.057, 0.057), TROUSERS)
         foot = P(f"{side}Foot")
@@ -238,7 +255,8 @@ class OffscreenBodyRenderer:
         self._normals = np.zeros_like(self._positions)
         self._geometry = gfx.Geometry(positions=self._positions, normals=self._normals, indices=body.indices, colors=body.colors)
         self._scene.add(gfx.Mesh(self._geometry, gfx.MeshPhongMaterial(color_mode="vertex", shininess=10)))
-        self._camera = gfx.PerspectiveCamera(camera.fov_deg, camera.width / camera.height)
+        # An explicit depth range: the automatic one (from the view size) clips close-ups and narrow fields of view.
+        self._camera = gfx.PerspectiveCamera(camera.fov_deg, camera.width / camera.height, depth_range=(0.02, 100.0))
         self._camera.local.position = camera.position
         self._camera.look_at(camera.target)
         self.body = body

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from engine.errors import AnyRigError
 
-__all__ = ["ModelFile", "POSE_LANDMARKER_FULL", "ModelFileError", "cache_dir", "resolve_pose_model", "download_file", "sha256_of"]
+__all__ = ["ModelFile", "POSE_LANDMARKER_FULL", "FACE_LANDMARKER", "HAND_LANDMARKER", "ModelFileError", "cache_dir", "resolve_pose_model", "download_file", "sha256_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,21 @@ POSE_LANDMARKER_FULL = ModelFile(
     url="https://storage.googleapis.com/mediapipe-models/pose_landmarker/pose_landmarker_full/float16/1/pose_landmarker_full.task",
     sha256="5134a3aad27a58b93da0088d431f366da362b44e3ccfbe3462b3827a839011b1",
     size=9_398_198,
+)
+
+# The face and hand bundles: Google's ``float16/1`` versions, pinned like the pose model (shared/models/README.md).
+FACE_LANDMARKER = ModelFile(
+    filename="face_landmarker.task",
+    url="https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task",
+    sha256="64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
+    size=3_758_596,
+)
+
+HAND_LANDMARKER = ModelFile(
+    filename="hand_landmarker.task",
+    url="https://storage.googleapis.com/mediapipe-models/hand_landmarker/hand_landmarker/float16/1/hand_landmarker.task",
+    sha256="fbc2a30080c3c557093b5ddfc334698132eb341044ccee322ccf8bcf3607cde1",
+    size=7_819_105,
 )
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -110,7 +125,8 @@ def download_file(url: str, dest: str | Path, sha256: str, *, timeout_s: float =
 
 def resolve_pose_model(path: str | Path | None = None, *, model: ModelFile = POSE_LANDMARKER_FULL,
                        allow_download: bool = True, shared_dir: str | Path | None = None) -> Path:
-    """The pose model file to use (see the module docstring for the order).
+    """The model file to use (see the module docstring for the order); the face and hand bundles
+    resolve the same way with ``model=FACE_LANDMARKER`` / ``HAND_LANDMARKER``.
 
     Args:
         path: explicit model file; returned as is when it exists.
@@ -135,9 +151,9 @@ def resolve_pose_model(path: str | Path | None = None, *, model: ModelFile = POS
         return shared / model.filename
     where = f"put {model.filename} (from {model.url}) into {cached.parent}"
     if not allow_download:
-        raise ModelFileError(cached, f"pose model not found in the cache or {shared}, and downloading is disabled: {where}")
-    logger.info("downloading the pose model (%.1f MB) from %s", model.size / 1e6, model.url)
+        raise ModelFileError(cached, f"{model.filename} not found in the cache or {shared}, and downloading is disabled: {where}")
+    logger.info("downloading %s (%.1f MB) from %s", model.filename, model.size / 1e6, model.url)
     try:
         return download_file(model.url, cached, model.sha256)
     except ModelFileError as e:  # offline: say where the file goes when fetched on another machine
-        raise ModelFileError(model.filename, f"the pose model is not on this machine and {e.reason}. To work offline, {where}") from None
+        raise ModelFileError(model.filename, f"{model.filename} is not on this machine and {e.reason}. To work offline, {where}") from None

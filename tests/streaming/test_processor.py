@@ -188,7 +188,7 @@ def test_learned_p2r_is_used_when_its_weights_exist(tmp_path, synthetic_frames, 
         proc = build_processor(
             rig, solver="p2r", p2r_weights=str(weights), v2p_weights=str(tmp_path / "no_v2p"), device="cpu", backend="eager"
         )
-        assert proc.info.to_dict() == {"perception": "auto", "performer": "geometric", "solver": "p2r", "backend": "eager", "device": "cpu"}
+        assert proc.info.to_dict() == {"perception": "auto", "performer": "geometric", "solver": "p2r", "backend": "eager", "device": "cpu", "face_hands": "off"}
         assert torch.get_num_threads() == 1  # one intra-op thread for the live path on the CPU
         results = [proc.process(f) for f in synthetic_frames[:5]]
         assert all(r is not None and r.num_joints == rig.skeleton.num_joints for r in results)

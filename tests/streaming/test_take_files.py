@@ -22,7 +22,7 @@ def test_journal_round_trip_is_exact(tmp_path: Path) -> None:
     assert take.num_frames == 4 and take.fps == 24.0 and take.rig_path == "r.glb"
     np.testing.assert_array_equal(take.rotations, np.stack([r.rotations for r in results]))
     np.testing.assert_array_equal(take.t_capture_ns, [7, 8, 9, 10])
-    assert len(journal_record(results[0])) == 16 + 8 * (7 * sk.num_joints + 3) + 4
+    assert len(journal_record(results[0])) == 16 + 8 * (7 * sk.num_joints + 3 + 52) + 4  # 52 blendshapes (NaN: no face)
     np.testing.assert_array_equal(take.skeleton.rest_translations, sk.rest_translations)
 
 

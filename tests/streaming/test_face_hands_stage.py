@@ -1,0 +1,108 @@
+"""The face and hands stage on real video frames, its degrade path, and the whole live path to a real receiver."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.perception.face_landmarker import BLENDSHAPE_NAMES
+from main import main
+from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage
+from tests.osc_receiver import OscReceiver
+
+VIDEO = "human_aerobics_romp.mp4"
+
+
+@pytest.fixture(scope="module")
+def frames_with_landmarks(shared_video: Path, shared_models: Path) -> list[tuple[np.ndarray, object]]:
+    """The first 8 frames of the aerobics clip with their pose landmarks."""
+    import cv2
+
+    from engine.perception.pose_landmarker import PoseLandmarkerAdapter
+
+    capture = cv2.VideoCapture(str(shared_video / VIDEO))
+    out = []
+    with PoseLandmarkerAdapter(shared_models / "pose_landmarker_full.task") as pose:
+        for i in range(8):
+            ok, image = capture.read()
+            assert ok
+            out.append((image, pose.detect(image, i * 33)))
+    capture.release()
+    return out
+
+
+def test_face_and_hands_are_found_on_a_real_video(frames_with_landmarks, shared_models: Path) -> None:
+    stage = FaceHandsStage(FaceHandsConfig(face_model=str(shared_models / "face_landmarker.task"),
+                                           hand_model=str(shared_models / "hand_landmarker.task"), allow_download=False))
+    try:
+        for i, (image, landmarks) in enumerate(frames_with_landmarks):
+            state, t_face, t_hands = stage.step(image, landmarks, i * 33)
+            assert t_hands >= t_face
+        assert stage.counts["face_found"] >= 6 and stage.counts["hand_found"] >= 4
+        assert state.face_found and state.head_rotation is not None
+        assert abs(np.linalg.norm(state.head_rotation) - 1.0) < 1e-9
+        # she faces the camera: the head is turned less than 45 degrees from it
+        assert 2 * np.degrees(np.arccos(min(abs(state.head_rotation[3]), 1.0))) < 45
+        assert state.blendshapes.shape == (len(BLENDSHAPE_NAMES),) and 0 <= state.blendshapes.min() <= state.blendshapes.max() <= 1
+    finally:
+        stage.close()
+
+
+def test_schedule_runs_the_face_every_nth_frame_and_alternates_hands(frames_with_landmarks) -> None:
+    stage = FaceHandsStage(FaceHandsConfig(face_every=2, hands_every=2, alternate_hands=True, allow_download=False))
+    try:
+        ran = [stage.step(image, lm, i * 33)[0] for i, (image, lm) in enumerate(frames_with_landmarks)]
+    finally:
+        stage.close()
+    assert [s.face_ran for s in ran] == [True, False] * 4
+    assert [s.hands_ran for s in ran][::2] == [("left",), ("right",), ("left",), ("right",)]
+    assert all(s.hands_ran == () for s in ran[1::2])
+
+
+def test_missing_models_degrade_to_body_only(frames_with_landmarks, tmp_path: Path) -> None:
+    stage = FaceHandsStage(FaceHandsConfig(face_model=str(tmp_path / "nope_face.task"), hand_model=str(tmp_path / "nope_hand.task")))
+    image, landmarks = frames_with_landmarks[0]
+    state, _, _ = stage.step(image, landmarks, 0)
+    assert not stage.face_active and not stage.hands_active
+    assert not state.face_found and not any(state.hands_found.values())
+    assert any("face tracking off" in m and "nope_face.task" in m for m in stage.messages)
+    assert any("hand tracking off" in m for m in stage.messages)
+    stage.close()
+
+
+def test_whole_path_on_a_real_video_reaches_a_real_vmc_receiver(shared_video: Path, shared_models: Path, tmp_path: Path) -> None:
+    """Video -> pose -> face + hands -> humanoid -> VMC: bones with fingers and VRM 0 blendshapes arrive."""
+    stats = tmp_path / "s.json"
+    with OscReceiver() as receiver:
+        code = main(["run", "--source", str(shared_video / VIDEO), "--rig", "humanoid", "--vmc", f"127.0.0.1:{receiver.port}",
+                     "--seconds", "8", "--backend", "eager", "--hands-every", "1", "--alternate-hands", "off",
+                     "--record", str(tmp_path / "take.npz"), "--stats", str(stats)])
+        got = receiver.wait_for(1, "/VMC/Ext/Blend/Apply")
+    assert code == 0
+    report = json.loads(stats.read_text())
+    assert report["face_hands"]["enabled"] and report["face_hands"]["face_found"] >= 1, report["face_hands"]
+    assert report["latency_ms"]["stage.face"]["count"] >= 1 and report["latency_ms"]["stage.hands"]["count"] >= 1
+    vals = [args for address, args in got if address == "/VMC/Ext/Blend/Val"]
+    assert {a[0] for a in vals} >= {"A", "Blink_L", "Blink_R", "Joy"}
+    assert all(0.0 <= a[1] <= 1.0 for a in vals)
+    bones = {args[0] for address, args in got if address == "/VMC/Ext/Bone/Pos"}
+    assert {"LeftIndexProximal", "RightThumbDistal", "Head"} <= bones
+    take = np.load(tmp_path / "take.npz")
+    assert take["blendshapes"].shape[1] == len(BLENDSHAPE_NAMES) and np.isfinite(take["blendshapes"]).any()
+
+
+def test_run_options_build_the_schedule() -> None:
+    from main import build_parser
+    from streaming.headless import face_hands_config
+
+    args = build_parser().parse_args(["run", "--no-face", "--hands-every", "3", "--alternate-hands", "off", "--blendshapes", "arkit"])
+    config = face_hands_config(args)
+    assert (config.face, config.hands, config.hands_every, config.alternate_hands) == (False, True, 3, False)
+    assert args.blendshapes == "arkit"
+    default = face_hands_config(build_parser().parse_args(["run"]))
+    assert (default.face, default.hands, default.face_every, default.hands_every, default.alternate_hands) == (True, True, 1, 2, True)
+    with pytest.raises(ValueError, match="face_every"):
+        face_hands_config(build_parser().parse_args(["run", "--face-every", "0"]))
