@@ -317,6 +317,7 @@ def _report(pipeline: Pipeline, stats: RunStats, args: argparse.Namespace, rig: 
         rig=rig.name,
         joints=rig.skeleton.num_joints,
         model=pipeline.processor.info.to_dict() if hasattr(pipeline.processor, "info") else {},
+        person=pipeline.processor.person_report() if hasattr(pipeline.processor, "person_report") else {},
         senders=senders,
         end_to_end_series=series,
         end_to_end_ms=stats.latency(series),

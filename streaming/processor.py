@@ -27,6 +27,7 @@ from engine import rotations as rot
 from engine.kinematics import forward_kinematics
 from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame
+from engine.perception.person_gate import PersonGate, PersonVerdict
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
 from engine.rig import Rig
@@ -192,6 +193,10 @@ class LiveProcessor:
         solver: rig joint positions -> local rotations; ``reset`` here with the rig's reference pair.
         filter_config: One Euro settings (``enabled=False`` to pass results through).
         max_hold_ms: hold the last pose this long while the person is lost (then send nothing).
+        person_gate: the plausibility gate (:class:`engine.perception.person_gate.PersonGate`;
+            default: one with its default thresholds). Landmarks it rejects (an animal, a poster)
+            count as nobody seen: the last person's pose is held, then the no-person path runs.
+            Its newest verdict is :attr:`person_verdict`; counts are in :meth:`person_report`.
         backend, device: facts reported in :attr:`info`.
         warmup_steps: performer and solver steps run on rest poses at construction (then both are
             reset), so a compiled model compiles before the first live frame.
@@ -211,8 +216,12 @@ class LiveProcessor:
         device: str = "cpu",
         warmup_steps: int = 2,
         root_motion: bool = True,
+        person_gate: PersonGate | None = None,
     ) -> None:
         self.rig = rig
+        self.person_gate = PersonGate() if person_gate is None else person_gate
+        self.person_verdict: PersonVerdict = self.person_gate.verdict  # plain attribute: the app and outputs read it
+        self._person_counts = {"frames": 0, "detected": 0, "accepted": 0, "rejected": 0}
         self.root_motion = root_motion  # move the performer (and so the rig's root) through the camera's space
         self._last_hips: np.ndarray | None = None
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
@@ -257,6 +266,8 @@ class LiveProcessor:
         self.performer.reset()
         self.filter.reset()
         self._hold.reset()
+        self.person_gate.reset()
+        self.person_verdict = self.person_gate.verdict
         self._last_hips = None
         if hasattr(self.retarget, "reset"):
             self.retarget.reset()
@@ -264,7 +275,7 @@ class LiveProcessor:
     def process(self, frame: Frame) -> PoseResult | None:
         """The rig's pose for ``frame``, or ``None`` when no person is (or recently was) seen."""
         t_queue = time.monotonic_ns()  # capture -> here: waiting in the mailbox for this thread
-        landmarks = self.perception.detect(frame)
+        landmarks = self._gate(self.perception.detect(frame))
         t_perception = time.monotonic_ns()
         held = self._hold.update(landmarks)
         if not held.frame.person_found:
@@ -297,6 +308,28 @@ class LiveProcessor:
         translations = self._rest_translations.copy()
         translations[0] = root_translation  # the root's local translation is its world position
         return forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)[1]
+
+    def _gate(self, landmarks: LandmarkFrame) -> LandmarkFrame:
+        """The person gate's verdict on ``landmarks``; rejected landmarks become an empty frame (nobody seen)."""
+        verdict = self.person_gate.update(landmarks)
+        self.person_verdict = verdict
+        counts = self._person_counts
+        counts["frames"] += 1
+        counts["detected"] += landmarks.person_found
+        counts["accepted"] += verdict.accepted
+        if landmarks.person_found and not verdict.accepted:
+            counts["rejected"] += 1
+            return LandmarkFrame.empty(landmarks.t_ms)
+        return landmarks
+
+    def person_report(self) -> dict[str, Any]:
+        """The ``person`` section of the run statistics: frames seen, with a detection, accepted and
+        rejected by the person gate, the accept rate over detections, and the last verdict."""
+        c = dict(self._person_counts)
+        v = self.person_verdict
+        return c | {"accept_rate": c["accepted"] / c["detected"] if c["detected"] else None,
+                    "accepted_now": v.accepted, "score": round(v.score, 3),
+                    "reasons": {k: (round(x, 3) if x != float("inf") else "inf") for k, x in v.reasons.items()}}
 
     def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
         """``(3,)`` the performer's hip position in camera space, internal frame (held when unknown)."""

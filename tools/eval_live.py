@@ -311,6 +311,8 @@ def add_eval_live_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probes", action="store_true",
                         help="authored probe motions (head yaw/pitch/roll, torso twist, pronation, arm raises, arms relaxed) through the "
                              "live path onto every bundled rig: gain, leakage, jumps (tools/live_probes.py)")
+    parser.add_argument("--gate", action="store_true",
+                        help="the person gate's accept rate on every video of ../shared/video (tools/live_probes.py)")
     parser.add_argument("--probe-frames", type=int, default=120, help="frames per probe (default 120)")
     parser.add_argument("--probe-names", default=None, help="comma-separated probes (default: all)")
     parser.add_argument("--probe-rigs", default=None, help="comma-separated bundled rigs (default: humanoid,dragon,quadruped,bird,snake,spider)")
