@@ -225,4 +225,5 @@ class PersonGate:
         if self._still_image is None or float(np.abs(pts - self._still_image).max()) > 0.002:
             self._still_image, self._still_since_ms = pts.copy(), frame.t_ms
             return False
-        return (frame.t_ms - (self._still_since_ms or frame.t_ms)) >= 1000.0 * float(self.config.still_seconds or 0.0)
+        since = frame.t_ms if self._still_since_ms is None else self._still_since_ms
+        return frame.t_ms - since >= 1000.0 * float(self.config.still_seconds or 0.0)

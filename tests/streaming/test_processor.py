@@ -223,3 +223,25 @@ def test_root_motion_follows_the_performer_through_the_camera_space() -> None:
     assert np.isfinite(roots[True]).all()
     assert moved[0] > 0.3, moved  # 0.95 m to the side, scaled by the rig's leg length
     np.testing.assert_allclose(roots[False], np.broadcast_to(roots[False][0], roots[False].shape), atol=1e-6)
+
+
+def test_the_person_gate_turns_an_implausible_body_into_nobody(synthetic_frames, dragon) -> None:
+    """Landmarks the gate rejects (here: a body three times human size) are treated as nobody seen,
+    and the processor says so in ``person_verdict`` and ``person_report``."""
+    proc = build_processor(dragon, use_models=False)
+    first = synthetic_frames[0]
+    assert proc.process(first) is not None and proc.person_verdict.accepted
+
+    def giant(frame, dt_ms: int) -> Frame:
+        t = first.t_capture_ns + dt_ms * 1_000_000
+        lm = frame.landmarks
+        return dataclasses.replace(frame, t_capture_ns=t, landmarks=dataclasses.replace(lm, world=3.0 * lm.world, t_ms=t // 1_000_000))
+
+    assert proc.process(giant(synthetic_frames[1], 100)) is not None  # held: the last person's pose
+    assert not proc.person_verdict.accepted and "impossible_torso" in proc.person_verdict.reasons
+    assert proc.process(giant(synthetic_frames[2], 5000)) is None  # past the hold: nobody
+    report = proc.person_report()
+    assert report["frames"] == 3 and report["detected"] == 3 and report["accepted"] == 1 and report["rejected"] == 2
+    assert report["accept_rate"] == pytest.approx(1 / 3) and report["accepted_now"] is False
+    proc.reset()
+    assert not proc.person_verdict.accepted

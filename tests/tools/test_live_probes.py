@@ -83,3 +83,24 @@ def test_missing_video_is_named(caplog, tmp_path: Path) -> None:
 
     assert main.main(["eval-live", "--video", str(tmp_path / "nope.mp4"), "--rig", "dragon"]) == 2
     assert "nope.mp4" in caplog.text
+
+
+@pytest.mark.slow
+def test_gate_report_rejects_the_horse_and_accepts_the_juggler(shared_models: Path, shared_video: Path, tmp_path: Path) -> None:
+    """``eval-live --gate`` on two real clips (45 frames each): MediaPipe fits a person onto the horse, the gate says no."""
+    import main
+
+    clips = ["animal_horse_walk_somagraph.mp4", "human_juggle_football_sam2.mp4"]
+    if not all((shared_video / c).is_file() for c in clips) or not (shared_models / "pose_landmarker_full.task").is_file():
+        pytest.skip("videos or pose model absent")
+    folder = tmp_path / "video"
+    folder.mkdir()
+    for c in clips:
+        (folder / c).symlink_to(shared_video / c)
+    out = tmp_path / "gate.json"
+    assert main.main(["eval-live", "--gate", "--video-dir", str(folder), "--video-frames", "45", "--json", str(out)]) == 0
+    rows = {r["video"]: r for r in json.loads(out.read_text())["gate"]}
+    horse, juggler = rows[clips[0]], rows[clips[1]]
+    assert horse["subject"] == "animal" and horse["detection_rate"] > 0.5  # MediaPipe does see a "person" in the horse
+    assert horse["reject_rate"] >= 0.95
+    assert juggler["subject"] == "human" and juggler["accept_rate"] >= 0.98
