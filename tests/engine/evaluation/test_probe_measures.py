@@ -1,4 +1,4 @@
-"""Probe motions and their measures: the authored motion, read back on the humanoid, scores gain 1 with no leakage."""
+"""Probe readings on rigs: the authored motion, read back on the humanoid, scores gain 1 with no leakage; the scores can fail."""
 
 from __future__ import annotations
 
