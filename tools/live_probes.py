@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.evaluation.probe_measures import count_jumps, probe_joints, probe_scores, relative_rotation, rest_scores, rotation_jitter_deg_s2
+from engine.errors import AnyRigError
 from engine.evaluation.probe_motions import PROBES, ProbeMotion, author_probe, probe_spec
 from engine.perception.landmarks import LandmarkFrame
 from engine.rig import Rig
@@ -247,17 +248,16 @@ def evaluate_video(path: Path, rig_name: str, solver: str = "analytic_ik", v2p_w
     """A real video through the live path onto ``rig_name``: detection, gate accept rate, jumps, jitter."""
     import cv2
 
-    from engine.rigs.bundled import load_bundled_rig
-    from engine.formats.rigio import load_rig
+    from streaming.headless import load_rig_spec
     from tools.eval_live import _video_landmarks
 
     if not path.is_file():
         raise FileNotFoundError(f"--video: no file {path}")
+    rig = load_rig_spec(rig_name)
     landmarks, fps = _video_landmarks(path, max_frames, cache)
     cap = cv2.VideoCapture(str(path))
     shape = (int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), 3)
     cap.release()
-    rig = load_bundled_rig(rig_name) if "." not in Path(rig_name).name else load_rig(rig_name)
     processor = live_processor(rig, solver, v2p_weights)
     try:
         rots, valid, accepted = drive_probe(processor, landmarks, shape, fps)
@@ -377,7 +377,11 @@ def run_probes_command(args: argparse.Namespace) -> int:
         if not Path(args.video).is_file():
             logger.error("eval-live --video: no file %s", args.video)
             return 2
-        row = evaluate_video(Path(args.video), args.rig, args.solver, args.v2p_weights, args.video_frames, cache)
+        try:
+            row = evaluate_video(Path(args.video), args.rig, args.solver, args.v2p_weights, args.video_frames, cache)
+        except (AnyRigError, FileNotFoundError) as e:
+            logger.error("eval-live --video --rig %s: %s", args.rig, e)
+            return 2
         report["video"] = row
         logger.info("video %s on %s: %s", row["video"], row["rig"], json.dumps({k: v for k, v in row.items() if k not in ("video", "rig")}))
     if args.gate:

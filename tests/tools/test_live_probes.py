@@ -78,11 +78,15 @@ def test_video_mode_reports_jumps_jitter_and_gate(shared_models: Path, shared_vi
     assert row["jumps_over_90"] >= 0 and np.isfinite(row["rotation_jitter_deg_s2"])
 
 
-def test_missing_video_is_named(caplog, tmp_path: Path) -> None:
+def test_missing_video_or_rig_is_named(caplog, tmp_path: Path) -> None:
     import main
 
     assert main.main(["eval-live", "--video", str(tmp_path / "nope.mp4"), "--rig", "dragon"]) == 2
     assert "nope.mp4" in caplog.text
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")  # never opened: the rig is checked first
+    assert main.main(["eval-live", "--video", str(video), "--rig", "unicorn"]) == 2
+    assert "unicorn" in caplog.text
 
 
 @pytest.mark.slow
