@@ -193,13 +193,13 @@ class LiveProcessor:
         solver: rig joint positions -> local rotations; ``reset`` here with the rig's reference pair.
         filter_config: One Euro settings (``enabled=False`` to pass results through).
         max_hold_ms: hold the last pose this long while the person is lost (then send nothing).
-        person_gate: the plausibility gate (:class:`engine.perception.person_gate.PersonGate`;
-            default: one with its default thresholds). Landmarks it rejects (an animal, a poster)
-            count as nobody seen: the last person's pose is held, then the no-person path runs.
-            Its newest verdict is :attr:`person_verdict`; counts are in :meth:`person_report`.
         backend, device: facts reported in :attr:`info`.
         warmup_steps: performer and solver steps run on rest poses at construction (then both are
             reset), so a compiled model compiles before the first live frame.
+        person_gate: the plausibility gate (:class:`engine.perception.person_gate.PersonGate`;
+            default: one with its default thresholds). Landmarks it rejects (an animal fitted as
+            a person) count as nobody seen: the last person's pose is held, then the no-person
+            path runs. Its newest verdict is :attr:`person_verdict`; counts: :meth:`person_report`.
     """
 
     def __init__(
@@ -212,21 +212,21 @@ class LiveProcessor:
         solver: RotationSolver,
         filter_config: PoseFilterConfig = PoseFilterConfig(),
         max_hold_ms: int | None = 1000,
+        person_gate: PersonGate | None = None,
         backend: str = "none",
         device: str = "cpu",
         warmup_steps: int = 2,
         root_motion: bool = True,
-        person_gate: PersonGate | None = None,
     ) -> None:
         self.rig = rig
-        self.person_gate = PersonGate() if person_gate is None else person_gate
-        self.person_verdict: PersonVerdict = self.person_gate.verdict  # plain attribute: the app and outputs read it
-        self._person_counts = {"frames": 0, "detected": 0, "accepted": 0, "rejected": 0}
         self.root_motion = root_motion  # move the performer (and so the rig's root) through the camera's space
         self._last_hips: np.ndarray | None = None
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
         self.filter = PoseFilter(filter_config)
         self._hold = LandmarkHold(max_hold_ms)
+        self.person_gate = PersonGate() if person_gate is None else person_gate
+        self.person_verdict: PersonVerdict = self.person_gate.verdict  # plain attribute: the app and outputs read it
+        self._person_counts = {"frames": 0, "detected": 0, "accepted": 0, "rejected": 0}
         self._backend, self._device = backend, device
         self._rest_translations = np.array(rig.skeleton.rest_translations)
         self.frames_without_person = 0
@@ -248,6 +248,28 @@ class LiveProcessor:
         self.solver.reset(skeleton, ref_world, ref_rotations)
         return ref_world
 
+    def _gate(self, landmarks: LandmarkFrame) -> LandmarkFrame:
+        """The person gate's verdict on ``landmarks``; rejected landmarks become an empty frame (nobody seen)."""
+        verdict = self.person_gate.update(landmarks)
+        self.person_verdict = verdict
+        counts = self._person_counts
+        counts["frames"] += 1
+        counts["detected"] += landmarks.person_found
+        counts["accepted"] += verdict.accepted
+        if landmarks.person_found and not verdict.accepted:
+            counts["rejected"] += 1
+            return LandmarkFrame.empty(landmarks.t_ms)
+        return landmarks
+
+    def person_report(self) -> dict[str, Any]:
+        """The ``person`` section of the run statistics: frames seen, with a detection, accepted and
+        rejected by the person gate, the accept rate over detections, and the last verdict."""
+        c = dict(self._person_counts)
+        v = self.person_verdict
+        return c | {"accept_rate": c["accepted"] / c["detected"] if c["detected"] else None,
+                    "accepted_now": v.accepted, "score": round(v.score, 3),
+                    "reasons": {k: (round(x, 3) if x != float("inf") else "inf") for k, x in v.reasons.items()}}
+
     @property
     def info(self) -> ProcessorInfo:
         return ProcessorInfo(self.perception.name, self.performer.name, self.solver.name, self._active_backend(), self._device)
@@ -261,13 +283,13 @@ class LiveProcessor:
         return self._backend
 
     def reset(self) -> None:
-        """Forget the history (filters, causal windows, held pose)."""
+        """Forget the history (filters, causal windows, held pose, the person verdict)."""
+        self.person_gate.reset()
+        self.person_verdict = self.person_gate.verdict
         self._bind_solver()
         self.performer.reset()
         self.filter.reset()
         self._hold.reset()
-        self.person_gate.reset()
-        self.person_verdict = self.person_gate.verdict
         self._last_hips = None
         if hasattr(self.retarget, "reset"):
             self.retarget.reset()
@@ -308,28 +330,6 @@ class LiveProcessor:
         translations = self._rest_translations.copy()
         translations[0] = root_translation  # the root's local translation is its world position
         return forward_kinematics(self.rig.skeleton.parents, rot.quat_to_matrix(rotations), translations)[1]
-
-    def _gate(self, landmarks: LandmarkFrame) -> LandmarkFrame:
-        """The person gate's verdict on ``landmarks``; rejected landmarks become an empty frame (nobody seen)."""
-        verdict = self.person_gate.update(landmarks)
-        self.person_verdict = verdict
-        counts = self._person_counts
-        counts["frames"] += 1
-        counts["detected"] += landmarks.person_found
-        counts["accepted"] += verdict.accepted
-        if landmarks.person_found and not verdict.accepted:
-            counts["rejected"] += 1
-            return LandmarkFrame.empty(landmarks.t_ms)
-        return landmarks
-
-    def person_report(self) -> dict[str, Any]:
-        """The ``person`` section of the run statistics: frames seen, with a detection, accepted and
-        rejected by the person gate, the accept rate over detections, and the last verdict."""
-        c = dict(self._person_counts)
-        v = self.person_verdict
-        return c | {"accept_rate": c["accepted"] / c["detected"] if c["detected"] else None,
-                    "accepted_now": v.accepted, "score": round(v.score, 3),
-                    "reasons": {k: (round(x, 3) if x != float("inf") else "inf") for k, x in v.reasons.items()}}
 
     def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
         """``(3,)`` the performer's hip position in camera space, internal frame (held when unknown)."""
