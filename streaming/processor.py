@@ -191,15 +191,15 @@ class LiveProcessor:
         performer: landmarks -> performer positions.
         retarget: performer positions -> rig joint positions.
         solver: rig joint positions -> local rotations; ``reset`` here with the rig's reference pair.
+        person_gate: the plausibility gate (:class:`engine.perception.person_gate.PersonGate`;
+            default: one with its default thresholds). Landmarks it rejects (an animal fitted as
+            a person) count as nobody seen: the last person's pose is held, then the no-person
+            path runs. Its newest verdict is :attr:`person_verdict`; counts: :meth:`person_report`.
         filter_config: One Euro settings (``enabled=False`` to pass results through).
         max_hold_ms: hold the last pose this long while the person is lost (then send nothing).
         backend, device: facts reported in :attr:`info`.
         warmup_steps: performer and solver steps run on rest poses at construction (then both are
             reset), so a compiled model compiles before the first live frame.
-        person_gate: the plausibility gate (:class:`engine.perception.person_gate.PersonGate`;
-            default: one with its default thresholds). Landmarks it rejects (an animal fitted as
-            a person) count as nobody seen: the last person's pose is held, then the no-person
-            path runs. Its newest verdict is :attr:`person_verdict`; counts: :meth:`person_report`.
     """
 
     def __init__(
