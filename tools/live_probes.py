@@ -38,7 +38,7 @@ from engine.evaluation.probe_motions import PROBES, ProbeMotion, author_probe, p
 from engine.perception.landmarks import LandmarkFrame
 from engine.rig import Rig
 
-__all__ = ["PROBE_RIGS", "cmd_eval_live", "ProbeRun", "drive_probe", "evaluate_probes", "evaluate_video", "probe_landmarks", "probe_table", "run_probes_command"]
+__all__ = ["PROBE_RIGS", "cmd_eval_live", "probe_targets", "ProbeRun", "drive_probe", "evaluate_probes", "evaluate_video", "probe_landmarks", "probe_table", "run_probes_command"]
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +212,42 @@ def evaluate_probes(probes: list[str], rigs: list[str], frames: int, solver: str
     return rows
 
 
+def probe_targets(rows: list[dict]) -> list[dict]:
+    """The issue's probe targets checked on a probe report: ``[{"target", "rig", "value", "met"}]``.
+
+    Humanoid head yaw / pitch / roll gain >= 0.7 with the probed joint's error <= 12 degrees; other
+    heads: yaw gain >= 0.7 with roll leakage <= 0.2; torso twist gain >= 0.6 on every rig with a
+    spine; humanoid pronation gain >= 0.5; front raise monotone (>= 95 % of the steps) with no step
+    above 20 degrees. Probes or rigs not in the report are left out.
+    """
+    out: list[dict] = []
+
+    def add(target: str, rig: str, value, met: bool) -> None:
+        out.append({"target": target, "rig": rig, "value": value, "met": bool(met)})
+
+    by_probe = {r["probe"]: r["rigs"] for r in rows}
+    for axis in ("yaw", "pitch", "roll"):
+        e = by_probe.get(f"head_{axis}", {}).get("humanoid")
+        if e and e.get("gain") is not None:
+            add(f"head {axis} gain >= 0.7", "humanoid", e["gain"], e["gain"] >= 0.7)
+            add(f"head {axis} error <= 12 deg", "humanoid", e["probe_joint_error_deg"], e["probe_joint_error_deg"] <= 12.0)
+    for rig, e in by_probe.get("head_yaw", {}).items():
+        if rig != "humanoid" and e.get("gain") is not None:
+            add("head yaw gain >= 0.7", rig, e["gain"], e["gain"] >= 0.7)
+            add("head yaw roll leakage <= 0.2", rig, e["leakage"]["roll"], e["leakage"]["roll"] <= 0.2)
+    for rig, e in by_probe.get("torso_twist", {}).items():
+        if e.get("gain") is not None:
+            add("torso twist gain >= 0.6", rig, e["gain"], e["gain"] >= 0.6)
+    e = by_probe.get("forearm_pronation", {}).get("humanoid")
+    if e and e.get("gain") is not None:
+        add("forearm pronation gain >= 0.5", "humanoid", e["gain"], e["gain"] >= 0.5)
+    for rig, e in by_probe.get("arm_front_raise", {}).items():
+        if e.get("monotone_fraction") is not None:
+            add("front raise monotone (>= 95 % of steps)", rig, e["monotone_fraction"], e["monotone_fraction"] >= 0.95)
+            add("front raise no step > 20 deg", rig, e["max_step_deg"], e["max_step_deg"] <= 20.0)
+    return out
+
+
 def _brief(r: dict) -> str:
     keys = ("gain", "leakage_max", "max_step_deg", "jumps_over_90", "rotation_error_deg", "arm_lowest_below_feet_m")
     return ", ".join(f"{k} {_fmt(r.get(k))}" for k in keys if r.get(k) is not None)
@@ -371,8 +407,12 @@ def run_probes_command(args: argparse.Namespace) -> int:
             return 2
         rows = evaluate_probes(names, rigs, args.probe_frames, args.solver, args.v2p_weights, cache)
         report["probes"] = rows
+        report["targets"] = probe_targets(rows)
         for line in probe_table(rows).splitlines():
             logger.info("%s", line)
+        met = [t for t in report["targets"] if t["met"]]
+        logger.info("issue targets met: %d of %d; missed: %s", len(met), len(report["targets"]),
+                    "; ".join(f"{t['rig']} {t['target']} ({_fmt(t['value'])})" for t in report["targets"] if not t["met"]) or "none")
     if isinstance(args.video, str):
         if not Path(args.video).is_file():
             logger.error("eval-live --video: no file %s", args.video)

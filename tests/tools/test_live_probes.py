@@ -108,3 +108,17 @@ def test_gate_report_rejects_the_horse_and_accepts_the_juggler(shared_models: Pa
     assert horse["subject"] == "animal" and horse["detection_rate"] > 0.5  # MediaPipe does see a "person" in the horse
     assert horse["reject_rate"] >= 0.95
     assert juggler["subject"] == "human" and juggler["accept_rate"] >= 0.98
+
+
+def test_probe_targets_check_the_issue_thresholds() -> None:
+    from tools.live_probes import probe_targets
+
+    head = {"gain": 0.8, "probe_joint_error_deg": 9.0, "leakage": {"roll": 0.1}}
+    rows = [{"probe": "head_yaw", "rigs": {"humanoid": head, "dragon": {"gain": 0.75, "leakage": {"roll": 0.3}}}},
+            {"probe": "torso_twist", "rigs": {"snake": {"joint": None}, "dragon": {"gain": 0.59}}},
+            {"probe": "arm_front_raise", "rigs": {"humanoid": {"monotone_fraction": 0.97, "max_step_deg": 25.0}}}]
+    got = {(t["rig"], t["target"]): t["met"] for t in probe_targets(rows)}
+    assert got == {("humanoid", "head yaw gain >= 0.7"): True, ("humanoid", "head yaw error <= 12 deg"): True,
+                   ("dragon", "head yaw gain >= 0.7"): True, ("dragon", "head yaw roll leakage <= 0.2"): False,
+                   ("dragon", "torso twist gain >= 0.6"): False,
+                   ("humanoid", "front raise monotone (>= 95 % of steps)"): True, ("humanoid", "front raise no step > 20 deg"): False}
