@@ -433,6 +433,17 @@ def run_probes_command(args: argparse.Namespace) -> int:
             return 2
         report["gate"] = gate_report(video_dir, args.video_frames, cache)
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(report, indent=2))
+        Path(args.json_out).write_text(json.dumps(_finite(report), indent=2))
         logger.info("wrote %s", args.json_out)
     return 0
+
+
+def _finite(value):
+    """``value`` with every NaN or infinite float replaced by ``None`` (strict JSON has neither)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
