@@ -21,7 +21,7 @@ HANDLERS = {
     "info": "engine.formats.rig_summary:cmd_info",
     "convert": "engine.formats.rig_summary:cmd_convert",
     "eval": "engine.evaluation.solver_eval:cmd_eval",
-    "eval-live": "tools.eval_live:cmd_eval_live",
+    "eval-live": "tools.live_probes:cmd_eval_live",
     "eval-face-hands": "tools.eval_face_hands:cmd_eval_face_hands",
     "train": "engine.training.trainer:cmd_train",
     "capture": "streaming.batch_capture:cmd_capture",

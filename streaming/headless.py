@@ -364,6 +364,7 @@ def _report(pipeline: Pipeline, stats: RunStats, args: argparse.Namespace, rig: 
         joints=rig.skeleton.num_joints,
         model=pipeline.processor.info.to_dict() if hasattr(pipeline.processor, "info") else {},
         dropped_nonfinite=dict(getattr(pipeline.processor, "dropped_nonfinite", {})),  # frames dropped for NaN / inf, per stage
+        person=pipeline.processor.person_report() if hasattr(pipeline.processor, "person_report") else {},
         senders=senders,
         end_to_end_series=series,
         end_to_end_ms=stats.latency(series),

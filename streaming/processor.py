@@ -30,6 +30,7 @@ from engine.face_hands.rig_targets import face_hand_offsets, find_face_hand_targ
 from engine.kinematics import forward_kinematics
 from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame, NonFiniteLandmarks
+from engine.perception.person_gate import PersonGate, PersonVerdict
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
 from engine.performer.pose_modes import legs_at_rest, mirror_performer
@@ -209,6 +210,10 @@ class LiveProcessor:
         performer: landmarks -> performer positions.
         retarget: performer positions -> rig joint positions.
         solver: rig joint positions -> local rotations; ``reset`` here with the rig's reference pair.
+        person_gate: the plausibility gate (:class:`engine.perception.person_gate.PersonGate`;
+            default: one with its default thresholds). Landmarks it rejects (an animal fitted as
+            a person) count as nobody seen: the last person's pose is held, then the no-person
+            path runs. Its newest verdict is :attr:`person_verdict`; counts: :meth:`person_report`.
         filter_config: One Euro settings (``enabled=False`` to pass results through).
         max_hold_ms: hold the last pose this long while the person is lost (state ``lost``); then
             the state is ``no_person`` and the rig eases to rest over ``ease_to_rest_ms``, after
@@ -236,6 +241,7 @@ class LiveProcessor:
         solver: RotationSolver,
         filter_config: PoseFilterConfig = PoseFilterConfig(),
         max_hold_ms: int | None = 1000,
+        person_gate: PersonGate | None = None,
         backend: str = "none",
         device: str = "cpu",
         warmup_steps: int = 2,
@@ -256,6 +262,9 @@ class LiveProcessor:
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
         self.filter = PoseFilter(filter_config)
         self._hold = LandmarkHold(max_hold_ms)
+        self.person_gate = PersonGate() if person_gate is None else person_gate
+        self.person_verdict: PersonVerdict = self.person_gate.verdict  # plain attribute: the app and outputs read it
+        self._person_counts = {"frames": 0, "detected": 0, "accepted": 0, "rejected": 0}
         self._backend, self._device = backend, device
         self._rest_translations = np.array(rig.skeleton.rest_translations)
         self.frames_without_person = 0
@@ -279,6 +288,28 @@ class LiveProcessor:
         self.solver.reset(skeleton, ref_world, ref_rotations)
         return ref_world
 
+    def _gate(self, landmarks: LandmarkFrame) -> LandmarkFrame:
+        """The person gate's verdict on ``landmarks``; rejected landmarks become an empty frame (nobody seen)."""
+        verdict = self.person_gate.update(landmarks)
+        self.person_verdict = verdict
+        counts = self._person_counts
+        counts["frames"] += 1
+        counts["detected"] += landmarks.person_found
+        counts["accepted"] += verdict.accepted
+        if landmarks.person_found and not verdict.accepted:
+            counts["rejected"] += 1
+            return LandmarkFrame.empty(landmarks.t_ms)
+        return landmarks
+
+    def person_report(self) -> dict[str, Any]:
+        """The ``person`` section of the run statistics: frames seen, with a detection, accepted and
+        rejected by the person gate, the accept rate over detections, and the last verdict."""
+        c = dict(self._person_counts)
+        v = self.person_verdict
+        return c | {"accept_rate": c["accepted"] / c["detected"] if c["detected"] else None,
+                    "accepted_now": v.accepted, "score": round(v.score, 3),
+                    "reasons": {k: (round(x, 3) if x != float("inf") else "inf") for k, x in v.reasons.items()}}
+
     @property
     def info(self) -> ProcessorInfo:
         return ProcessorInfo(self.perception.name, self.performer.name, self.solver.name, self._active_backend(), self._device,
@@ -300,7 +331,9 @@ class LiveProcessor:
         return self._backend
 
     def reset(self) -> None:
-        """Forget the history (filters, causal windows, held pose)."""
+        """Forget the history (filters, causal windows, held pose, the person verdict)."""
+        self.person_gate.reset()
+        self.person_verdict = self.person_gate.verdict
         self._bind_solver()
         self.performer.reset()
         self.filter.reset()
@@ -322,7 +355,7 @@ class LiveProcessor:
         """
         t_queue = time.monotonic_ns()  # capture -> here: waiting in the mailbox for this thread
         try:
-            landmarks = self.perception.detect(frame)
+            landmarks = self._gate(self.perception.detect(frame))
         except NonFiniteLandmarks:
             return self._drop_nonfinite("perception", frame)
         t_perception = time.monotonic_ns()

@@ -339,3 +339,25 @@ def test_geometric_performer_keeps_huge_landmarks_finite(many_synthetic_frames, 
     with np.errstate(all="ignore"):
         results = [proc.process(f) for f in many_synthetic_frames[:20]]
     assert all(r is not None and np.isfinite(r.rotations).all() for r in results) and proc.dropped_nonfinite == {}
+
+
+def test_the_person_gate_turns_an_implausible_body_into_nobody(synthetic_frames, dragon) -> None:
+    """Landmarks the gate rejects (here: a body three times human size) are treated as nobody seen,
+    and the processor says so in ``person_verdict`` and ``person_report``."""
+    proc = build_processor(dragon, use_models=False)
+    first = synthetic_frames[0]
+    assert proc.process(first) is not None and proc.person_verdict.accepted
+
+    def giant(frame, dt_ms: int) -> Frame:
+        t = first.t_capture_ns + dt_ms * 1_000_000
+        lm = frame.landmarks
+        return dataclasses.replace(frame, t_capture_ns=t, landmarks=dataclasses.replace(lm, world=3.0 * lm.world, t_ms=t // 1_000_000))
+
+    assert proc.process(giant(synthetic_frames[1], 100)) is not None  # held: the last person's pose
+    assert not proc.person_verdict.accepted and "impossible_torso" in proc.person_verdict.reasons
+    assert proc.process(giant(synthetic_frames[2], 5000)) is None  # past the hold: nobody
+    report = proc.person_report()
+    assert report["frames"] == 3 and report["detected"] == 3 and report["accepted"] == 1 and report["rejected"] == 2
+    assert report["accept_rate"] == pytest.approx(1 / 3) and report["accepted_now"] is False
+    proc.reset()
+    assert not proc.person_verdict.accepted
