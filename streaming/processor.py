@@ -1,7 +1,13 @@
 """The per-frame inference work of the live pipeline (DESIGN §1, front end 1).
 
 ``frame -> perception (33 landmarks) -> performer positions (28 joints) -> retarget to the rig
-(J joints) -> rotation solver (J local quaternions) -> One Euro filter -> PoseResult``
+(J joints) -> rotation solver (J local quaternions) -> orientation links -> continuity -> One Euro
+filter -> PoseResult``
+
+Beside the positions, the performer's segment orientations (head, chest, hands, feet, limb twists:
+:mod:`engine.performer.segments`) come straight from the landmarks and reach the rig through the
+map's orientation links (:mod:`engine.retarget.orientation`) after the solver; then
+:mod:`streaming.continuity` keeps every joint's rotation continuous at a bounded speed (no flips).
 
 Each stage is a small object behind a protocol so the pipeline, the benchmark and the tests can
 swap them: MediaPipe or the synthetic source's simulated landmarks; the causal V2P network or the
@@ -29,8 +35,10 @@ from engine.perception.hold import LandmarkHold
 from engine.perception.landmarks import LandmarkFrame
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
+from engine.performer.segments import SegmentTracker
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
+from streaming.continuity import ContinuityConfig, RotationContinuity
 from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
 
@@ -195,6 +203,9 @@ class LiveProcessor:
         backend, device: facts reported in :attr:`info`.
         warmup_steps: performer and solver steps run on rest poses at construction (then both are
             reset), so a compiled model compiles before the first live frame.
+        orientation: ``"auto"`` (the orientation links of ``retarget.map`` when the retargeter has
+            one), ``None`` (positions only), or a callable ``(local rotations, SegmentPose) -> local rotations``.
+        continuity: the speed limit (``None``: no limit, no hemisphere alignment).
     """
 
     def __init__(
@@ -211,6 +222,8 @@ class LiveProcessor:
         device: str = "cpu",
         warmup_steps: int = 2,
         root_motion: bool = True,
+        orientation: Any = "auto",
+        continuity: ContinuityConfig | None = ContinuityConfig(),
     ) -> None:
         self.rig = rig
         self.root_motion = root_motion  # move the performer (and so the rig's root) through the camera's space
@@ -221,6 +234,11 @@ class LiveProcessor:
         self._backend, self._device = backend, device
         self._rest_translations = np.array(rig.skeleton.rest_translations)
         self.frames_without_person = 0
+        if orientation == "auto":
+            orientation = _orientation_for(rig, retarget)
+        self.orientation = orientation
+        self._segments = SegmentTracker() if orientation is not None else None
+        self.continuity = RotationContinuity(continuity) if continuity is not None else None
         ref_world = self._bind_solver()
         if warmup_steps:
             # A compiled model compiles on its first steps: do it here, not on the live thread.
@@ -258,6 +276,8 @@ class LiveProcessor:
         self.filter.reset()
         self._hold.reset()
         self._last_hips = None
+        if self.continuity is not None:
+            self.continuity.reset()
         if hasattr(self.retarget, "reset"):
             self.retarget.reset()
 
@@ -275,8 +295,13 @@ class LiveProcessor:
             performer = performer + self._root_offset(held.frame, frame)
         t_v2p = time.monotonic_ns()
         target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
+        segments = self._segments(held.frame) if self._segments is not None else None
         t_retarget = time.monotonic_ns()
         rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
+        if self.orientation is not None:
+            rotations = self.orientation(rotations, segments)
+        if self.continuity is not None:
+            rotations = self.continuity(rotations, frame.t_capture_ns)
         positions = self._positions_of(rotations, target[0])
         t_p2r = time.monotonic_ns()  # the solver stage includes the positions its rotations give
         result = PoseResult(
@@ -310,6 +335,16 @@ class LiveProcessor:
     def close(self) -> None:
         """Release the perception model (idempotent)."""
         self.perception.close()
+
+
+def _orientation_for(rig: Rig, retarget: Retarget) -> Any:
+    """The orientation links of ``retarget``'s map applied to ``rig``, or None (no map, no links)."""
+    retarget_map = getattr(retarget, "map", None)
+    if retarget_map is None or not getattr(retarget_map, "orientations", None):
+        return None
+    from engine.retarget.orientation import OrientationRetarget
+
+    return OrientationRetarget(rig.skeleton, retarget_map, rig.reference_rotations())
 
 
 def _rest_landmarks() -> LandmarkFrame:

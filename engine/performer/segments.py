@@ -1,0 +1,158 @@
+"""Orientation frames of the performer's body segments, from the 33 landmarks (what positions lose).
+
+Joint positions do not show a head's facing and roll, the chest's twist against the pelvis or a
+forearm's twist; the landmarks do (ears, eyes and nose; shoulders against hips; index, pinky and
+wrist). :func:`segment_frames` builds one rotation matrix per segment in :data:`SEGMENTS` from
+landmarks in the internal frame (metres, Y up), each from two directions:
+
+===================  ===================================  ===========================================
+segment              primary axis                         secondary axis (made orthogonal)
+===================  ===================================  ===========================================
+pelvis               right hip -> left hip                hips' middle -> shoulders' middle
+chest                right shoulder -> left shoulder      hips' middle -> shoulders' middle
+head                 right ear/eye -> left ear/eye        ears' middle -> nose
+left/right_hand      wrist -> knuckles' middle            pinky knuckle -> index knuckle
+left/right_foot      heel -> toe                          heel -> ankle
+left/right_upper_arm shoulder -> elbow                    elbow bend normal (upper x lower arm)
+left/right_lower_arm elbow -> wrist                       pinky knuckle -> index knuckle
+left/right_upper_leg hip -> knee                          heel -> toe
+left/right_lower_leg knee -> ankle                        heel -> toe
+===================  ===================================  ===========================================
+
+Retargeting needs each segment's turn *from the performer's rest*: :class:`SegmentTracker` keeps
+the rest frames (computed by the same functions from the rest landmarks, so the axis choice above
+never matters) and returns ``Q_s = R_s(t) R_s(rest)^T``, the world-frame rotation from rest, with a
+per-frame confidence: the lowest visibility of the landmarks used, times how well the two axes are
+defined (an upper arm's bend normal is undefined when the elbow is straight).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.perception.landmarks import Landmark as L
+from engine.perception.landmarks import LandmarkFrame, world_to_internal
+
+__all__ = ["SEGMENTS", "SOURCE_POSES", "segment_frames", "rest_segment_frames", "SegmentTracker", "SegmentPose"]
+
+SEGMENTS: tuple[str, ...] = (
+    "pelvis", "chest", "head",
+    *(f"{s}_{p}" for s in ("left", "right") for p in ("upper_arm", "lower_arm", "hand", "upper_leg", "lower_leg", "foot")),
+)
+SOURCE_POSES = ("t_pose", "arms_down")
+_MIN_BEND_SIN = 0.35  # elbow bend sine (~20 deg) above which the upper arm's bend normal is fully trusted
+
+
+def _unit(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(n, 1e-9), n[..., 0]
+
+
+def _frame(primary: np.ndarray, secondary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation ``(..., 3, 3)`` with columns (primary, secondary made orthogonal, their cross) and how
+    well the secondary axis is defined (its sine against the primary, ``(...,)``)."""
+    a, _ = _unit(primary)
+    b, _ = _unit(secondary)
+    b_perp = b - np.sum(b * a, axis=-1, keepdims=True) * a
+    b_perp, sine = _unit(b_perp)
+    return np.stack([a, b_perp, np.cross(a, b_perp)], axis=-1), sine
+
+
+def segment_frames(points: np.ndarray, visibility: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Segment frames ``(S, 3, 3)`` and confidences ``(S,)`` in [0, 1] (order of :data:`SEGMENTS`).
+
+    Args:
+        points: ``(33, 3)`` landmarks in the internal frame (metres).
+        visibility: ``(33,)`` landmark visibilities (ones when omitted).
+    """
+    p = np.asarray(points, dtype=np.float64)
+    vis = np.ones(len(p)) if visibility is None else np.asarray(visibility, dtype=np.float64)
+    hips = 0.5 * (p[L.LEFT_HIP] + p[L.RIGHT_HIP])
+    shoulders = 0.5 * (p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER])
+    up = shoulders - hips
+    frames, conf = [], []
+
+    def add(primary: np.ndarray, secondary: np.ndarray, used: tuple[int, ...], need_sine: float = 0.2) -> None:
+        m, sine = _frame(primary, secondary)
+        frames.append(m)
+        conf.append(float(min(vis[list(used)].min(), np.clip(sine / need_sine, 0.0, 1.0))))
+
+    add(p[L.LEFT_HIP] - p[L.RIGHT_HIP], up, (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER))
+    add(p[L.LEFT_SHOULDER] - p[L.RIGHT_SHOULDER], up, (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER))
+    ears = 0.5 * (p[L.LEFT_EAR] + p[L.RIGHT_EAR])
+    across = (p[L.LEFT_EAR] - p[L.RIGHT_EAR]) + (p[L.LEFT_EYE_OUTER] - p[L.RIGHT_EYE_OUTER])
+    add(across, p[L.NOSE] - ears, (L.NOSE, L.LEFT_EYE_OUTER, L.RIGHT_EYE_OUTER))
+    for side in ("LEFT", "RIGHT"):
+        lm = lambda name: p[L[f"{side}_{name}"]]  # noqa: E731
+        ix = lambda *names: tuple(int(L[f"{side}_{n}"]) for n in names)  # noqa: E731
+        upper, lower = lm("ELBOW") - lm("SHOULDER"), lm("WRIST") - lm("ELBOW")
+        knuckles = 0.5 * (lm("INDEX") + lm("PINKY"))
+        across_hand = lm("INDEX") - lm("PINKY")
+        foot = lm("FOOT_INDEX") - lm("HEEL")
+        add(upper, np.cross(upper, lower), ix("SHOULDER", "ELBOW", "WRIST"), need_sine=_MIN_BEND_SIN)
+        add(lower, across_hand, ix("ELBOW", "WRIST", "INDEX", "PINKY"))
+        add(knuckles - lm("WRIST"), across_hand, ix("WRIST", "INDEX", "PINKY"))
+        add(lm("KNEE") - lm("HIP"), foot, ix("HIP", "KNEE", "HEEL", "FOOT_INDEX"))
+        add(lm("ANKLE") - lm("KNEE"), foot, ix("KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))
+        add(foot, lm("ANKLE") - lm("HEEL"), ix("ANKLE", "HEEL", "FOOT_INDEX"))
+    # The upper arm's bend normal is only trusted as far as the elbow is bent (sine of the bend).
+    return np.stack(frames), np.asarray(conf)
+
+
+def rest_segment_frames(source_pose: str = "t_pose") -> np.ndarray:
+    """``(S, 3, 3)`` segment frames of the performer's rest (``"t_pose"`` or ``"arms_down"``), from
+    the landmarks :mod:`engine.perception.landmark_simulator` places on the rest skeleton.
+
+    In the rest pose the arms are straight; the upper arm's frame then takes the bend normal of a
+    slightly bent elbow (bent forward, as a relaxed arm bends), so it is defined.
+    """
+    from engine.perception.landmark_simulator import landmarks_from_performer
+    from engine.performer.canonical import performer_arms_down_positions, performer_index, performer_rest_positions
+
+    if source_pose not in SOURCE_POSES:
+        raise ValueError(f"source_pose must be one of {SOURCE_POSES}, got {source_pose!r}")
+    pos = performer_rest_positions() if source_pose == "t_pose" else performer_arms_down_positions()
+    for side in ("left", "right"):  # bend each elbow 10 degrees forward so the bend normal exists
+        e, w = performer_index(f"{side}_lower_arm"), performer_index(f"{side}_hand")
+        pivot = pos[e].copy()
+        for part in ("hand", "hand_end", "thumb"):
+            j = performer_index(f"{side}_{part}")
+            d = pos[j] - pivot
+            forward = np.array([0.0, 0.0, np.linalg.norm(pos[w] - pivot)]) * np.sin(np.radians(10.0))
+            pos[j] = pivot + d * np.cos(np.radians(10.0)) + forward * (np.linalg.norm(d) / max(np.linalg.norm(pos[w] - pivot), 1e-9))
+    frames, _ = segment_frames(landmarks_from_performer(pos))
+    return frames
+
+
+class SegmentPose:
+    """One frame's segment turns from rest.
+
+    Attributes:
+        turns: ``{source_pose: (S, 3, 3)}`` world-frame rotations ``R_s(t) R_s(rest)^T`` per rest pose.
+        confidence: ``(S,)`` in [0, 1].
+    """
+
+    __slots__ = ("turns", "confidence", "frames")
+
+    def __init__(self, turns: dict[str, np.ndarray], confidence: np.ndarray, frames: np.ndarray) -> None:
+        self.turns, self.confidence, self.frames = turns, confidence, frames
+
+    def turn(self, segment: str, source_pose: str = "t_pose") -> np.ndarray:
+        """``(3, 3)`` the world rotation of ``segment`` from its rest in ``source_pose``."""
+        return self.turns[source_pose][SEGMENTS.index(segment)]
+
+
+class SegmentTracker:
+    """Landmark frames -> :class:`SegmentPose` (stateless but for the cached rest frames)."""
+
+    def __init__(self) -> None:
+        self._rest_t = {pose: np.swapaxes(rest_segment_frames(pose), -1, -2) for pose in SOURCE_POSES}
+
+    def from_points(self, points: np.ndarray, visibility: np.ndarray | None = None) -> SegmentPose:
+        """Segment turns of ``(33, 3)`` internal-frame landmarks."""
+        frames, conf = segment_frames(points, visibility)
+        return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames)
+
+    def __call__(self, landmarks: LandmarkFrame) -> SegmentPose:
+        """Segment turns of a MediaPipe landmark frame (its world landmarks, visibility)."""
+        return self.from_points(world_to_internal(landmarks.world), landmarks.visibility)
