@@ -295,7 +295,7 @@ class LiveProcessor:
             performer = performer + self._root_offset(held.frame, frame)
         t_v2p = time.monotonic_ns()
         target = np.asarray(self.retarget(performer), dtype=np.float64)  # (J, 3) metres, world
-        segments = self._segments(held.frame) if self._segments is not None else None
+        segments = self._segments(held.frame, _image_size(frame)) if self._segments is not None else None
         t_retarget = time.monotonic_ns()
         rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
         if self.orientation is not None:
@@ -337,6 +337,14 @@ class LiveProcessor:
         self.perception.close()
 
 
+def _image_size(frame: Frame) -> tuple[int, int] | None:
+    """``(width, height)`` of the frame's image, or None (no image: simulated landmarks)."""
+    image = getattr(frame, "image", None)
+    if image is None or np.ndim(image) < 2 or getattr(frame, "landmarks", None) is not None:
+        return None
+    return int(image.shape[1]), int(image.shape[0])
+
+
 def _orientation_for(rig: Rig, retarget: Retarget) -> Any:
     """The orientation links of ``retarget``'s map applied to ``rig``, or None (no map, no links)."""
     retarget_map = getattr(retarget, "map", None)
@@ -344,7 +352,7 @@ def _orientation_for(rig: Rig, retarget: Retarget) -> Any:
         return None
     from engine.retarget.orientation import OrientationRetarget
 
-    return OrientationRetarget(rig.skeleton, retarget_map, rig.reference_rotations())
+    return OrientationRetarget(rig.skeleton, retarget_map)
 
 
 def _rest_landmarks() -> LandmarkFrame:

@@ -19,6 +19,12 @@ left/right_upper_leg hip -> knee                          heel -> toe
 left/right_lower_leg knee -> ankle                        heel -> toe
 ===================  ===================================  ===========================================
 
+The head is the exception when the image landmarks are given: MediaPipe's world landmarks flatten
+the face in depth (a 60 deg head turn reads as about 20 deg from the ears and nose), so the head's
+frame comes from a weak-perspective fit of a rigid face model (the simulator's, nose, eyes, ears,
+mouth) to the face's 2D image landmarks: the linear least-squares 2x3 projection, made
+row-orthonormal, gives the rotation (:func:`face_rotation`).
+
 Retargeting needs each segment's turn *from the performer's rest*: :class:`SegmentTracker` keeps
 the rest frames (computed by the same functions from the rest landmarks, so the axis choice above
 never matters) and returns ``Q_s = R_s(t) R_s(rest)^T``, the world-frame rotation from rest, with a
@@ -33,7 +39,7 @@ import numpy as np
 from engine.perception.landmarks import Landmark as L
 from engine.perception.landmarks import LandmarkFrame, world_to_internal
 
-__all__ = ["SEGMENTS", "SOURCE_POSES", "segment_frames", "rest_segment_frames", "SegmentTracker", "SegmentPose"]
+__all__ = ["SEGMENTS", "SOURCE_POSES", "face_rotation", "segment_frames", "rest_segment_frames", "SegmentTracker", "SegmentPose"]
 
 SEGMENTS: tuple[str, ...] = (
     "pelvis", "chest", "head",
@@ -58,12 +64,58 @@ def _frame(primary: np.ndarray, secondary: np.ndarray) -> tuple[np.ndarray, np.n
     return np.stack([a, b_perp, np.cross(a, b_perp)], axis=-1), sine
 
 
-def segment_frames(points: np.ndarray, visibility: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+_FACE_MARKS = (L.NOSE, L.LEFT_EYE_INNER, L.LEFT_EYE, L.LEFT_EYE_OUTER, L.RIGHT_EYE_INNER, L.RIGHT_EYE, L.RIGHT_EYE_OUTER,
+               L.LEFT_EAR, L.RIGHT_EAR, L.MOUTH_LEFT, L.MOUTH_RIGHT)
+
+
+def _face_model() -> np.ndarray:
+    """``(11, 3)`` the face points of :data:`_FACE_MARKS` in the head frame (x left, y up, z forward), metres."""
+    from engine.perception.landmark_simulator import FACE_POINTS
+    from engine.performer.canonical import performer_index, performer_rest_positions
+
+    rest = performer_rest_positions()
+    nose = rest[performer_index("head_end")] - rest[performer_index("head")]
+    model = {int(L.NOSE): nose}
+    for mark, (x, y, z) in FACE_POINTS.items():
+        model[int(mark)] = np.array([x, y, z])
+        model[int(L[mark.name.replace("LEFT", "RIGHT")])] = np.array([-x, y, z])
+    return np.stack([model[int(m)] for m in _FACE_MARKS])
+
+
+_FACE_MODEL = _face_model()
+_FACE_MODEL_CENTRED = _FACE_MODEL - _FACE_MODEL.mean(0)
+_FACE_MODEL_GRAM_INV = np.linalg.inv(_FACE_MODEL_CENTRED.T @ _FACE_MODEL_CENTRED)
+
+
+def face_rotation(image: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """``(3, 3)`` the head's rotation (head frame -> internal frame) from 2D face landmarks.
+
+    Weak perspective: pixel offsets from the face's centroid ``m_i ~ s P M_i`` with ``P`` the first
+    two rows of the rotation (image y flipped to point up, x = internal X); ``P`` is the linear
+    least-squares fit, made row-orthonormal (SVD), and the third row is their cross product.
+
+    Args:
+        image: ``(33, 3)`` normalised image landmarks (x, y in [0, 1]).
+        image_size: ``(width, height)`` pixels.
+    """
+    w, h = image_size
+    m = np.asarray(image, dtype=np.float64)[list(_FACE_MARKS), :2] * [w, -h]
+    m = m - m.mean(0)
+    P = (m.T @ _FACE_MODEL_CENTRED) @ _FACE_MODEL_GRAM_INV  # (2, 3)
+    u, _, vt = np.linalg.svd(P, full_matrices=False)
+    rows = u @ vt
+    return np.stack([rows[0], rows[1], np.cross(rows[0], rows[1])])
+
+
+def segment_frames(points: np.ndarray, visibility: np.ndarray | None = None, image: np.ndarray | None = None,
+                   image_size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Segment frames ``(S, 3, 3)`` and confidences ``(S,)`` in [0, 1] (order of :data:`SEGMENTS`).
 
     Args:
         points: ``(33, 3)`` landmarks in the internal frame (metres).
         visibility: ``(33,)`` landmark visibilities (ones when omitted).
+        image, image_size: the normalised image landmarks ``(33, 3)`` and the image's ``(width,
+            height)``; when given, the head's frame comes from :func:`face_rotation`.
     """
     p = np.asarray(points, dtype=np.float64)
     vis = np.ones(len(p)) if visibility is None else np.asarray(visibility, dtype=np.float64)
@@ -82,6 +134,8 @@ def segment_frames(points: np.ndarray, visibility: np.ndarray | None = None) -> 
     ears = 0.5 * (p[L.LEFT_EAR] + p[L.RIGHT_EAR])
     across = (p[L.LEFT_EAR] - p[L.RIGHT_EAR]) + (p[L.LEFT_EYE_OUTER] - p[L.RIGHT_EYE_OUTER])
     add(across, p[L.NOSE] - ears, (L.NOSE, L.LEFT_EYE_OUTER, L.RIGHT_EYE_OUTER))
+    if image is not None and image_size is not None:
+        frames[-1] = face_rotation(image, image_size) @ _HEAD_MODEL_FRAME
     for side in ("LEFT", "RIGHT"):
         lm = lambda name: p[L[f"{side}_{name}"]]  # noqa: E731
         ix = lambda *names: tuple(int(L[f"{side}_{n}"]) for n in names)  # noqa: E731
@@ -99,6 +153,10 @@ def segment_frames(points: np.ndarray, visibility: np.ndarray | None = None) -> 
     return np.stack(frames), np.asarray(conf)
 
 
+_HEAD_MODEL_FRAME = _frame(
+    (_FACE_MODEL[7] - _FACE_MODEL[8]) + (_FACE_MODEL[3] - _FACE_MODEL[6]), _FACE_MODEL[0] - 0.5 * (_FACE_MODEL[7] + _FACE_MODEL[8]))[0]
+
+
 def rest_segment_frames(source_pose: str = "t_pose") -> np.ndarray:
     """``(S, 3, 3)`` segment frames of the performer's rest (``"t_pose"`` or ``"arms_down"``), from
     the landmarks :mod:`engine.perception.landmark_simulator` places on the rest skeleton.
@@ -112,15 +170,18 @@ def rest_segment_frames(source_pose: str = "t_pose") -> np.ndarray:
     if source_pose not in SOURCE_POSES:
         raise ValueError(f"source_pose must be one of {SOURCE_POSES}, got {source_pose!r}")
     pos = performer_rest_positions() if source_pose == "t_pose" else performer_arms_down_positions()
+    frames, _ = segment_frames(landmarks_from_performer(pos))
+    bent = pos.copy()
     for side in ("left", "right"):  # bend each elbow 10 degrees forward so the bend normal exists
-        e, w = performer_index(f"{side}_lower_arm"), performer_index(f"{side}_hand")
-        pivot = pos[e].copy()
+        pivot = pos[performer_index(f"{side}_lower_arm")]
         for part in ("hand", "hand_end", "thumb"):
             j = performer_index(f"{side}_{part}")
             d = pos[j] - pivot
-            forward = np.array([0.0, 0.0, np.linalg.norm(pos[w] - pivot)]) * np.sin(np.radians(10.0))
-            pos[j] = pivot + d * np.cos(np.radians(10.0)) + forward * (np.linalg.norm(d) / max(np.linalg.norm(pos[w] - pivot), 1e-9))
-    frames, _ = segment_frames(landmarks_from_performer(pos))
+            bent[j] = pivot + d * np.cos(np.radians(10.0)) + np.array([0.0, 0.0, np.linalg.norm(d) * np.sin(np.radians(10.0))])
+    bent_frames, _ = segment_frames(landmarks_from_performer(bent))
+    for side in ("left", "right"):
+        s = SEGMENTS.index(f"{side}_upper_arm")
+        frames[s] = bent_frames[s]
     return frames
 
 
@@ -130,12 +191,15 @@ class SegmentPose:
     Attributes:
         turns: ``{source_pose: (S, 3, 3)}`` world-frame rotations ``R_s(t) R_s(rest)^T`` per rest pose.
         confidence: ``(S,)`` in [0, 1].
+        frames: ``(S, 3, 3)`` the segment frames themselves.
+        rest_axes: ``{source_pose: (S, 3)}`` each segment's primary axis at rest (a limb's bone), world.
     """
 
-    __slots__ = ("turns", "confidence", "frames")
+    __slots__ = ("turns", "confidence", "frames", "rest_axes")
 
-    def __init__(self, turns: dict[str, np.ndarray], confidence: np.ndarray, frames: np.ndarray) -> None:
-        self.turns, self.confidence, self.frames = turns, confidence, frames
+    def __init__(self, turns: dict[str, np.ndarray], confidence: np.ndarray, frames: np.ndarray,
+                 rest_axes: dict[str, np.ndarray]) -> None:
+        self.turns, self.confidence, self.frames, self.rest_axes = turns, confidence, frames, rest_axes
 
     def turn(self, segment: str, source_pose: str = "t_pose") -> np.ndarray:
         """``(3, 3)`` the world rotation of ``segment`` from its rest in ``source_pose``."""
@@ -147,12 +211,16 @@ class SegmentTracker:
 
     def __init__(self) -> None:
         self._rest_t = {pose: np.swapaxes(rest_segment_frames(pose), -1, -2) for pose in SOURCE_POSES}
+        self._rest_axes = {pose: rest_t[:, 0, :].copy() for pose, rest_t in self._rest_t.items()}
 
-    def from_points(self, points: np.ndarray, visibility: np.ndarray | None = None) -> SegmentPose:
-        """Segment turns of ``(33, 3)`` internal-frame landmarks."""
-        frames, conf = segment_frames(points, visibility)
-        return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames)
+    def from_points(self, points: np.ndarray, visibility: np.ndarray | None = None, image: np.ndarray | None = None,
+                    image_size: tuple[int, int] | None = None) -> SegmentPose:
+        """Segment turns of ``(33, 3)`` internal-frame landmarks (see :func:`segment_frames`)."""
+        frames, conf = segment_frames(points, visibility, image, image_size)
+        return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames, self._rest_axes)
 
-    def __call__(self, landmarks: LandmarkFrame) -> SegmentPose:
-        """Segment turns of a MediaPipe landmark frame (its world landmarks, visibility)."""
-        return self.from_points(world_to_internal(landmarks.world), landmarks.visibility)
+    def __call__(self, landmarks: LandmarkFrame, image_size: tuple[int, int] | None = None) -> SegmentPose:
+        """Segment turns of a MediaPipe landmark frame (world landmarks, visibility; the image
+        landmarks too when ``image_size`` = ``(width, height)`` is known)."""
+        image = landmarks.image if image_size is not None else None
+        return self.from_points(world_to_internal(landmarks.world), landmarks.visibility, image, image_size)

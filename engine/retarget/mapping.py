@@ -18,8 +18,8 @@ links (when the skeleton is given).
 
 Automatic suggestions (:func:`suggest_map`): a skeleton whose humanoid bones are all found by name
 (:mod:`engine.retarget.humanoid_names`) is mapped bone for bone; any other: spine -> spine (root to
-the neck), neck -> neck, head -> head, arms -> arms or wings (T-pose reference) or forelegs
-(arms-down reference), legs -> legs / hind legs, tails -> follow. The map is plain data: edit it, then :func:`save_map` writes
+the neck), neck -> neck, head -> head, arms -> arms (T-pose reference), wings (arms-down
+reference: relaxed arms give the wings' rest, raised arms lift them) or forelegs (arms-down reference), legs -> legs / hind legs, tails -> follow. The map is plain data: edit it, then :func:`save_map` writes
 ``<rig file>.retarget.json`` (schema version :data:`SCHEMA_VERSION`).
 """
 
@@ -265,7 +265,9 @@ def suggest_map(skeleton: Skeleton, name: str = "", *, reference_positions: np.n
     by_kind = lambda *kinds: [c for c in limbs if c.kind in kinds and c.side]  # noqa: E731
     wings, arms = by_kind(ChainKind.WING), by_kind(ChainKind.ARM)
     fore, hind, legs = by_kind(ChainKind.FORELEG), by_kind(ChainKind.HINDLEG), by_kind(ChainKind.LEG)
-    for c in wings + arms:
+    for c in wings:  # neutral: relaxed arms give the wings' rest pose (spread or folded), no calibration
+        add(c.joints, source=f"{c.side}_arm", source_pose="arms_down")
+    for c in arms:
         add(c.joints, source=f"{c.side}_arm", source_pose=_arm_pose(c, rest, fwd))
     for c in hind:
         add(c.joints, source=f"{c.side}_leg")

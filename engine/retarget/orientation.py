@@ -4,13 +4,18 @@ Positions lose what a segment's orientation carries (:mod:`engine.performer.segm
 :class:`OrientationLink` ties one rig joint to one performer segment; :class:`OrientationRetarget`
 applies the links after the rotation solver, on world rotations, so the rig's local axis
 conventions never matter. With ``Q`` the segment's world turn from the performer's rest (in the
-link's ``source_pose``), ``H`` the turn from the performer's facing (+Z) to the rig's, ``W_ref``
-the joint's world rotation in the rig's reference pose and ``W`` the solver's:
+link's ``source_pose``), ``H`` the turn from the performer's facing (+Z) to the rig's, ``W_0``
+the joint's world rotation in the rig's rest pose (the pose the retargeter matches to the
+performer's rest; the reference pair may be any pose, e.g. with a turned head) and ``W`` the
+solver's (whose twist comes from the reference pair):
 
-- ``orient``: ``W <- H Q H^T W_ref`` (the head, hands, feet: the joint turns as the segment does,
+- ``orient``: ``W <- H Q H^T W_0`` (the head, hands, feet: the joint turns as the segment does,
   a dragon's head yaws about the vertical when the performer's does, without roll leakage);
-- ``twist``: only the twist of ``(H Q H^T W_ref) W^T`` about the joint's current bone, so the
-  bone keeps the direction the positions gave it (upper/lower arm and leg twist, wings, forelegs);
+- ``twist``: the segment's twist ``tau`` (``Q`` split into a twist about its rest axis, then the
+  shortest swing) is given to the joint about its current bone, measured the same way from ``W_0``
+  (shortest swing of ``W_0``'s bone onto the current one, then ``tau``), so the bone keeps the
+  direction the positions gave it and a rig whose rest limb points elsewhere (an A-pose, a wing)
+  still gets the performer's twist (upper/lower arm and leg twist, wings, forelegs);
 - ``turn``: the twist of the segment against ``relative_to`` about the performer's up axis, times
   ``weight``, turns the joint about the rig's matching axis (chest twist distributed along a
   spine and neck, the head's turn spread over a long neck).
@@ -184,16 +189,19 @@ class OrientationRetarget:
     Args:
         skeleton: the rig.
         retarget_map: its map (``forward``, chains, and ``orientations``: the links).
-        reference_rotations: ``(J, 4)`` the rig's reference pose (matches the performer's rest).
+        neutral_rotations: ``(J, 4)`` the rig pose that matches the performer's rest (default: the
+            rest pose, as the retargeter's positions assume).
     """
 
-    def __init__(self, skeleton: Skeleton, retarget_map: RetargetMap, reference_rotations: np.ndarray) -> None:
+    def __init__(self, skeleton: Skeleton, retarget_map: RetargetMap, neutral_rotations: np.ndarray | None = None) -> None:
         self.skeleton = skeleton
         self.links = list(getattr(retarget_map, "orientations", []) or [])
         self._H = facing_turn(retarget_map.forward)
         J = skeleton.num_joints
         parents = skeleton.parents
-        ref_local = rot.quat_to_matrix(np.asarray(reference_rotations, dtype=np.float64))
+        if neutral_rotations is None:
+            neutral_rotations = skeleton.rest_rotations
+        ref_local = rot.quat_to_matrix(np.asarray(neutral_rotations, dtype=np.float64))
         self._ref_world = np.empty((J, 3, 3))
         for j in range(J):
             p = parents[j]
@@ -258,12 +266,21 @@ class OrientationRetarget:
             _, twist = rot.swing_twist(D, axis)
             angle = 2.0 * np.arctan2(float(np.dot(twist[:3], axis)), float(twist[3]))
             return rot.axis_angle_to_matrix(H @ axis * (w * angle)) @ W
-        target = H @ Q @ H.T @ self._ref_world[j]
         if link.mode == "orient":
+            target = H @ Q @ H.T @ self._ref_world[j]
             change = rot.matrix_to_quat(target @ W.T, orthonormal=True)
             return rot.axis_angle_to_matrix(rot.quat_to_axis_angle(change) * w) @ W
         bone = W @ self._bone[j]  # twist about the current bone
-        if not np.any(bone):
+        norm = float(np.linalg.norm(bone))
+        if norm < 1e-12:
             return W
-        _, twist = rot.swing_twist(rot.matrix_to_quat(target @ W.T, orthonormal=True), bone)
-        return rot.axis_angle_to_matrix(rot.quat_to_axis_angle(twist) * w) @ W
+        bone = bone / norm
+        rest_axis = pose.rest_axes[link.source_pose][s]
+        _, twist = rot.swing_twist(rot.matrix_to_quat(Q, orthonormal=True), rest_axis)
+        tau = 2.0 * np.arctan2(float(np.dot(twist[:3], rest_axis)), float(twist[3]))
+        W0 = self._ref_world[j]
+        minimal = rot.quat_to_matrix(rot.quat_between(W0 @ self._bone[j], bone)) @ W0
+        target = rot.axis_angle_to_matrix(bone * tau) @ minimal
+        change = rot.matrix_to_quat(target @ W.T, orthonormal=True)
+        _, about_bone = rot.swing_twist(change, bone)  # the two share the bone: a pure twist, up to rounding
+        return rot.axis_angle_to_matrix(rot.quat_to_axis_angle(about_bone) * w) @ W

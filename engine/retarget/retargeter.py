@@ -19,6 +19,11 @@ new direction, every other joint follows its parent rigidly (the parent bone's s
 all bone lengths are exact. The root moves with the performer's pelvis relative to the first frame
 after construction or :meth:`Retargeter.reset`, scaled by the ratio of leg lengths (rig /
 performer; the height ratio when the rig has no mapped leg) and turned by the rig's facing.
+
+Joint range of wings: a wing's bones may point down at most so steeply that the whole wing, hung
+from its attachment, stays above the rig's floor (the lowest rest joint): each bone's downward
+component is capped at ``0.9 * (attachment height / wing length)``, so no arm pose swings a wing
+through the floor or the legs.
 """
 
 from __future__ import annotations
@@ -101,6 +106,21 @@ def _rotations_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return R
 
 
+def _cap_drop(dirs: np.ndarray, max_drop: float, fallback: np.ndarray) -> np.ndarray:
+    """Unit directions ``(K, 3)`` whose downward component is at most ``max_drop`` (horizontal part
+    rescaled; a bone pointing straight down turns toward its ``fallback`` rest direction)."""
+    low = dirs[:, 1] < -max_drop
+    if not np.any(low):
+        return dirs
+    out = dirs.copy()
+    flat = out[low] * [1.0, 0.0, 1.0]
+    n = np.linalg.norm(flat, axis=-1, keepdims=True)
+    rest_flat = _unit(fallback[low] * [1.0, 0.0, 1.0] + [1e-9, 0.0, 0.0])
+    flat = np.where(n > 1e-6, flat / np.maximum(n, 1e-12), rest_flat)
+    out[low] = flat * np.sqrt(1.0 - max_drop**2) + np.array([0.0, -max_drop, 0.0])
+    return out
+
+
 class _DirectChain:
     """Precomputed data of one ``direct`` chain map."""
 
@@ -137,6 +157,12 @@ class _DirectChain:
         ref_dirs = _unit(self.D @ ref_local)
         rest_dirs = np.diff(tgt, axis=0) @ H  # rig rest directions in the performer's canonical frame
         self.align = rot.quat_to_matrix(rot.quat_between(ref_dirs, rest_dirs))  # (K, 3, 3)
+        self.rest_dirs = _unit(np.diff(tgt, axis=0))  # (K, 3) world
+        self.max_drop = 1.0  # largest downward component of a bone direction (1: no limit)
+        if any("wing" in n.lower() for n in cm.target[1:]):
+            floor = float(np.min(rest[:, 1]))
+            length = float(np.linalg.norm(np.diff(tgt, axis=0), axis=-1).sum())
+            self.max_drop = float(np.clip(0.9 * (tgt[0, 1] - floor) / max(length, 1e-9), 0.0, 1.0))
 
     def directions(self, perf: np.ndarray, B_then: np.ndarray, out_frame: np.ndarray) -> np.ndarray:
         """``(K, 3)`` world directions of the chain's bones.
@@ -150,8 +176,10 @@ class _DirectChain:
         if self.mirror:
             local = local @ _MIRROR
         d = _unit(self.D @ local)  # (K, 3)
-        t = np.einsum("kab,kb->ka", self.align, d)
-        return t @ out_frame.T
+        t = np.einsum("kab,kb->ka", self.align, d) @ out_frame.T
+        if self.max_drop < 1.0:
+            t = _cap_drop(t, self.max_drop, self.rest_dirs)
+        return t
 
 
 class Retargeter:
