@@ -234,7 +234,8 @@ class OrientationRetarget:
         J = len(parents)
         solved = np.empty((J, 3, 3))
         new = np.empty((J, 3, 3))
-        out = q.copy()
+        changed: list[int] = []
+        rel: list[np.ndarray] = []
         H = self._H
         for j in range(J):
             p = parents[j]
@@ -246,8 +247,11 @@ class OrientationRetarget:
             for link in self._by_joint.get(j, ()):
                 base = self._apply(link, j, base, pose, H)
             new[j] = base
-            rel = base if p < 0 else new[p].T @ base
-            out[j] = rot.matrix_to_quat(rel, orthonormal=True)
+            changed.append(j)
+            rel.append(base if p < 0 else new[p].T @ base)
+        out = q.copy()
+        if changed:
+            out[changed] = rot.matrix_to_quat(np.stack(rel), orthonormal=True)
         return out
 
     def _apply(self, link: OrientationLink, j: int, W: np.ndarray, pose: SegmentPose, H: np.ndarray) -> np.ndarray:
@@ -255,32 +259,64 @@ class OrientationRetarget:
         conf = float(pose.confidence[s])
         if link.relative_to is not None:
             conf = min(conf, float(pose.confidence[SEGMENTS.index(link.relative_to)]))
-        w = link.weight * float(np.clip((conf - _CONF_LOW) / (_CONF_FULL - _CONF_LOW), 0.0, 1.0))
+        w = link.weight * min(max((conf - _CONF_LOW) / (_CONF_FULL - _CONF_LOW), 0.0), 1.0)
         if w <= 0.0:
             return W
         Q = pose.turns[link.source_pose][s]
         if link.mode == "turn":
             R = pose.turns[link.source_pose][SEGMENTS.index(link.relative_to)]
             axis = R @ _UP  # the reference segment's up, performer world
-            D = rot.matrix_to_quat(Q @ R.T, orthonormal=True)
-            _, twist = rot.swing_twist(D, axis)
-            angle = 2.0 * np.arctan2(float(np.dot(twist[:3], axis)), float(twist[3]))
-            return rot.axis_angle_to_matrix(H @ axis * (w * angle)) @ W
+            return _rotation(H @ axis, w * _twist_angle(Q @ R.T, axis)) @ W
         if link.mode == "orient":
-            target = H @ Q @ H.T @ self._ref_world[j]
-            change = rot.matrix_to_quat(target @ W.T, orthonormal=True)
-            return rot.axis_angle_to_matrix(rot.quat_to_axis_angle(change) * w) @ W
+            return _partial(H @ Q @ H.T @ self._ref_world[j] @ W.T, w) @ W
         bone = W @ self._bone[j]  # twist about the current bone
-        norm = float(np.linalg.norm(bone))
+        norm = float(np.sqrt(bone @ bone))
         if norm < 1e-12:
             return W
         bone = bone / norm
-        rest_axis = pose.rest_axes[link.source_pose][s]
-        _, twist = rot.swing_twist(rot.matrix_to_quat(Q, orthonormal=True), rest_axis)
-        tau = 2.0 * np.arctan2(float(np.dot(twist[:3], rest_axis)), float(twist[3]))
+        tau = _twist_angle(Q, pose.rest_axes[link.source_pose][s])
         W0 = self._ref_world[j]
-        minimal = rot.quat_to_matrix(rot.quat_between(W0 @ self._bone[j], bone)) @ W0
-        target = rot.axis_angle_to_matrix(bone * tau) @ minimal
-        change = rot.matrix_to_quat(target @ W.T, orthonormal=True)
-        _, about_bone = rot.swing_twist(change, bone)  # the two share the bone: a pure twist, up to rounding
-        return rot.axis_angle_to_matrix(rot.quat_to_axis_angle(about_bone) * w) @ W
+        minimal = _swing(W0 @ self._bone[j] / norm, bone) @ W0
+        # The target shares the bone with W: the change is a twist about it, up to rounding.
+        return _rotation(bone, w * _twist_angle(_rotation(bone, tau) @ minimal @ W.T, bone)) @ W
+
+
+# Small 3x3 helpers in plain numpy (one frame, a few dozen joints: the batched helpers of
+# engine.rotations cost more in call overhead than in arithmetic here).
+def _axial(M: np.ndarray) -> np.ndarray:
+    """``2 sin(angle) * axis`` of a rotation matrix."""
+    return np.array([M[2, 1] - M[1, 2], M[0, 2] - M[2, 0], M[1, 0] - M[0, 1]])
+
+
+def _twist_angle(M: np.ndarray, axis: np.ndarray) -> float:
+    """Angle of the twist of rotation ``M`` about unit ``axis`` (swing-twist split), radians:
+    ``2 atan2(axis . q_xyz, q_w)`` with ``q_xyz = axial / (4 q_w)`` and ``4 q_w^2 = 1 + trace``."""
+    return 2.0 * float(np.arctan2(float(axis @ _axial(M)), 1.0 + M[0, 0] + M[1, 1] + M[2, 2]))
+
+
+def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:
+    """Rodrigues: rotation by ``angle`` about unit ``axis``."""
+    x, y, z = axis
+    c, s = np.cos(angle), np.sin(angle)
+    K = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
+    return np.eye(3) + s * K + (1.0 - c) * (K @ K)
+
+
+def _partial(M: np.ndarray, w: float) -> np.ndarray:
+    """The rotation ``M`` scaled to the fraction ``w`` of its angle (same axis)."""
+    if w >= 1.0:
+        return M
+    u = _axial(M)
+    n = float(np.sqrt(u @ u))
+    if n < 1e-12:
+        return M if M[0, 0] + M[1, 1] + M[2, 2] > 0 else rot.axis_angle_to_matrix(rot.matrix_to_axis_angle(M) * w)
+    return _rotation(u / n, w * float(np.arctan2(0.5 * n, 0.5 * (M[0, 0] + M[1, 1] + M[2, 2] - 1.0))))
+
+
+def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The shortest-arc rotation taking unit ``a`` onto unit ``b``."""
+    axis = np.cross(a, b)
+    n = float(np.sqrt(axis @ axis))
+    if n < 1e-12:
+        return np.eye(3) if a @ b > 0 else rot.quat_to_matrix(rot.quat_between(a, b))
+    return _rotation(axis / n, float(np.arctan2(n, a @ b)))
