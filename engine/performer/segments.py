@@ -25,6 +25,12 @@ frame comes from a weak-perspective fit of a rigid face model (the simulator's, 
 mouth) to the face's 2D image landmarks: the linear least-squares 2x3 projection, made
 row-orthonormal, gives the rotation (:func:`face_rotation`).
 
+The chest's turn is the other one MediaPipe flattens (a 40 deg torso twist reads as about 29 deg from
+the world shoulders): :class:`SegmentTracker` keeps the widest shoulder span it has seen (slowly
+forgotten) as the performer's shoulder width and, once the span seen sideways implies a turn of more
+than ~10-20 deg, restores the depth between the shoulders that this width requires (the sign
+stays MediaPipe's); smaller turns are left as measured, where the correction would only add noise.
+
 Retargeting needs each segment's turn *from the performer's rest*: :class:`SegmentTracker` keeps
 the rest frames (computed by the same functions from the rest landmarks, so the axis choice above
 never matters) and returns ``Q_s = R_s(t) R_s(rest)^T``, the world-frame rotation from rest, with a
@@ -39,7 +45,7 @@ import numpy as np
 from engine.perception.landmarks import Landmark as L
 from engine.perception.landmarks import LandmarkFrame, world_to_internal
 
-__all__ = ["SEGMENTS", "SOURCE_POSES", "face_rotation", "segment_frames", "rest_segment_frames", "SegmentTracker", "SegmentPose"]
+__all__ = ["SEGMENTS", "SOURCE_POSES", "face_rotation", "restore_shoulder_depth", "segment_frames", "rest_segment_frames", "SegmentTracker", "SegmentPose"]
 
 SEGMENTS: tuple[str, ...] = (
     "pelvis", "chest", "head",
@@ -211,18 +217,60 @@ class SegmentPose:
         return self.turns[source_pose][SEGMENTS.index(segment)]
 
 
+_WIDTH_DECAY = 1e-4  # per frame: the remembered shoulder width forgets 3 % in 10 s at 30 fps
+_DEPTH_FIX_DEG = (10.0, 20.0)  # implied shoulder turn: no depth fix below, full above
+_DEPTH_GAIN_MAX = 1.6  # the restored turn is at most this many times the turn MediaPipe's depth shows
+
+
+def restore_shoulder_depth(points: np.ndarray, width: float) -> np.ndarray:
+    """``points`` ``(33, 3)`` with the shoulders' depth difference restored toward a span of ``width``.
+
+    The turn the sideways span implies, ``acos(side / width)``, is trusted only as far as MediaPipe's
+    own depth agrees: at most :data:`_DEPTH_GAIN_MAX` times the turn the raw depth shows (a shoulder
+    landmark pulled inward by an occlusion shortens the span without any depth), and only above
+    :data:`_DEPTH_FIX_DEG` (below, the correction would mostly be noise).
+    """
+    l, r = int(L.LEFT_SHOULDER), int(L.RIGHT_SHOULDER)
+    v = points[l] - points[r]
+    side = float(np.hypot(v[0], v[1]))
+    if width <= 0 or side >= width or side < 1e-6:
+        return points
+    implied = np.degrees(np.arccos(side / width))
+    raw = np.degrees(np.arctan2(abs(v[2]), side))
+    t = float(np.clip((implied - _DEPTH_FIX_DEG[0]) / (_DEPTH_FIX_DEG[1] - _DEPTH_FIX_DEG[0]), 0.0, 1.0))
+    turn = raw + t * (min(implied, _DEPTH_GAIN_MAX * raw) - raw)
+    if turn <= raw:
+        return points
+    dz = np.copysign(side * np.tan(np.radians(turn)), v[2])
+    out = points.copy()
+    mid = 0.5 * (points[l, 2] + points[r, 2])
+    out[l, 2], out[r, 2] = mid + 0.5 * dz, mid - 0.5 * dz
+    return out
+
+
 class SegmentTracker:
-    """Landmark frames -> :class:`SegmentPose` (stateless but for the cached rest frames)."""
+    """Landmark frames -> :class:`SegmentPose`; keeps the rest frames and the shoulder width seen so far.
+
+    Call :meth:`reset` when the performer changes.
+    """
 
     def __init__(self) -> None:
+        self.shoulder_width = 0.0
         self._rest_t = {pose: np.swapaxes(rest_segment_frames(pose), -1, -2) for pose in SOURCE_POSES}
         self._rest_axes = {pose: rest_t[:, 0, :].copy() for pose, rest_t in self._rest_t.items()}
 
     def from_points(self, points: np.ndarray, visibility: np.ndarray | None = None, image: np.ndarray | None = None,
                     image_size: tuple[int, int] | None = None) -> SegmentPose:
         """Segment turns of ``(33, 3)`` internal-frame landmarks (see :func:`segment_frames`)."""
-        frames, conf = segment_frames(points, visibility, image, image_size)
+        points = np.asarray(points, dtype=np.float64)
+        span = float(np.linalg.norm(points[L.LEFT_SHOULDER] - points[L.RIGHT_SHOULDER]))
+        self.shoulder_width = max(span, self.shoulder_width * (1.0 - _WIDTH_DECAY))
+        frames, conf = segment_frames(restore_shoulder_depth(points, self.shoulder_width), visibility, image, image_size)
         return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames, self._rest_axes)
+
+    def reset(self) -> None:
+        """Forget the shoulder width (a new performer)."""
+        self.shoulder_width = 0.0
 
     def __call__(self, landmarks: LandmarkFrame, image_size: tuple[int, int] | None = None) -> SegmentPose:
         """Segment turns of a MediaPipe landmark frame (world landmarks, visibility; the image
