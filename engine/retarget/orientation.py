@@ -28,7 +28,7 @@ linked; the others (jaws, fingers, ends of chains) keep their local rotation and
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +36,6 @@ from engine import rotations as rot
 from engine.performer.segments import SEGMENTS, SOURCE_POSES, SegmentPose
 from engine.retarget.chains import joint_part
 from engine.skeleton import Skeleton
-
-if TYPE_CHECKING:
-    from engine.retarget.mapping import RetargetMap
 
 __all__ = ["LINK_MODES", "OrientationLink", "OrientationRetarget", "facing_turn", "suggest_orientation_links", "validate_link"]
 
@@ -112,7 +109,7 @@ def facing_turn(forward: np.ndarray | list[float]) -> np.ndarray:
 _LIMB_PARTS = {"arm": ("upper_arm", "lower_arm", "hand"), "leg": ("upper_leg", "lower_leg", "foot")}
 
 
-def suggest_orientation_links(skeleton: Skeleton, retarget_map: RetargetMap) -> list[OrientationLink]:
+def suggest_orientation_links(skeleton: Skeleton, retarget_map: Any) -> list[OrientationLink]:
     """Links for a chain map: head, chest twist along spine and neck, limb twists, hands and feet.
 
     - the joint at the end of the ``neck`` chain (or the start of the ``head`` chain): ``orient`` head;
@@ -174,7 +171,7 @@ def suggest_orientation_links(skeleton: Skeleton, retarget_map: RetargetMap) -> 
     return out
 
 
-def _looks_humanoid(retarget_map: RetargetMap) -> bool:
+def _looks_humanoid(retarget_map: Any) -> bool:
     """Mapped bone for bone (a humanoid): the arms start at a shoulder, not at the spine joint."""
     spine = next((c for c in retarget_map.chains if c.source == "spine"), None)
     arm = next((c for c in retarget_map.chains if c.source == "left_arm" and not c.mirror), None)
@@ -193,7 +190,7 @@ class OrientationRetarget:
             rest pose, as the retargeter's positions assume).
     """
 
-    def __init__(self, skeleton: Skeleton, retarget_map: RetargetMap, neutral_rotations: np.ndarray | None = None) -> None:
+    def __init__(self, skeleton: Skeleton, retarget_map: Any, neutral_rotations: np.ndarray | None = None) -> None:
         self.skeleton = skeleton
         self.links = list(getattr(retarget_map, "orientations", []) or [])
         self._H = facing_turn(retarget_map.forward)
