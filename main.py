@@ -21,7 +21,7 @@ HANDLERS = {
     "info": "engine.formats.rig_summary:cmd_info",
     "convert": "engine.formats.rig_summary:cmd_convert",
     "eval": "engine.evaluation.solver_eval:cmd_eval",
-    "eval-live": "tools.eval_live:cmd_eval_live",
+    "eval-live": "tools.live_probes:cmd_eval_live",
     "train": "engine.training.trainer:cmd_train",
     "bench model": "engine.evaluation.model_bench:cmd_bench_model",
     "bench live": "tools.bench_live:cmd_bench_live",

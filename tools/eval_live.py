@@ -305,7 +305,15 @@ def add_eval_live_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", dest="json_out", metavar="OUT", help="write the report as JSON to OUT")
     parser.add_argument("--rig", default="humanoid", help="bundled rig driven by the rendered performer (default: humanoid)")
     parser.add_argument("--frames", type=int, default=90, help="rendered frames per clip (default 90)")
-    parser.add_argument("--video", action="store_true", help="also measure the real clips in ../shared/video (human_*.mp4)")
+    parser.add_argument("--video", nargs="?", const=True, default=False, metavar="FILE",
+                        help="alone: also measure the real clips in ../shared/video (human_*.mp4); with FILE: drive --rig with that "
+                             "video and report jumps, jitter and the person-gate rate (tools/live_probes.py)")
+    parser.add_argument("--probes", action="store_true",
+                        help="authored probe motions (head yaw/pitch/roll, torso twist, pronation, arm raises, arms relaxed) through the "
+                             "live path onto every bundled rig: gain, leakage, jumps (tools/live_probes.py)")
+    parser.add_argument("--probe-frames", type=int, default=120, help="frames per probe (default 120)")
+    parser.add_argument("--probe-names", default=None, help="comma-separated probes (default: all)")
+    parser.add_argument("--probe-rigs", default=None, help="comma-separated bundled rigs (default: humanoid,dragon,quadruped,bird,snake,spider)")
     parser.add_argument("--video-frames", type=int, default=None, help="at most this many frames per real clip")
     parser.add_argument("--data", default=None, help="shared data folder for the held-out clip (default ../shared/data when present)")
     parser.add_argument("--video-dir", default=None, help="folder of the real clips (default ../shared/video)")

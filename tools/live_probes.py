@@ -1,0 +1,318 @@
+"""``python main.py eval-live --probes | --video FILE | --gate``: what the live path carries onto each rig.
+
+``--probes``: the bundled humanoid performs each authored probe motion
+(:mod:`engine.evaluation.probe_motions`: head yaw / pitch / roll, torso twist, forearm pronation,
+arm side and front raise, arms relaxed), is rendered offscreen (:mod:`tools.offscreen_render`, the
+camera of ``eval-live``), and every frame goes through the whole live path -- MediaPipe
+PoseLandmarker -> performer (the landmark V2P when its weights load, as in the app) -> retarget ->
+solver -> One Euro filter, i.e. the processor :func:`streaming.processor.build_processor` builds --
+onto each rig (default: humanoid, dragon, quadruped, bird, snake, spider). MediaPipe runs once per
+probe; each rig replays its landmarks. Per probe and rig it reports where the probe is read
+(:func:`engine.evaluation.probe_measures.probe_joints`), the gain, amplitude ratio, leakage into
+the other axes, the largest frame-to-frame step of that reading, the count of frames where any
+joint turns more than 90 degrees between frames, and on the humanoid the rotation error against
+the authored motion (body joints, and the probed joint's reading). The JSON layout is documented
+in README ("Probes: what reaches the rig").
+
+``--video FILE --rig NAME``: a real video through the same path: detection rate, person-gate accept
+rate, >90 degree jumps, rotation jitter (mean angular acceleration of the rig's local rotations).
+
+``--gate``: the person gate's accept rate on every video of the video folder (``human_*`` should be
+accepted, ``animal_*`` rejected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.evaluation.probe_measures import count_jumps, probe_joints, probe_scores, relative_rotation, rest_scores, rotation_jitter_deg_s2
+from engine.evaluation.probe_motions import PROBES, ProbeMotion, author_probe, probe_spec
+from engine.perception.landmarks import LandmarkFrame
+from engine.rig import Rig
+
+__all__ = ["PROBE_RIGS", "cmd_eval_live", "ProbeRun", "drive_probe", "evaluate_probes", "evaluate_video", "probe_landmarks", "probe_table", "run_probes_command"]
+
+logger = logging.getLogger(__name__)
+
+PROBE_RIGS = ("humanoid", "dragon", "quadruped", "bird", "snake", "spider")
+# Bump when the probe motions or the renderer change: cached probe landmarks carry it in their name.
+PROBE_CACHE_VERSION = 1
+_IMAGE_SHAPE = (480, 640, 3)  # the renderer's frames (tools.offscreen_render.CameraSpec defaults)
+
+
+@dataclass(frozen=True, eq=False)
+class ProbeRun:
+    """One probe, rendered and seen by MediaPipe.
+
+    Attributes:
+        motion: the authored probe on the bundled humanoid.
+        landmarks: MediaPipe's landmarks of every rendered frame.
+        image_shape: ``(H, W, 3)`` of the frames (root motion needs the image size).
+    """
+
+    motion: ProbeMotion
+    landmarks: list[LandmarkFrame]
+    image_shape: tuple[int, int, int]
+
+
+def _save_landmarks(path: Path, landmarks: list[LandmarkFrame], fps: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, fps=fps, world=np.stack([f.world for f in landmarks]), image=np.stack([f.image for f in landmarks]),
+             visibility=np.stack([f.visibility for f in landmarks]), presence=np.stack([f.presence for f in landmarks]),
+             found=np.array([f.person_found for f in landmarks]), t_ms=np.array([f.t_ms for f in landmarks]))
+
+
+def _load_landmarks(path: Path) -> tuple[list[LandmarkFrame], float]:
+    z = np.load(path)
+    frames = [LandmarkFrame(z["world"][t], z["image"][t], z["visibility"][t], z["presence"][t], bool(z["found"][t]), int(z["t_ms"][t]))
+              for t in range(len(z["found"]))]
+    return frames, float(z["fps"])
+
+
+def probe_landmarks(name: str, frames: int, cache: Path | None = None, model_path: str | None = None) -> ProbeRun:
+    """Author probe ``name`` on the bundled humanoid, render it and run MediaPipe (or read them from ``cache``)."""
+    from engine.rigs.bundled import build_rig
+    from tools.eval_live import detect, render_clip
+
+    authored = build_rig("humanoid")
+    skeleton, bones = authored.rig.skeleton, dict(authored.rig.humanoid)
+    motion = author_probe(skeleton, bones, name, frames)
+    cached = cache / f"probe_v{PROBE_CACHE_VERSION}_{name}_{frames}.npz" if cache is not None else None
+    if cached is not None and cached.is_file():
+        landmarks, _ = _load_landmarks(cached)
+        return ProbeRun(motion, landmarks, _IMAGE_SHAPE)
+    t0 = time.monotonic()
+    rc = render_clip(f"probe:{name}", skeleton, bones, motion.clip, frames)
+    landmarks = detect(rc.images, rc.fps, model_path)
+    logger.info("probe %s: rendered and detected %d frames in %.1f s", name, frames, time.monotonic() - t0)
+    if cached is not None:
+        _save_landmarks(cached, landmarks, rc.fps)
+    return ProbeRun(motion, landmarks, tuple(rc.images.shape[1:]))
+
+
+class _Replay:
+    """Perception that returns landmarks computed earlier (MediaPipe runs once per clip)."""
+
+    name = "mediapipe"
+
+    def __init__(self, landmarks: list[LandmarkFrame]) -> None:
+        self.landmarks = landmarks
+
+    def detect(self, frame) -> LandmarkFrame:
+        return self.landmarks[frame.index]
+
+    def close(self) -> None:
+        pass
+
+
+def live_processor(rig: Rig, solver: str = "analytic_ik", v2p_weights: str | None = None):
+    """The app's processor for ``rig`` (:func:`streaming.processor.build_processor`, CPU, eager), perception replaced later."""
+    from streaming.processor import build_processor
+
+    return build_processor(rig, perception="simulated", device="cpu", backend="eager", solver=solver, v2p_weights=v2p_weights)
+
+
+def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[int, ...], fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Replay ``landmarks`` through ``processor`` (reset first).
+
+    Returns local rotations ``(T, J, 4)`` (the reference pose where no result came), a ``(T,)``
+    mask of frames with a result, and a ``(T,)`` mask of frames the person gate accepted (all True
+    when the processor has no gate).
+    """
+    from streaming.frames import Frame
+
+    processor.reset()
+    processor.perception = _Replay(landmarks)
+    rig = processor.rig
+    J = rig.skeleton.num_joints
+    stub = np.zeros(image_shape, dtype=np.uint8)
+    rots = np.tile(rig.reference_rotations(), (len(landmarks), 1, 1))
+    valid = np.zeros(len(landmarks), dtype=bool)
+    accepted = np.ones(len(landmarks), dtype=bool)
+    for t in range(len(landmarks)):
+        result = processor.process(Frame(stub, int(t * 1e9 / fps), t, "eval-live"))
+        if result is not None:
+            rots[t] = np.asarray(result.rotations, dtype=np.float64).reshape(J, 4)
+            valid[t] = True
+        accepted[t] = _gate_accepts(processor)
+    return rots, valid, accepted
+
+
+def _gate_accepts(processor) -> bool:
+    """Whether the processor's person gate accepted the last frame (True when it has no gate)."""
+    state = getattr(processor, "person_state", None)
+    return True if state is None else bool(getattr(state, "accepted", True))
+
+
+def _retarget_map(processor):
+    from engine.retarget.mapping import suggest_map
+
+    return getattr(processor.retarget, "map", None) or suggest_map(processor.rig.skeleton, processor.rig.name)
+
+
+def score_probe(processor, run: ProbeRun, rots: np.ndarray, valid: np.ndarray, accepted: np.ndarray, is_authored_rig: bool) -> dict:
+    """The report of one probe on one rig (see the module docstring and README)."""
+    from engine import rotations as rot
+    from engine.evaluation.live_metrics import rotation_error_deg
+    from tools.eval_live import body_joint_indices
+
+    rig = processor.rig
+    sk, ref = rig.skeleton, rig.reference_rotations()
+    spec = run.motion.spec
+    rmap = _retarget_map(processor)
+    jumps = count_jumps(rots, valid)
+    out: dict = {"result_rate": float(valid.mean()), "gate_accept_rate": float(accepted.mean()),
+                 "jumps_over_90": jumps["frames"], "max_joint_step_deg": jumps["max_deg"],
+                 "jump_joints": {sk.names[j]: n for j, n in jumps["joints"].items()}}
+    if is_authored_rig:
+        gt = run.motion.clip.rotations
+        out["rotation_error_deg"] = rotation_error_deg(rots, gt, body_joint_indices(sk), valid)["mean"]
+    if spec.part == "none":
+        return out | rest_scores(sk, rmap, rots, ref, valid)
+    where = probe_joints(sk, rmap, ref, spec)
+    if where is None:
+        return out | {"joint": None, "note": f"no joint corresponds to the probe's {spec.part} on this rig"}
+    delta = relative_rotation(sk, rots, ref, where.joint, where.base)
+    out |= {"joint": sk.names[where.joint], "base": sk.names[where.base], "axes": list(where.axis_names)}
+    out |= probe_scores(run.motion.angle_deg, delta, where.axes, where.axis_names, valid, where.bone)
+    if is_authored_rig:
+        truth = relative_rotation(sk, run.motion.clip.rotations, ref, where.joint, where.base)
+        err = np.degrees(rot.quat_geodesic_angle(delta, truth))[valid]
+        out["probe_joint_error_deg"] = float(err.mean()) if len(err) else None
+    return out
+
+
+def evaluate_probes(probes: list[str], rigs: list[str], frames: int, solver: str = "analytic_ik", v2p_weights: str | None = None,
+                    cache: Path | None = None, model_path: str | None = None) -> list[dict]:
+    """Every probe on every rig: a list of ``{"probe", "authored", "frames", "detection_rate", "rigs": {rig: report}}``."""
+    from engine.rigs.bundled import load_bundled_rig
+
+    runs = [probe_landmarks(name, frames, cache, model_path) for name in probes]
+    rows = [{"probe": r.motion.spec.name, "part": r.motion.spec.part, "axis": r.motion.spec.axis,
+             "amplitude_deg": r.motion.spec.amplitude_deg, "shape": r.motion.spec.shape, "frames": len(r.landmarks),
+             "detection_rate": float(np.mean([lm.person_found for lm in r.landmarks])), "rigs": {}} for r in runs]
+    for rig_name in rigs:
+        rig = load_bundled_rig(rig_name)
+        processor = live_processor(rig, solver, v2p_weights)
+        try:
+            for run, row in zip(runs, rows):
+                rots, valid, accepted = drive_probe(processor, run.landmarks, run.image_shape, run.motion.clip.fps)
+                row["rigs"][rig_name] = score_probe(processor, run, rots, valid, accepted, rig_name == "humanoid")
+                logger.info("probe %s on %s: %s", run.motion.spec.name, rig_name, _brief(row["rigs"][rig_name]))
+        finally:
+            processor.close()
+    return rows
+
+
+def _brief(r: dict) -> str:
+    keys = ("gain", "leakage_max", "max_step_deg", "jumps_over_90", "rotation_error_deg", "arm_lowest_below_feet_m")
+    return ", ".join(f"{k} {_fmt(r.get(k))}" for k in keys if r.get(k) is not None)
+
+
+def _fmt(v) -> str:
+    return "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
+
+
+def probe_table(rows: list[dict]) -> str:
+    """A text table: per probe and rig, gain / worst leakage / >90 degree jump frames (humanoid: + rotation error)."""
+    rigs = list(rows[0]["rigs"]) if rows else []
+    lines = ["probes: gain / leakage (worst other axis) / jumps>90 [/ rot err deg on the humanoid]",
+             f"{'probe':<19}" + "".join(f"{r:>24}" for r in rigs)]
+    for row in rows:
+        cells = []
+        for r in rigs:
+            e = row["rigs"][r]
+            if row["part"] == "none":
+                cell = f"below {_fmt(e.get('arm_lowest_below_feet_m'))}m / {e['jumps_over_90']}"
+            elif e.get("joint") is None:
+                cell = "n/a"
+            else:
+                cell = f"{_fmt(e.get('gain'))} / {_fmt(e.get('leakage_max'))} / {e['jumps_over_90']}"
+            if "rotation_error_deg" in e:
+                cell += f" / {_fmt(e['rotation_error_deg'])}"
+            cells.append(f"{cell:>24}")
+        lines.append(f"{row['probe']:<19}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def evaluate_video(path: Path, rig_name: str, solver: str = "analytic_ik", v2p_weights: str | None = None, max_frames: int | None = None,
+                   cache: Path | None = None) -> dict:
+    """A real video through the live path onto ``rig_name``: detection, gate accept rate, jumps, jitter."""
+    import cv2
+
+    from engine.rigs.bundled import load_bundled_rig
+    from engine.formats.rigio import load_rig
+    from tools.eval_live import _video_landmarks
+
+    if not path.is_file():
+        raise FileNotFoundError(f"--video: no file {path}")
+    landmarks, fps = _video_landmarks(path, max_frames, cache)
+    cap = cv2.VideoCapture(str(path))
+    shape = (int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), 3)
+    cap.release()
+    rig = load_bundled_rig(rig_name) if "." not in Path(rig_name).name else load_rig(rig_name)
+    processor = live_processor(rig, solver, v2p_weights)
+    try:
+        rots, valid, accepted = drive_probe(processor, landmarks, shape, fps)
+    finally:
+        processor.close()
+    jumps = count_jumps(rots, valid)
+    found = np.array([lm.person_found for lm in landmarks])
+    return {"video": path.name, "rig": rig.name, "frames": len(landmarks), "fps": fps, "detection_rate": float(found.mean()),
+            "result_rate": float(valid.mean()), "person_gate_accept_rate": float(accepted.mean()),
+            "jumps_over_90": jumps["frames"], "max_joint_step_deg": jumps["max_deg"],
+            "jump_joints": {rig.skeleton.names[j]: n for j, n in jumps["joints"].items()},
+            "rotation_jitter_deg_s2": rotation_jitter_deg_s2(rots, valid, fps)}
+
+
+def cmd_eval_live(args: argparse.Namespace) -> int:
+    """Handler of ``main.py eval-live``: the probe / single-video / gate reports here, else :func:`tools.eval_live.cmd_eval_live`."""
+    if not (args.probes or isinstance(args.video, str) or getattr(args, "gate", False)):
+        from tools.eval_live import cmd_eval_live as rendered_and_videos
+
+        return rendered_and_videos(args)
+    import torch
+
+    torch.set_num_threads(1)  # as eval-live: one intra-op thread (two were ~15x slower on the loaded 2-core machine)
+    return run_probes_command(args)
+
+
+def run_probes_command(args: argparse.Namespace) -> int:
+    """``eval-live --probes`` / ``--video FILE`` / ``--gate``."""
+    cache = Path(args.landmark_cache) if args.landmark_cache else None
+    report: dict = {"solver": args.solver}
+    if args.probes:
+        names = args.probe_names.split(",") if args.probe_names else [p.name for p in PROBES]
+        rigs = args.probe_rigs.split(",") if args.probe_rigs else list(PROBE_RIGS)
+        try:
+            for n in names:
+                probe_spec(n)
+            from engine.rigs.bundled import bundled_rig_path
+
+            for r in rigs:
+                bundled_rig_path(r)
+        except (KeyError, ValueError, FileNotFoundError) as e:
+            logger.error("eval-live --probes: %s", e.args[0] if e.args else e)
+            return 2
+        rows = evaluate_probes(names, rigs, args.probe_frames, args.solver, args.v2p_weights, cache)
+        report["probes"] = rows
+        for line in probe_table(rows).splitlines():
+            logger.info("%s", line)
+    if isinstance(args.video, str):
+        if not Path(args.video).is_file():
+            logger.error("eval-live --video: no file %s", args.video)
+            return 2
+        row = evaluate_video(Path(args.video), args.rig, args.solver, args.v2p_weights, args.video_frames, cache)
+        report["video"] = row
+        logger.info("video %s on %s: %s", row["video"], row["rig"], json.dumps({k: v for k, v in row.items() if k not in ("video", "rig")}))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report, indent=2))
+        logger.info("wrote %s", args.json_out)
+    return 0
