@@ -27,6 +27,7 @@ linked; the others (jaws, fingers, ends of chains) keep their local rotation and
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -288,15 +289,18 @@ def _axial(M: np.ndarray) -> np.ndarray:
 def _twist_angle(M: np.ndarray, axis: np.ndarray) -> float:
     """Angle of the twist of rotation ``M`` about unit ``axis`` (swing-twist split), radians:
     ``2 atan2(axis . q_xyz, q_w)`` with ``q_xyz = axial / (4 q_w)`` and ``4 q_w^2 = 1 + trace``."""
-    return 2.0 * float(np.arctan2(float(axis @ _axial(M)), 1.0 + M[0, 0] + M[1, 1] + M[2, 2]))
+    along = float(axis[0]) * (M[2, 1] - M[1, 2]) + float(axis[1]) * (M[0, 2] - M[2, 0]) + float(axis[2]) * (M[1, 0] - M[0, 1])
+    return 2.0 * math.atan2(along, 1.0 + M[0, 0] + M[1, 1] + M[2, 2])
 
 
 def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:
-    """Rodrigues: rotation by ``angle`` about unit ``axis``."""
-    x, y, z = axis
-    c, s = np.cos(angle), np.sin(angle)
-    K = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
-    return np.eye(3) + s * K + (1.0 - c) * (K @ K)
+    """Rodrigues: rotation by ``angle`` about unit ``axis`` (written out: no temporaries)."""
+    x, y, z = float(axis[0]), float(axis[1]), float(axis[2])
+    c, s = math.cos(angle), math.sin(angle)
+    t = 1.0 - c
+    return np.array([[c + t * x * x, t * x * y - s * z, t * x * z + s * y],
+                     [t * x * y + s * z, c + t * y * y, t * y * z - s * x],
+                     [t * x * z - s * y, t * y * z + s * x, c + t * z * z]])
 
 
 def _partial(M: np.ndarray, w: float) -> np.ndarray:
@@ -312,8 +316,11 @@ def _partial(M: np.ndarray, w: float) -> np.ndarray:
 
 def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The shortest-arc rotation taking unit ``a`` onto unit ``b``."""
-    axis = np.cross(a, b)
-    n = float(np.sqrt(axis @ axis))
+    ax, ay, az = float(a[0]), float(a[1]), float(a[2])
+    bx, by, bz = float(b[0]), float(b[1]), float(b[2])
+    cx, cy, cz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+    n = math.sqrt(cx * cx + cy * cy + cz * cz)
+    dot = ax * bx + ay * by + az * bz
     if n < 1e-12:
-        return np.eye(3) if a @ b > 0 else rot.quat_to_matrix(rot.quat_between(a, b))
-    return _rotation(axis / n, float(np.arctan2(n, a @ b)))
+        return np.eye(3) if dot > 0 else rot.quat_to_matrix(rot.quat_between(a, b))
+    return _rotation(np.array([cx / n, cy / n, cz / n]), math.atan2(n, dot))
