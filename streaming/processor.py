@@ -278,6 +278,8 @@ class LiveProcessor:
         self._last_hips = None
         if self.continuity is not None:
             self.continuity.reset()
+        if self._segments is not None:
+            self._segments.reset()
         if hasattr(self.retarget, "reset"):
             self.retarget.reset()
 
