@@ -226,8 +226,9 @@ def restore_shoulder_depth(points: np.ndarray, width: float) -> np.ndarray:
     """``points`` ``(33, 3)`` with the shoulders' depth difference restored toward a span of ``width``.
 
     The turn the sideways span implies, ``acos(side / width)``, is trusted only as far as MediaPipe's
-    own depth agrees: at most :data:`_DEPTH_GAIN_MAX` times the turn the raw depth shows (a shoulder
-    landmark pulled inward by an occlusion shortens the span without any depth), and only above
+    own depth agrees: at most :data:`_DEPTH_GAIN_MAX` times the turn the raw depth shows, and not at
+    all once the span implies more than one more multiple of it (a shoulder landmark pulled inward,
+    e.g. while the head turns, shortens the span without any depth); only above
     :data:`_DEPTH_FIX_DEG` (below, the correction would mostly be noise).
     """
     l, r = int(L.LEFT_SHOULDER), int(L.RIGHT_SHOULDER)
@@ -238,6 +239,8 @@ def restore_shoulder_depth(points: np.ndarray, width: float) -> np.ndarray:
     implied = np.degrees(np.arccos(side / width))
     raw = np.degrees(np.arctan2(abs(v[2]), side))
     t = float(np.clip((implied - _DEPTH_FIX_DEG[0]) / (_DEPTH_FIX_DEG[1] - _DEPTH_FIX_DEG[0]), 0.0, 1.0))
+    # A span far shorter than the depth explains is an artefact (a shoulder landmark pulled inward), not a turn.
+    t *= float(np.clip(_DEPTH_GAIN_MAX + 1.0 - implied / max(raw, 1e-6), 0.0, 1.0))
     turn = raw + t * (min(implied, _DEPTH_GAIN_MAX * raw) - raw)
     if turn <= raw:
         return points
