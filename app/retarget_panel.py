@@ -1,7 +1,9 @@
 """Retarget map editor: which performer chain drives each rig chain, by which rule; saved beside the rig.
 
-The table is a view of a :class:`~engine.retarget.mapping.RetargetMap` (plain data): one row per
-chain map. Editing a cell edits the panel's working copy; *Save* checks it, writes
+The tables are a view of a :class:`~engine.retarget.mapping.RetargetMap` (plain data): one row per
+chain map, and below it one row per orientation link (rig joint <- performer segment orientation:
+mode, weight, the segment a turn is measured against, performer pose; *Remove link* drops the
+selected rows). Editing a cell edits the panel's working copy; *Save map* checks it, writes
 ``<rig file>.retarget.json`` (a bundled rig's map goes to the user's config folder, never into the
 checkout) and drives the rig with it; *Suggest* refills the table with the
 automatic map (the reset), *Revert* with the one in use.
@@ -16,11 +18,14 @@ from PyQt6 import QtCore, QtWidgets
 from app.live_session import LiveSession
 from engine.errors import AnyRigError
 from engine.performer import PERFORMER_CHAINS
+from engine.performer.segments import SEGMENTS
 from engine.retarget.mapping import RULES, SOURCE_POSES, RetargetMap
+from engine.retarget.orientation import LINK_MODES
 
-__all__ = ["RetargetPanel", "COLUMNS"]
+__all__ = ["RetargetPanel", "COLUMNS", "LINK_COLUMNS"]
 
 COLUMNS = ("Rig chain", "Rule", "Performer chain", "Performer pose", "Delay (frames)", "Mirror")
+LINK_COLUMNS = ("Rig joint", "Performer segment", "Mode", "Weight", "Relative to", "Performer pose")
 NO_SOURCE = "—"
 
 
@@ -53,6 +58,16 @@ class RetargetPanel(QtWidgets.QWidget):
         self.table.setHorizontalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.verticalHeader().setVisible(False)
         layout.addWidget(self.table, 1)
+        layout.addWidget(QtWidgets.QLabel("Orientation links (head, twists, hands, feet)"))
+        self.links_table = QtWidgets.QTableWidget(0, len(LINK_COLUMNS))
+        self.links_table.setHorizontalHeaderLabels(list(LINK_COLUMNS))
+        self.links_table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.links_table.verticalHeader().setVisible(False)
+        self.links_table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        layout.addWidget(self.links_table, 1)
+        self.remove_link_button = QtWidgets.QPushButton("Remove link")
+        self.remove_link_button.clicked.connect(self.remove_selected_links)
+        layout.addWidget(self.remove_link_button)
         row = QtWidgets.QHBoxLayout()
         self.suggest_button = QtWidgets.QPushButton("Suggest (reset)")
         self.revert_button = QtWidgets.QPushButton("Revert")
@@ -113,18 +128,52 @@ class RetargetPanel(QtWidgets.QWidget):
             check.setChecked(bool(chain.mirror))
             check.toggled.connect(lambda v, r=r: self._set(r, "mirror", bool(v)))
             self.table.setCellWidget(r, 5, check)
+        self._show_links()
 
-    def _combo(self, options: tuple[str, ...], value: str, row: int, field: str) -> QtWidgets.QComboBox:
+    def _show_links(self) -> None:
+        assert self.map is not None
+        links = self.map.orientations
+        self.links_table.setRowCount(len(links))
+        for r, link in enumerate(links):
+            item = QtWidgets.QTableWidgetItem(link.joint)
+            item.setFlags(item.flags() & ~QtCore.Qt.ItemFlag.ItemIsEditable)
+            self.links_table.setItem(r, 0, item)
+            self.links_table.setCellWidget(r, 1, self._combo(SEGMENTS, link.segment, r, "segment", self._set_link))
+            self.links_table.setCellWidget(r, 2, self._combo(LINK_MODES, link.mode, r, "mode", self._set_link))
+            spin = QtWidgets.QDoubleSpinBox()
+            spin.setRange(0.0, 1.0)
+            spin.setDecimals(3)
+            spin.setSingleStep(0.05)
+            spin.setValue(float(link.weight))
+            spin.valueChanged.connect(lambda v, r=r: self._set_link(r, "weight", float(v)))
+            self.links_table.setCellWidget(r, 3, spin)
+            self.links_table.setCellWidget(r, 4, self._combo((NO_SOURCE, *SEGMENTS), link.relative_to or NO_SOURCE, r, "relative_to", self._set_link))
+            self.links_table.setCellWidget(r, 5, self._combo(SOURCE_POSES, link.source_pose, r, "source_pose", self._set_link))
+
+    def remove_selected_links(self) -> None:
+        """Drop the selected orientation links from the working copy."""
+        if self.map is None:
+            return
+        rows = {i.row() for i in self.links_table.selectionModel().selectedRows()}
+        self.map.orientations = [link for r, link in enumerate(self.map.orientations) if r not in rows]
+        self._show_links()
+
+    def _combo(self, options: tuple[str, ...], value: str, row: int, field: str, setter=None) -> QtWidgets.QComboBox:
         combo = QtWidgets.QComboBox()
         combo.addItems(list(options))
         combo.setCurrentText(value)
-        combo.currentTextChanged.connect(lambda text: self._set(row, field, None if text == NO_SOURCE else text))
+        setter = setter or self._set
+        combo.currentTextChanged.connect(lambda text: setter(row, field, None if text == NO_SOURCE else text))
         return combo
 
     # -- view -> working copy -> model -------------------------------------------------------------
     def _set(self, row: int, field: str, value: object) -> None:
         assert self.map is not None
         setattr(self.map.chains[row], field, value)
+
+    def _set_link(self, row: int, field: str, value: object) -> None:
+        assert self.map is not None
+        setattr(self.map.orientations[row], field, value)
 
     def save(self) -> bool:
         """Check the edited map, save it beside the rig and use it; on failure report it."""

@@ -1,7 +1,13 @@
 """The per-frame inference work of the live pipeline (DESIGN §1, front end 1).
 
 ``frame -> perception (33 landmarks) -> performer positions (28 joints) -> retarget to the rig
-(J joints) -> rotation solver (J local quaternions) -> One Euro filter -> PoseResult``
+(J joints) -> rotation solver (J local quaternions) -> orientation links -> continuity -> One Euro
+filter -> PoseResult``
+
+Beside the positions, the performer's segment orientations (head, chest, hands, feet, limb twists:
+:mod:`engine.performer.segments`) come straight from the landmarks and reach the rig through the
+map's orientation links (:mod:`engine.retarget.orientation`) after the solver; then
+:mod:`streaming.continuity` keeps every joint's rotation continuous at a bounded speed (no flips).
 
 Each stage is a small object behind a protocol so the pipeline, the benchmark and the tests can
 swap them: MediaPipe or the synthetic source's simulated landmarks; the causal V2P network or the
@@ -33,10 +39,12 @@ from engine.perception.landmarks import LandmarkFrame, NonFiniteLandmarks
 from engine.perception.person_gate import PersonGate, PersonVerdict
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
-from engine.performer.pose_modes import legs_at_rest, mirror_performer
+from engine.performer.pose_modes import leg_segments_at_rest, legs_at_rest, mirror_performer, mirror_segments
+from engine.performer.segments import SegmentTracker
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
 from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage, FaceHandsState
+from streaming.continuity import ContinuityConfig, RotationContinuity
 from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
 from streaming.quiet_logs import filtered_native_stderr
@@ -229,6 +237,9 @@ class LiveProcessor:
             :func:`engine.face_hands.rig_targets.find_face_hand_targets`, and its blendshapes ride
             on the result. :attr:`last_face_hands` keeps the latest state, including the face's
             head rotation relative to the camera (``head_rotation``), for refining the head.
+        orientation: ``"auto"`` (the orientation links of ``retarget.map`` when the retargeter has
+            one), ``None`` (positions only), or a callable ``(local rotations, SegmentPose) -> local rotations``.
+        continuity: the speed limit (``None``: no limit, no hemisphere alignment).
     """
 
     def __init__(
@@ -249,6 +260,8 @@ class LiveProcessor:
         modes: ProcessingModes = ProcessingModes(),
         ease_to_rest_ms: int = 1000,
         face_hands: FaceHandsStage | None = None,
+        orientation: Any = "auto",
+        continuity: ContinuityConfig | None = ContinuityConfig(),
     ) -> None:
         self.rig = rig
         self.modes = modes
@@ -270,6 +283,11 @@ class LiveProcessor:
         self.frames_without_person = 0
         # Frames dropped because a stage saw or made NaN / inf, per stage (perception, v2p, retarget, p2r, filter).
         self.dropped_nonfinite: dict[str, int] = {}
+        if orientation == "auto":
+            orientation = _orientation_for(rig, retarget)
+        self.orientation = orientation
+        self._segments = SegmentTracker() if orientation is not None else None
+        self.continuity = RotationContinuity(continuity) if continuity is not None else None
         ref_world = self._bind_solver()
         if warmup_steps:
             # A compiled model compiles on its first steps: do it here, not on the live thread.
@@ -343,6 +361,10 @@ class LiveProcessor:
         self.last_face_hands = None
         if self.face_hands is not None:
             self.face_hands.reset()
+        if self.continuity is not None:
+            self.continuity.reset()
+        if self._segments is not None:
+            self._segments.reset()
         if hasattr(self.retarget, "reset"):
             self.retarget.reset()
 
@@ -382,12 +404,21 @@ class LiveProcessor:
             if hasattr(self.retarget, "reset"):
                 self.retarget.reset()
             return self._drop_nonfinite("retarget", frame)
+        segments = self._segments(held.frame, _image_size(frame)) if self._segments is not None else None
+        if segments is not None and modes.upper_body:
+            segments = leg_segments_at_rest(segments)
+        if segments is not None and modes.mirror:
+            segments = mirror_segments(segments)
         t_retarget = time.monotonic_ns()
         rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
+        if self.orientation is not None:
+            rotations = self.orientation(rotations, segments)
         if face_hands is not None and self.face_hand_targets is not None:
             offsets = face_hand_offsets(self.face_hand_targets, jaw=jaw_open_angle(face_hands.blendshapes),
                                         gaze=gaze_angles(face_hands.blendshapes), hands=face_hands.hands)
             rotations = offset_rotations(rotations, offsets)
+        if self.continuity is not None:
+            rotations = self.continuity(rotations, frame.t_capture_ns)
         positions = self._positions_of(rotations, target[0])
         if not (np.isfinite(rotations).all() and np.isfinite(positions).all()):
             self._bind_solver()  # forget the solver's history (P2R's cache)
@@ -460,6 +491,24 @@ class LiveProcessor:
         self.perception.close()
         if self.face_hands is not None:
             self.face_hands.close()
+
+
+def _image_size(frame: Frame) -> tuple[int, int] | None:
+    """``(width, height)`` of the frame's image, or None (no image: simulated landmarks)."""
+    image = getattr(frame, "image", None)
+    if image is None or np.ndim(image) < 2 or getattr(frame, "landmarks", None) is not None:
+        return None
+    return int(image.shape[1]), int(image.shape[0])
+
+
+def _orientation_for(rig: Rig, retarget: Retarget) -> Any:
+    """The orientation links of ``retarget``'s map applied to ``rig``, or None (no map, no links)."""
+    retarget_map = getattr(retarget, "map", None)
+    if retarget_map is None or not getattr(retarget_map, "orientations", None):
+        return None
+    from engine.retarget.orientation import OrientationRetarget
+
+    return OrientationRetarget(rig.skeleton, retarget_map)
 
 
 def _rest_landmarks() -> LandmarkFrame:

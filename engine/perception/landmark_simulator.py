@@ -20,7 +20,7 @@ import numpy as np
 from engine.perception.landmarks import NUM_LANDMARKS, Landmark, LandmarkFrame, internal_to_world
 from engine.performer import NUM_PERFORMER_JOINTS, body_frame, hand_frames, performer_index
 
-__all__ = ["CameraConfig", "NoiseConfig", "Camera", "SimulatedClip", "landmarks_from_performer", "sample_camera", "simulate_landmarks"]
+__all__ = ["FACE_POINTS", "CameraConfig", "NoiseConfig", "Camera", "SimulatedClip", "landmarks_from_performer", "sample_camera", "simulate_landmarks"]
 
 # Face points in the head frame (x = performer's left, y = up, z = forward), metres for a 1.75 m adult,
 # relative to the middle of the ears. The ears are symmetric, so their middle is the performer's head.
@@ -29,6 +29,7 @@ _FACE = {
     Landmark.LEFT_EYE_OUTER: (0.048, 0.03, 0.07), Landmark.LEFT_EAR: (0.075, 0.0, 0.0),
     Landmark.MOUTH_LEFT: (0.025, -0.045, 0.085),
 }
+FACE_POINTS = _FACE  # the left-side face model (right side mirrored in x; the nose is the performer's head_end)
 _KNUCKLE_HALF_WIDTH = 0.035  # index and pinky knuckles sit this far either side of hand_end, metres
 
 

@@ -1,6 +1,7 @@
 """Pose modes applied to the canonical performer: mirror (left <-> right) and upper body (legs at rest).
 
-Both work on ``(28, 3)`` canonical performer positions, metres, internal frame (right-handed, Y
+Both work on ``(28, 3)`` canonical performer positions (and, so that orientation links agree with
+the positions, on the segment turns of :class:`~engine.performer.segments.SegmentPose`), metres, internal frame (right-handed, Y
 up; at rest the performer's left is +X). They are plain functions of one frame, so the live
 processor applies them after the performer stage without touching any causal history.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.performer.segments import SEGMENTS, SegmentPose
 from engine.performer.canonical import (
     NUM_PERFORMER_JOINTS,
     PERFORMER_JOINTS,
@@ -25,7 +27,7 @@ from engine.performer.canonical import (
     performer_rest_positions,
 )
 
-__all__ = ["LEG_JOINTS", "MIRROR_PERMUTATION", "mirror_performer", "legs_at_rest"]
+__all__ = ["LEG_JOINTS", "MIRROR_PERMUTATION", "mirror_performer", "legs_at_rest", "mirror_segments", "leg_segments_at_rest"]
 
 
 def _swap_side(name: str) -> str:
@@ -40,6 +42,9 @@ MIRROR_PERMUTATION: tuple[int, ...] = tuple(performer_index(_swap_side(n)) for n
 # Leg joints below the hips (the hips themselves define the pelvis frame and stay live).
 LEG_JOINTS: tuple[str, ...] = tuple(f"{s}_{p}" for s in ("left", "right") for p in ("lower_leg", "foot", "toe", "heel"))
 _REST = performer_rest_positions()
+_SEGMENT_MIRROR = [SEGMENTS.index(_swap_side(s)) for s in SEGMENTS]
+_LEG_SEGMENTS = [SEGMENTS.index(f"{side}_{part}") for side in ("left", "right") for part in ("upper_leg", "lower_leg", "foot")]
+_REFLECT_X = np.diag([-1.0, 1.0, 1.0])
 
 
 def mirror_performer(positions: np.ndarray) -> np.ndarray:
@@ -74,3 +79,30 @@ def legs_at_rest(positions: np.ndarray) -> np.ndarray:
         j = performer_index(name)
         out[j] = p[hip] + frame @ (_REST[j] - _REST[hip])
     return out
+
+
+def mirror_segments(pose: SegmentPose) -> SegmentPose:
+    """The segment turns of the mirror image (what :func:`mirror_performer` does to positions).
+
+    Segment ``s`` of the mirror image is the reflection of the opposite side's segment, so its
+    world turn from rest is ``M Q_s' M`` with ``M`` the X reflection (a proper rotation again; a
+    twist keeps its size and changes its sense, as a mirrored forearm does). The rest pose is
+    symmetric, so the rest axes stay as they are.
+    """
+    turns = {k: _REFLECT_X @ t[_SEGMENT_MIRROR] @ _REFLECT_X for k, t in pose.turns.items()}
+    return SegmentPose(turns, pose.confidence[_SEGMENT_MIRROR].copy(), _REFLECT_X @ pose.frames[_SEGMENT_MIRROR] @ _REFLECT_X,
+                       pose.rest_axes)
+
+
+def leg_segments_at_rest(pose: SegmentPose) -> SegmentPose:
+    """The segment turns with the legs' segments turned as the pelvis (what :func:`legs_at_rest`
+    does to positions): a hidden lower body drives no leg or foot orientation either."""
+    pelvis = SEGMENTS.index("pelvis")
+    turns = {}
+    for k, t in pose.turns.items():
+        t = t.copy()
+        t[_LEG_SEGMENTS] = t[pelvis]
+        turns[k] = t
+    confidence = pose.confidence.copy()
+    confidence[_LEG_SEGMENTS] = confidence[pelvis]
+    return SegmentPose(turns, confidence, pose.frames, pose.rest_axes)

@@ -11,10 +11,15 @@ Rules (each :class:`ChainMap` has one):
   as it was ``k * delay_frames`` frames ago, so tails (and a snake's body) trail and sway.
 - joints in no chain map follow their parent rigidly (fingers, toes, jaws, wing fingers).
 
+Orientation links (``orientations``, :mod:`engine.retarget.orientation`) then give chosen joints
+the performer's segment orientations: the head, chest twist along the spine and neck, limb twists,
+hands and feet. Schema version 2 added them; a version 1 file still loads and gets the suggested
+links (when the skeleton is given).
+
 Automatic suggestions (:func:`suggest_map`): a skeleton whose humanoid bones are all found by name
 (:mod:`engine.retarget.humanoid_names`) is mapped bone for bone; any other: spine -> spine (root to
-the neck), neck -> neck, head -> head, arms -> arms or wings (T-pose reference) or forelegs
-(arms-down reference), legs -> legs / hind legs, tails -> follow. The map is plain data: edit it, then :func:`save_map` writes
+the neck), neck -> neck, head -> head, arms -> arms (T-pose reference), wings (arms-down
+reference: relaxed arms give the wings' rest, raised arms lift them) or forelegs (arms-down reference), legs -> legs / hind legs, tails -> follow. The map is plain data: edit it, then :func:`save_map` writes
 ``<rig file>.retarget.json`` (schema version :data:`SCHEMA_VERSION`).
 """
 
@@ -30,6 +35,7 @@ from engine.errors import AnyRigError
 from engine.performer import PERFORMER_CHAINS
 from engine.retarget.chains import Chain, ChainKind, find_chains, rig_forward
 from engine.retarget.humanoid_names import find_humanoid_bones
+from engine.retarget.orientation import OrientationLink, suggest_orientation_links, validate_link
 from engine.skeleton import Skeleton
 
 __all__ = [
@@ -45,7 +51,8 @@ __all__ = [
     "load_map",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # 1: chains only (orientation links are suggested on load)
 RULES = ("direct", "follow")
 SOURCE_POSES = ("t_pose", "arms_down")
 
@@ -89,12 +96,14 @@ class RetargetMap:
         rig: the rig's name (informative).
         forward: the rig's facing at rest, a unit vector (the performer faces +Z).
         chains: the chain maps; later entries win when two name the same joint.
+        orientations: orientation links (rig joint <- performer segment orientation).
         version: schema version.
     """
 
     rig: str
     forward: list[float] = field(default_factory=lambda: [0.0, 0.0, 1.0])
     chains: list[ChainMap] = field(default_factory=list)
+    orientations: list[OrientationLink] = field(default_factory=list)
     version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict:
@@ -110,8 +119,8 @@ class RetargetMap:
         if not isinstance(data, dict):
             raise RetargetMapError(path, f"top level must be an object, got {type(data).__name__}")
         version = data.get("version")
-        if version != SCHEMA_VERSION:
-            raise RetargetMapError(path, f"unsupported schema version {version!r} (expected {SCHEMA_VERSION})")
+        if version not in _READABLE_VERSIONS:
+            raise RetargetMapError(path, f"unsupported schema version {version!r} (expected one of {_READABLE_VERSIONS})")
         fwd = data.get("forward", [0.0, 0.0, 1.0])
         if not (isinstance(fwd, list) and len(fwd) == 3 and all(isinstance(v, (int, float)) for v in fwd)):
             raise RetargetMapError(path, f"'forward' must be a list of 3 numbers, got {fwd!r}")
@@ -146,7 +155,21 @@ class RetargetMap:
                     if skeleton.parents[skeleton.index(b)] != skeleton.index(a):
                         raise RetargetMapError(path, f"{where}.target: {b!r} is not a child of {a!r}")
             chains.append(cm)
-        return RetargetMap(rig=str(data.get("rig", "")), forward=[float(v) for v in fwd], chains=chains)
+        out = RetargetMap(rig=str(data.get("rig", "")), forward=[float(v) for v in fwd], chains=chains)
+        links = data.get("orientations", [])
+        if version == 1:
+            if "orientations" in data:
+                raise RetargetMapError(path, "'orientations' needs schema version 2")
+            out.orientations = suggest_orientation_links(skeleton, out) if skeleton is not None else []
+            return out
+        if not isinstance(links, list):
+            raise RetargetMapError(path, "'orientations' must be a list")
+        for i, link in enumerate(links):
+            try:
+                out.orientations.append(validate_link(link, f"orientations[{i}]", skeleton))
+            except (ValueError, TypeError) as e:
+                raise RetargetMapError(path, str(e)) from None
+        return out
 
 
 def map_path_for(rig_path: str | Path) -> Path:
@@ -242,7 +265,9 @@ def suggest_map(skeleton: Skeleton, name: str = "", *, reference_positions: np.n
     by_kind = lambda *kinds: [c for c in limbs if c.kind in kinds and c.side]  # noqa: E731
     wings, arms = by_kind(ChainKind.WING), by_kind(ChainKind.ARM)
     fore, hind, legs = by_kind(ChainKind.FORELEG), by_kind(ChainKind.HINDLEG), by_kind(ChainKind.LEG)
-    for c in wings + arms:
+    for c in wings:  # neutral: relaxed arms give the wings' rest pose (spread or folded), no calibration
+        add(c.joints, source=f"{c.side}_arm", source_pose="arms_down")
+    for c in arms:
         add(c.joints, source=f"{c.side}_arm", source_pose=_arm_pose(c, rest, fwd))
     for c in hind:
         add(c.joints, source=f"{c.side}_leg")
@@ -254,6 +279,7 @@ def suggest_map(skeleton: Skeleton, name: str = "", *, reference_positions: np.n
             add(c.joints, source=f"{c.side}_arm", source_pose=_arm_pose(c, rest, fwd))
     _suggest_legs(skeleton, out, legs, rest, fwd, arms_taken=bool(wings or arms or fore))
     _suggest_tails(skeleton, out, chains, body)
+    out.orientations = suggest_orientation_links(skeleton, out)
     return out
 
 
@@ -311,6 +337,7 @@ def _suggest_humanoid(skeleton: Skeleton, bones: dict[str, str], chains: list[Ch
             leg = path(idx[f"{side}UpperLeg"], idx[f"{side}Foot"])
         add(leg, source=f"{side.lower()}_leg")
     _suggest_tails(skeleton, out, chains, set(spine) | {idx["Hips"]}, trunks=False)
+    out.orientations = suggest_orientation_links(skeleton, out)
     return out
 
 

@@ -19,6 +19,11 @@ new direction, every other joint follows its parent rigidly (the parent bone's s
 all bone lengths are exact. The root moves with the performer's pelvis relative to the first frame
 after construction or :meth:`Retargeter.reset`, scaled by the ratio of leg lengths (rig /
 performer; the height ratio when the rig has no mapped leg) and turned by the rig's facing.
+
+Joint range of wings: no wing joint (fingers included) goes below the rig's floor (its lowest rest
+joint, relative to the root): a wing that would is swung up about its attachment, rigidly, by the
+smallest angle that lifts its lowest joint to the floor, so no arm pose drives a wing through the
+floor or the legs.
 """
 
 from __future__ import annotations
@@ -101,6 +106,31 @@ def _rotations_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return R
 
 
+def _lift_above(pos: np.ndarray, pivot: int, joints: np.ndarray, floor: float, lateral: np.ndarray) -> None:
+    """Swing ``pos[joints]`` rigidly up about ``pos[pivot]`` (in place) until none is below ``floor``.
+
+    The swing axis is horizontal, across the direction from the pivot to the lowest joint; the
+    smallest angle is found by bisection (12 steps, under 0.05 deg).
+    """
+    low = int(np.argmin(pos[joints, 1]))
+    if pos[joints[low], 1] >= floor:
+        return
+    p0 = pos[pivot]
+    rel = pos[joints] - p0
+    out = rel[low] * [1.0, 0.0, 1.0]
+    out = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-6 else lateral
+    axis = np.cross(out, [0.0, 1.0, 0.0])  # turning about it lifts ``out``
+    lo, hi = 0.0, np.pi
+    for _ in range(12):
+        mid = 0.5 * (lo + hi)
+        R = rot.axis_angle_to_matrix(axis * mid)
+        if float((rel @ R.T)[:, 1].min()) + p0[1] < floor:
+            lo = mid
+        else:
+            hi = mid
+    pos[joints] = p0 + rel @ rot.axis_angle_to_matrix(axis * hi).T
+
+
 class _DirectChain:
     """Precomputed data of one ``direct`` chain map."""
 
@@ -137,6 +167,7 @@ class _DirectChain:
         ref_dirs = _unit(self.D @ ref_local)
         rest_dirs = np.diff(tgt, axis=0) @ H  # rig rest directions in the performer's canonical frame
         self.align = rot.quat_to_matrix(rot.quat_between(ref_dirs, rest_dirs))  # (K, 3, 3)
+        self.wing = any("wing" in n.lower() for n in cm.target[1:])
 
     def directions(self, perf: np.ndarray, B_then: np.ndarray, out_frame: np.ndarray) -> np.ndarray:
         """``(K, 3)`` world directions of the chain's bones.
@@ -187,6 +218,14 @@ class Retargeter:
         f /= np.linalg.norm(f)
         self._H = np.stack([np.cross([0.0, 1.0, 0.0], f), [0.0, 1.0, 0.0], f], axis=-1)  # turns +Z onto f
         self._direct = [_DirectChain(skeleton, self._rest, cm, self._H) for cm in self.map.chains if cm.rule == "direct"]
+        # Wings: (attachment, every joint below it on the wing's side, lateral rest direction) for the floor guard.
+        self._wings = []
+        for c in self._direct:
+            if c.wing:
+                below = [j for j in range(skeleton.num_joints) if c.joints[1] in skeleton.chain_to_root(j)]
+                lateral = (self._rest[c.joints[-1]] - self._rest[c.joints[0]]) * [1.0, 0.0, 1.0]
+                self._wings.append((c.joints[0], np.array(below), _unit(lateral + [1e-9, 0.0, 0.0])))
+        self._floor = float(self._rest[:, 1].min() - self._rest[skeleton.roots[0], 1])  # below the root
         self._follow = [([skeleton.index(n) for n in cm.target], cm.delay_frames) for cm in self.map.chains if cm.rule == "follow"]
         longest = max([c.delay for c in self._direct] + [len(j) * d for j, d in self._follow] + [0])
         self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=longest + 1)  # (positions, body frame)
@@ -247,7 +286,10 @@ class Retargeter:
                 Bk = past(k * lag)[1]
                 dirs[j] = (H @ Bk @ H.T) @ self._offsets[j]
                 mapped[j] = True
-        return self._rebuild(perf, H @ B @ H.T, dirs, mapped & (self._lengths > 1e-12))
+        pos = self._rebuild(perf, H @ B @ H.T, dirs, mapped & (self._lengths > 1e-12))
+        for attach, below, lateral in self._wings:
+            _lift_above(pos, attach, below, pos[self.skeleton.roots[0], 1] + self._floor, lateral)
+        return pos
 
     def _rebuild(self, perf: np.ndarray, body: np.ndarray, dirs: np.ndarray, mapped: np.ndarray) -> np.ndarray:
         sk = self.skeleton

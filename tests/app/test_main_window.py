@@ -262,9 +262,18 @@ def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path)
         follow_rows = [r for r in range(panel.table.rowCount()) if panel.table.cellWidget(r, 1).currentText() == "follow"]
         row = follow_rows[0] if follow_rows else 0
         panel.table.cellWidget(row, 4).setValue(7)
+        links = panel.links_table.rowCount()
+        assert links == len(window.session.suggested_map().orientations) > 0
+        head = next(r for r in range(links) if panel.links_table.item(r, 0).text() == "Head")
+        panel.links_table.cellWidget(head, 3).setValue(0.5)
+        panel.links_table.selectRow(links - 1)
+        panel.remove_selected_links()
+        assert panel.links_table.rowCount() == links - 1
         assert panel.save()
         saved = load_map(map_path_for(rig_file), window.session.rig.skeleton)
         assert saved.chains[row].delay_frames == 7
+        assert len(saved.orientations) == links - 1
+        assert next(link for link in saved.orientations if link.joint == "Head").weight == 0.5
         assert "Saved map" in panel.path_label.text()
         panel.suggest()
         assert panel.table.cellWidget(row, 4).value() == window.session.suggested_map().chains[row].delay_frames

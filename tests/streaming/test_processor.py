@@ -361,3 +361,39 @@ def test_the_person_gate_turns_an_implausible_body_into_nobody(synthetic_frames,
     assert report["accept_rate"] == pytest.approx(1 / 3) and report["accepted_now"] is False
     proc.reset()
     assert not proc.person_verdict.accepted
+
+
+def test_head_turn_reaches_the_rig_head_through_the_orientation_links() -> None:
+    """Landmarks of a performer at rest with the head turned 40 deg: the humanoid's Head turns 40 deg about
+    the vertical with the links, and stays put on positions alone (orientation=None)."""
+    from engine.perception.landmark_simulator import landmarks_from_performer
+    from engine.perception.landmarks import NUM_LANDMARKS, internal_to_world
+    from engine.performer import performer_rest_positions
+    from engine.retarget.mapping import suggest_map
+    from engine.retarget.retargeter import Retargeter
+    from engine.solvers.analytic_ik import AnalyticIKSolver
+    from streaming.processor import GeometricPerformer
+    from streaming.synthetic_source import SyntheticFrame
+
+    points = landmarks_from_performer(performer_rest_positions())
+    head = 0.5 * (points[7] + points[8])
+    turn = rot.axis_angle_to_matrix(np.array([0.0, np.radians(40.0), 0.0]))
+    points[:11] = head + (points[:11] - head) @ turn.T
+    points -= 0.5 * (points[23] + points[24])
+    ones = np.ones(NUM_LANDMARKS)
+    rig = build_rig("humanoid").rig
+    sk = rig.skeleton
+    j = sk.index("Head")
+    yaws = {}
+    for mode in ("auto", None):
+        proc = LiveProcessor(rig, perception=SimulatedPerception(), performer=GeometricPerformer(),
+                             retarget=Retargeter(sk, suggest_map(sk, rig.name)), solver=AnalyticIKSolver(),
+                             filter_config=PoseFilterConfig(enabled=False), orientation=mode)
+        landmarks = LandmarkFrame(internal_to_world(points), np.zeros((33, 3)), ones, ones, True, 0)
+        r = proc.process(SyntheticFrame(np.zeros((4, 4, 3), np.uint8), 0, 0, "test", landmarks=landmarks))
+        W, _ = forward_kinematics(sk.parents, rot.quat_to_matrix(r.rotations), sk.rest_translations)
+        W0, _ = forward_kinematics(sk.parents, rot.quat_to_matrix(sk.rest_rotations), sk.rest_translations)
+        _, twist = rot.swing_twist(rot.matrix_to_quat(W[j] @ W0[j].T), np.array([0.0, 1.0, 0.0]))
+        yaws[mode] = np.degrees(2 * np.arctan2(twist[1], twist[3]))
+    assert yaws["auto"] == pytest.approx(40.0, abs=1.0)
+    assert abs(yaws[None] - 40.0) > 20.0  # positions alone: the Head keeps the reference pose's turn

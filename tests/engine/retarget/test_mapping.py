@@ -34,7 +34,7 @@ def test_dragon_wings_from_arms_legs_from_legs_forelegs_trot() -> None:
     sk, m = _map("dragon")
     tips = _by_tip(m)
     assert tips["LeftWingHand"].source == "left_arm" and tips["RightWingHand"].source == "right_arm"
-    assert tips["LeftWingHand"].source_pose == "t_pose"
+    assert tips["LeftWingHand"].source_pose == "arms_down"  # relaxed arms = the wings' rest pose
     assert tips["LeftHindToes"].source == "left_leg" and tips["RightHindToes"].source == "right_leg"
     # Forelegs: the diagonal (contralateral) hind leg, mirrored: a trot.
     assert tips["LeftFrontToes"].source == "right_leg" and tips["LeftFrontToes"].mirror

@@ -68,11 +68,31 @@ def test_bone_lengths_are_exact_over_a_clip(name: str, performer_clip: np.ndarra
     assert moved > 0.01 * rig.skeleton.height  # the rig really moves with the performer
 
 
-@pytest.mark.parametrize("name", ["humanoid", "dragon", "bird"])
-def test_t_pose_gives_the_rest_pose(name: str) -> None:
-    rig = _rig(name)
-    q = Retargeter(rig.skeleton, suggest_map(rig.skeleton, name))(performer_rest_positions())
+def test_t_pose_gives_the_humanoid_rest_pose() -> None:
+    rig = _rig("humanoid")
+    q = Retargeter(rig.skeleton, suggest_map(rig.skeleton, "humanoid"))(performer_rest_positions())
     np.testing.assert_allclose(q, rig.skeleton.rest_positions(), atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["dragon", "bird"])
+def test_relaxed_arms_give_the_winged_rigs_their_rest_pose(name: str) -> None:
+    """Neutral without calibration: standing with arms relaxed, the wings take their rest pose."""
+    rig = _rig(name)
+    q = Retargeter(rig.skeleton, suggest_map(rig.skeleton, name))(performer_arms_down_positions())
+    np.testing.assert_allclose(q, rig.skeleton.rest_positions(), atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["dragon", "bird"])
+def test_no_arm_pose_takes_a_wing_below_the_feet(name: str) -> None:
+    rig = _rig(name)
+    sk = rig.skeleton
+    rt = Retargeter(sk, suggest_map(sk, name))
+    floor = float(sk.rest_positions()[:, 1].min())
+    wing = [j for j, n in enumerate(sk.names) if "wing" in n.lower()]
+    base = performer_arms_down_positions()
+    for degrees, axis in ((-60, 2), (-90, 0), (90, 0), (40, 2)):  # arms pressed in, forward, back, out
+        q = rt(_rotate_arm(_rotate_arm(base, "left", degrees, axis), "right", degrees, axis))
+        assert q[wing, 1].min() >= floor - 1e-9
 
 
 def test_arms_down_gives_the_quadruped_rest_pose() -> None:
@@ -83,7 +103,7 @@ def test_arms_down_gives_the_quadruped_rest_pose() -> None:
 
 @pytest.mark.parametrize(
     ("name", "tip", "start"),
-    [("humanoid", "LeftHand", "t_pose"), ("dragon", "LeftWingHand", "t_pose"), ("bird", "LeftWingTip", "t_pose"),
+    [("humanoid", "LeftHand", "t_pose"), ("dragon", "LeftWingHand", "wings"), ("bird", "LeftWingTip", "wings"),
      ("quadruped", "LeftFrontPaw", "arms_down"), ("spider", "LeftLeg1Tarsus", "arms_down")],
 )
 def test_raising_the_arm_raises_the_mapped_tip(name: str, tip: str, start: str) -> None:
@@ -92,8 +112,8 @@ def test_raising_the_arm_raises_the_mapped_tip(name: str, tip: str, start: str) 
     base = performer_rest_positions() if start == "t_pose" else performer_arms_down_positions()
     rt = Retargeter(sk, suggest_map(sk, name))
     q0 = rt(base)
-    # Raise the left arm: sideways-up from a T-pose, forward-up from arms down.
-    raised = _rotate_arm(base, "left", 50) if start == "t_pose" else _rotate_arm(base, "left", -70, axis=0)
+    # Raise the left arm: sideways-up from a T-pose or (wings) from arms down, forward-up from arms down.
+    raised = _rotate_arm(base, "left", 50) if start in ("t_pose", "wings") else _rotate_arm(base, "left", -70, axis=0)
     q1 = rt(raised)
     j = sk.index(tip)
     assert q1[j, 1] - q0[j, 1] > 0.1 * np.linalg.norm(q0[j] - q0[sk.parents[j]]) * 3

@@ -1,0 +1,282 @@
+"""Orientation frames of the performer's body segments, from the 33 landmarks (what positions lose).
+
+Joint positions do not show a head's facing and roll, the chest's twist against the pelvis or a
+forearm's twist; the landmarks do (ears, eyes and nose; shoulders against hips; index, pinky and
+wrist). :func:`segment_frames` builds one rotation matrix per segment in :data:`SEGMENTS` from
+landmarks in the internal frame (metres, Y up), each from two directions:
+
+===================  ===================================  ===========================================
+segment              primary axis                         secondary axis (made orthogonal)
+===================  ===================================  ===========================================
+pelvis               right hip -> left hip                hips' middle -> shoulders' middle
+chest                right shoulder -> left shoulder      hips' middle -> shoulders' middle
+head                 right ear/eye -> left ear/eye        ears' middle -> nose
+left/right_hand      wrist -> knuckles' middle            pinky knuckle -> index knuckle
+left/right_foot      heel -> toe                          heel -> ankle
+left/right_upper_arm shoulder -> elbow                    elbow bend normal (upper x lower arm)
+left/right_lower_arm elbow -> wrist                       pinky knuckle -> index knuckle
+left/right_upper_leg hip -> knee                          heel -> toe
+left/right_lower_leg knee -> ankle                        heel -> toe
+===================  ===================================  ===========================================
+
+The head is the exception when the image landmarks are given: MediaPipe's world landmarks flatten
+the face in depth (a 60 deg head turn reads as about 20 deg from the ears and nose), so the head's
+frame comes from a weak-perspective fit of a rigid face model (the simulator's, nose, eyes, ears,
+mouth) to the face's 2D image landmarks: the linear least-squares 2x3 projection, made
+row-orthonormal, gives the rotation (:func:`face_rotation`).
+
+The chest's turn is the other one MediaPipe flattens (a 40 deg torso twist reads as about 29 deg from
+the world shoulders): :class:`SegmentTracker` keeps the widest shoulder span it has seen (slowly
+forgotten) as the performer's shoulder width and, once the span seen sideways implies a turn of more
+than ~10-20 deg, restores the depth between the shoulders that this width requires (the sign
+stays MediaPipe's); smaller turns are left as measured, where the correction would only add noise.
+
+Retargeting needs each segment's turn *from the performer's rest*: :class:`SegmentTracker` keeps
+the rest frames (computed by the same functions from the rest landmarks, so the axis choice above
+never matters) and returns ``Q_s = R_s(t) R_s(rest)^T``, the world-frame rotation from rest, with a
+per-frame confidence: the lowest visibility of the landmarks used, times how well the two axes are
+defined (an upper arm's bend normal is undefined when the elbow is straight).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.perception.landmarks import Landmark as L
+from engine.perception.landmarks import LandmarkFrame, world_to_internal
+
+__all__ = ["SEGMENTS", "SOURCE_POSES", "face_rotation", "restore_shoulder_depth", "segment_frames", "rest_segment_frames", "SegmentTracker", "SegmentPose"]
+
+SEGMENTS: tuple[str, ...] = (
+    "pelvis", "chest", "head",
+    *(f"{s}_{p}" for s in ("left", "right") for p in ("upper_arm", "lower_arm", "hand", "upper_leg", "lower_leg", "foot")),
+)
+SOURCE_POSES = ("t_pose", "arms_down")
+_MIN_BEND_SIN = 0.35  # elbow bend sine (~20 deg) above which the upper arm's bend normal is fully trusted
+
+
+def _unit(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(n, 1e-9), n[..., 0]
+
+
+def _frame(primary: np.ndarray, secondary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation ``(..., 3, 3)`` with columns (primary, secondary made orthogonal, their cross) and how
+    well the secondary axis is defined (its sine against the primary, ``(...,)``)."""
+    a, _ = _unit(primary)
+    b, _ = _unit(secondary)
+    b_perp = b - np.sum(b * a, axis=-1, keepdims=True) * a
+    b_perp, sine = _unit(b_perp)
+    return np.stack([a, b_perp, np.cross(a, b_perp)], axis=-1), sine
+
+
+# The front of the face only: MediaPipe's ear landmarks are guesses once an ear turns away (with
+# them the fit's yaw gain on rendered head turns was 0.66, without them 0.77).
+_FACE_MARKS = (L.NOSE, L.LEFT_EYE_INNER, L.LEFT_EYE, L.LEFT_EYE_OUTER, L.RIGHT_EYE_INNER, L.RIGHT_EYE, L.RIGHT_EYE_OUTER,
+               L.MOUTH_LEFT, L.MOUTH_RIGHT)
+
+
+def _face_model() -> np.ndarray:
+    """``(9, 3)`` the face points of :data:`_FACE_MARKS` in the head frame (x left, y up, z forward), metres."""
+    from engine.perception.landmark_simulator import FACE_POINTS
+    from engine.performer.canonical import performer_index, performer_rest_positions
+
+    rest = performer_rest_positions()
+    nose = rest[performer_index("head_end")] - rest[performer_index("head")]
+    model = {int(L.NOSE): nose}
+    for mark, (x, y, z) in FACE_POINTS.items():
+        model[int(mark)] = np.array([x, y, z])
+        model[int(L[mark.name.replace("LEFT", "RIGHT")])] = np.array([-x, y, z])
+    return np.stack([model[int(m)] for m in _FACE_MARKS])
+
+
+_FACE_MODEL = _face_model()
+_FACE_MODEL_CENTRED = _FACE_MODEL - _FACE_MODEL.mean(0)
+_FACE_MODEL_GRAM_INV = np.linalg.inv(_FACE_MODEL_CENTRED.T @ _FACE_MODEL_CENTRED)
+
+
+def face_rotation(image: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """``(3, 3)`` the head's rotation (head frame -> internal frame) from 2D face landmarks.
+
+    Weak perspective: pixel offsets from the face's centroid ``m_i ~ s P M_i`` with ``P`` the first
+    two rows of the rotation (image y flipped to point up, x = internal X); ``P`` is the linear
+    least-squares fit, made row-orthonormal (SVD), and the third row is their cross product.
+
+    Args:
+        image: ``(33, 3)`` normalised image landmarks (x, y in [0, 1]).
+        image_size: ``(width, height)`` pixels.
+    """
+    w, h = image_size
+    m = np.asarray(image, dtype=np.float64)[list(_FACE_MARKS), :2] * [w, -h]
+    m = m - m.mean(0)
+    P = (m.T @ _FACE_MODEL_CENTRED) @ _FACE_MODEL_GRAM_INV  # (2, 3)
+    u, _, vt = np.linalg.svd(P, full_matrices=False)
+    rows = u @ vt
+    return np.stack([rows[0], rows[1], np.cross(rows[0], rows[1])])
+
+
+def segment_frames(points: np.ndarray, visibility: np.ndarray | None = None, image: np.ndarray | None = None,
+                   image_size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Segment frames ``(S, 3, 3)`` and confidences ``(S,)`` in [0, 1] (order of :data:`SEGMENTS`).
+
+    Args:
+        points: ``(33, 3)`` landmarks in the internal frame (metres).
+        visibility: ``(33,)`` landmark visibilities (ones when omitted).
+        image, image_size: the normalised image landmarks ``(33, 3)`` and the image's ``(width,
+            height)``; when given, the head's frame comes from :func:`face_rotation`.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    vis = np.ones(len(p)) if visibility is None else np.asarray(visibility, dtype=np.float64)
+    up = 0.5 * (p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER]) - 0.5 * (p[L.LEFT_HIP] + p[L.RIGHT_HIP])
+    ears = 0.5 * (p[L.LEFT_EAR] + p[L.RIGHT_EAR])
+    primary = [p[L.LEFT_HIP] - p[L.RIGHT_HIP], p[L.LEFT_SHOULDER] - p[L.RIGHT_SHOULDER],
+               (p[L.LEFT_EAR] - p[L.RIGHT_EAR]) + (p[L.LEFT_EYE_OUTER] - p[L.RIGHT_EYE_OUTER])]
+    secondary = [up, up, p[L.NOSE] - ears]
+    torso = float(vis[[L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER]].min())
+    seen = [torso, torso, min(float(vis[L.NOSE]), float(max(vis[L.LEFT_EYE_OUTER], vis[L.RIGHT_EYE_OUTER])))]  # one eye suffices
+    need = [0.2, 0.2, 0.2]
+    for side in ("LEFT", "RIGHT"):
+        ix = {n: int(L[f"{side}_{n}"]) for n in ("SHOULDER", "ELBOW", "WRIST", "INDEX", "PINKY", "HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX")}
+        lm = {n: p[i] for n, i in ix.items()}
+        upper, lower = lm["ELBOW"] - lm["SHOULDER"], lm["WRIST"] - lm["ELBOW"]
+        across_hand = lm["INDEX"] - lm["PINKY"]
+        foot = lm["FOOT_INDEX"] - lm["HEEL"]
+        primary += [upper, lower, 0.5 * (lm["INDEX"] + lm["PINKY"]) - lm["WRIST"], lm["KNEE"] - lm["HIP"], lm["ANKLE"] - lm["KNEE"], foot]
+        secondary += [np.cross(upper, lower), across_hand, across_hand, foot, foot, lm["ANKLE"] - lm["HEEL"]]
+        v = lambda *names: float(vis[[ix[n] for n in names]].min())  # noqa: E731
+        seen += [v("SHOULDER", "ELBOW", "WRIST"), v("ELBOW", "WRIST", "INDEX", "PINKY"), v("WRIST", "INDEX", "PINKY"),
+                 v("HIP", "KNEE", "HEEL", "FOOT_INDEX"), v("KNEE", "ANKLE", "HEEL", "FOOT_INDEX"), v("ANKLE", "HEEL", "FOOT_INDEX")]
+        # The upper arm's bend normal is only trusted as far as the elbow is bent.
+        need += [_MIN_BEND_SIN, 0.2, 0.2, 0.2, 0.2, 0.2]
+    frames, sine = _frame(np.stack(primary), np.stack(secondary))
+    if image is not None and image_size is not None:
+        frames[2] = face_rotation(image, image_size) @ _HEAD_MODEL_FRAME
+    conf = np.minimum(np.asarray(seen), np.clip(sine / np.asarray(need), 0.0, 1.0))
+    return frames, conf
+
+
+def _head_model_frame() -> np.ndarray:
+    """The head frame :func:`segment_frames` builds from world landmarks, for the face model at rest."""
+    from engine.perception.landmark_simulator import landmarks_from_performer
+    from engine.performer.canonical import performer_rest_positions
+
+    p = landmarks_from_performer(performer_rest_positions())
+    ears = 0.5 * (p[L.LEFT_EAR] + p[L.RIGHT_EAR])
+    return _frame((p[L.LEFT_EAR] - p[L.RIGHT_EAR]) + (p[L.LEFT_EYE_OUTER] - p[L.RIGHT_EYE_OUTER]), p[L.NOSE] - ears)[0]
+
+
+_HEAD_MODEL_FRAME = _head_model_frame()
+
+
+def rest_segment_frames(source_pose: str = "t_pose") -> np.ndarray:
+    """``(S, 3, 3)`` segment frames of the performer's rest (``"t_pose"`` or ``"arms_down"``), from
+    the landmarks :mod:`engine.perception.landmark_simulator` places on the rest skeleton.
+
+    In the rest pose the arms are straight; the upper arm's frame then takes the bend normal of a
+    slightly bent elbow (bent forward, as a relaxed arm bends), so it is defined.
+    """
+    from engine.perception.landmark_simulator import landmarks_from_performer
+    from engine.performer.canonical import performer_arms_down_positions, performer_index, performer_rest_positions
+
+    if source_pose not in SOURCE_POSES:
+        raise ValueError(f"source_pose must be one of {SOURCE_POSES}, got {source_pose!r}")
+    pos = performer_rest_positions() if source_pose == "t_pose" else performer_arms_down_positions()
+    frames, _ = segment_frames(landmarks_from_performer(pos))
+    bent = pos.copy()
+    for side in ("left", "right"):  # bend each elbow 10 degrees forward so the bend normal exists
+        pivot = pos[performer_index(f"{side}_lower_arm")]
+        for part in ("hand", "hand_end", "thumb"):
+            j = performer_index(f"{side}_{part}")
+            d = pos[j] - pivot
+            bent[j] = pivot + d * np.cos(np.radians(10.0)) + np.array([0.0, 0.0, np.linalg.norm(d) * np.sin(np.radians(10.0))])
+    bent_frames, _ = segment_frames(landmarks_from_performer(bent))
+    for side in ("left", "right"):
+        s = SEGMENTS.index(f"{side}_upper_arm")
+        frames[s] = bent_frames[s]
+    return frames
+
+
+class SegmentPose:
+    """One frame's segment turns from rest.
+
+    Attributes:
+        turns: ``{source_pose: (S, 3, 3)}`` world-frame rotations ``R_s(t) R_s(rest)^T`` per rest pose.
+        confidence: ``(S,)`` in [0, 1].
+        frames: ``(S, 3, 3)`` the segment frames themselves.
+        rest_axes: ``{source_pose: (S, 3)}`` each segment's primary axis at rest (a limb's bone), world.
+    """
+
+    __slots__ = ("turns", "confidence", "frames", "rest_axes")
+
+    def __init__(self, turns: dict[str, np.ndarray], confidence: np.ndarray, frames: np.ndarray,
+                 rest_axes: dict[str, np.ndarray]) -> None:
+        self.turns, self.confidence, self.frames, self.rest_axes = turns, confidence, frames, rest_axes
+
+    def turn(self, segment: str, source_pose: str = "t_pose") -> np.ndarray:
+        """``(3, 3)`` the world rotation of ``segment`` from its rest in ``source_pose``."""
+        return self.turns[source_pose][SEGMENTS.index(segment)]
+
+
+_WIDTH_DECAY = 1e-4  # per frame: the remembered shoulder width forgets 3 % in 10 s at 30 fps
+_DEPTH_FIX_DEG = (10.0, 20.0)  # implied shoulder turn: no depth fix below, full above
+_DEPTH_GAIN_MAX = 1.6  # the restored turn is at most this many times the turn MediaPipe's depth shows
+
+
+def restore_shoulder_depth(points: np.ndarray, width: float) -> np.ndarray:
+    """``points`` ``(33, 3)`` with the shoulders' depth difference restored toward a span of ``width``.
+
+    The turn the sideways span implies, ``acos(side / width)``, is trusted only as far as MediaPipe's
+    own depth agrees: at most :data:`_DEPTH_GAIN_MAX` times the turn the raw depth shows, and not at
+    all once the span implies more than one more multiple of it (a shoulder landmark pulled inward,
+    e.g. while the head turns, shortens the span without any depth); only above
+    :data:`_DEPTH_FIX_DEG` (below, the correction would mostly be noise).
+    """
+    l, r = int(L.LEFT_SHOULDER), int(L.RIGHT_SHOULDER)
+    v = points[l] - points[r]
+    side = float(np.hypot(v[0], v[1]))
+    if width <= 0 or side >= width or side < 1e-6:
+        return points
+    implied = np.degrees(np.arccos(side / width))
+    raw = np.degrees(np.arctan2(abs(v[2]), side))
+    t = float(np.clip((implied - _DEPTH_FIX_DEG[0]) / (_DEPTH_FIX_DEG[1] - _DEPTH_FIX_DEG[0]), 0.0, 1.0))
+    # A span far shorter than the depth explains is an artefact (a shoulder landmark pulled inward), not a turn.
+    t *= float(np.clip(_DEPTH_GAIN_MAX + 1.0 - implied / max(raw, 1e-6), 0.0, 1.0))
+    turn = raw + t * (min(implied, _DEPTH_GAIN_MAX * raw) - raw)
+    if turn <= raw:
+        return points
+    dz = np.copysign(side * np.tan(np.radians(turn)), v[2])
+    out = points.copy()
+    mid = 0.5 * (points[l, 2] + points[r, 2])
+    out[l, 2], out[r, 2] = mid + 0.5 * dz, mid - 0.5 * dz
+    return out
+
+
+class SegmentTracker:
+    """Landmark frames -> :class:`SegmentPose`; keeps the rest frames and the shoulder width seen so far.
+
+    Call :meth:`reset` when the performer changes.
+    """
+
+    def __init__(self) -> None:
+        self.shoulder_width = 0.0
+        self._rest_t = {pose: np.swapaxes(rest_segment_frames(pose), -1, -2) for pose in SOURCE_POSES}
+        self._rest_axes = {pose: rest_t[:, 0, :].copy() for pose, rest_t in self._rest_t.items()}
+
+    def from_points(self, points: np.ndarray, visibility: np.ndarray | None = None, image: np.ndarray | None = None,
+                    image_size: tuple[int, int] | None = None) -> SegmentPose:
+        """Segment turns of ``(33, 3)`` internal-frame landmarks (see :func:`segment_frames`)."""
+        points = np.asarray(points, dtype=np.float64)
+        span = float(np.linalg.norm(points[L.LEFT_SHOULDER] - points[L.RIGHT_SHOULDER]))
+        self.shoulder_width = max(span, self.shoulder_width * (1.0 - _WIDTH_DECAY))
+        frames, conf = segment_frames(restore_shoulder_depth(points, self.shoulder_width), visibility, image, image_size)
+        return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames, self._rest_axes)
+
+    def reset(self) -> None:
+        """Forget the shoulder width (a new performer)."""
+        self.shoulder_width = 0.0
+
+    def __call__(self, landmarks: LandmarkFrame, image_size: tuple[int, int] | None = None) -> SegmentPose:
+        """Segment turns of a MediaPipe landmark frame (world landmarks, visibility; the image
+        landmarks too when ``image_size`` = ``(width, height)`` is known)."""
+        image = landmarks.image if image_size is not None else None
+        return self.from_points(world_to_internal(landmarks.world), landmarks.visibility, image, image_size)

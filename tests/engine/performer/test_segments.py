@@ -1,0 +1,62 @@
+"""Segment orientation frames from landmarks: rest is identity, turns are recovered, confidence drops when undefined."""
+
+import numpy as np
+import pytest
+
+from engine import rotations as rot
+from engine.perception.landmark_simulator import landmarks_from_performer
+from engine.performer import performer_index, performer_rest_positions
+from engine.performer.segments import SEGMENTS, SegmentTracker, face_rotation, segment_frames
+from engine.performer.segments import _FACE_MARKS, _FACE_MODEL
+
+
+def _yaw(deg: float) -> np.ndarray:
+    return rot.axis_angle_to_matrix(np.array([0.0, np.radians(deg), 0.0]))
+
+
+def test_rest_landmarks_give_identity_turns_everywhere_but_the_bent_upper_arms():
+    pose = SegmentTracker().from_points(landmarks_from_performer(performer_rest_positions()))
+    for s, name in enumerate(SEGMENTS):
+        if name.endswith("upper_arm"):
+            continue  # straight elbows: the bend normal is undefined (and its confidence low)
+        assert rot.geodesic_angle(pose.turns["t_pose"][s], np.eye(3)) < 1e-6, name
+    assert pose.confidence[SEGMENTS.index("left_upper_arm")] < 0.1
+    assert pose.confidence[SEGMENTS.index("head")] == pytest.approx(1.0)
+
+
+def test_a_whole_body_turn_turns_every_segment_by_the_same_rotation():
+    R = _yaw(35.0) @ rot.axis_angle_to_matrix(np.array([0.2, 0.0, 0.1]))
+    points = landmarks_from_performer(performer_rest_positions()) @ R.T
+    pose = SegmentTracker().from_points(points)
+    for s, name in enumerate(SEGMENTS):
+        if not name.endswith("upper_arm"):
+            assert np.degrees(rot.geodesic_angle(pose.turns["t_pose"][s], R)) < 1e-4, name
+
+
+def test_head_turn_reaches_only_the_head_segment():
+    pos = performer_rest_positions()
+    head, nose = performer_index("head"), performer_index("head_end")
+    pos[nose] = pos[head] + _yaw(50.0) @ (pos[nose] - pos[head])
+    pose = SegmentTracker().from_points(landmarks_from_performer(pos))
+    turn = pose.turn("head")
+    axis_angle = rot.matrix_to_axis_angle(turn)
+    assert np.degrees(np.linalg.norm(axis_angle)) == pytest.approx(50.0, abs=0.5)
+    assert abs(axis_angle[1]) / np.linalg.norm(axis_angle) > 0.99  # about the vertical
+    assert rot.geodesic_angle(pose.turn("chest"), np.eye(3)) < 1e-6
+
+
+def test_face_rotation_recovers_a_turn_from_2d_points():
+    R = _yaw(-40.0) @ rot.axis_angle_to_matrix(np.array([np.radians(15.0), 0.0, np.radians(-10.0)]))
+    projected = _FACE_MODEL @ R.T
+    image = np.full((33, 3), 0.5)
+    image[list(_FACE_MARKS), 0] = 0.5 + projected[:, 0] * 2.0
+    image[list(_FACE_MARKS), 1] = 0.5 - projected[:, 1] * 2.0 * 640 / 480
+    assert np.degrees(rot.geodesic_angle(face_rotation(image, (640, 480)), R)) < 1e-6
+
+
+def test_frames_are_rotations():
+    rng = np.random.default_rng(0)
+    frames, conf = segment_frames(rng.normal(size=(33, 3)))
+    assert frames.shape == (len(SEGMENTS), 3, 3) and conf.shape == (len(SEGMENTS),)
+    assert np.allclose(frames @ np.swapaxes(frames, -1, -2), np.eye(3), atol=1e-9)
+    assert np.allclose(np.linalg.det(frames), 1.0)
