@@ -12,6 +12,7 @@ from engine import rotations as rot
 from engine.rigs.bundled import build_rig
 from engine.kinematics import forward_kinematics
 from engine.perception.landmarks import LandmarkFrame
+from engine.perception.person_gate import PersonVerdict
 from streaming.frames import Frame
 from streaming.one_euro import PoseFilterConfig
 from streaming.processor import AutoPerception, LiveProcessor, SimulatedPerception, build_processor
@@ -318,11 +319,24 @@ def test_one_nan_landmark_drops_one_frame_and_the_session_goes_on(many_synthetic
     np.testing.assert_allclose(got[-1].rotations, expected[-1].rotations, atol=1e-6)
 
 
+class _AcceptEveryone:
+    """A person gate that accepts every detection, so a test reaches the stages behind the gate."""
+
+    verdict = PersonVerdict(True, 1.0, 1.0)
+
+    def update(self, landmarks: LandmarkFrame) -> PersonVerdict:
+        return self.verdict
+
+    def reset(self) -> None:
+        pass
+
+
 def test_overflowing_landmarks_drop_one_frame_at_the_v2p_stage_without_poisoning_its_window(many_synthetic_frames, dragon) -> None:
     proc = build_processor(dragon, use_models=True, filter_config=PoseFilterConfig(enabled=True))
     if proc.info.performer != "v2p":
         pytest.skip("the landmark V2P weights are not available")
     proc.perception = _GlitchingPerception(set(), huge_frames={many_synthetic_frames[10].index})
+    proc.person_gate = _AcceptEveryone()  # the default gate rejects such a body first (next test)
     proc.reset()
     with np.errstate(all="ignore"):
         results = [proc.process(f) for f in many_synthetic_frames]
@@ -330,6 +344,17 @@ def test_overflowing_landmarks_drop_one_frame_at_the_v2p_stage_without_poisoning
     assert dropped == [10], dropped  # one frame, not the causal window's worth that follows
     assert proc.dropped_nonfinite == {"v2p": 1}
     assert all(np.isfinite(r.rotations).all() and np.isfinite(r.positions).all() for r in results if r is not None)
+
+
+def test_the_person_gate_rejects_an_overflowing_body_and_the_last_pose_is_held(many_synthetic_frames, dragon) -> None:
+    proc = build_processor(dragon, use_models=True, filter_config=PoseFilterConfig(enabled=True))
+    proc.perception = _GlitchingPerception(set(), huge_frames={many_synthetic_frames[10].index})
+    proc.reset()
+    with np.errstate(all="ignore"):
+        results = [proc.process(f) for f in many_synthetic_frames[:20]]
+    assert all(r is not None for r in results)  # frame 10 holds frame 9's landmarks
+    assert proc.person_report()["rejected"] == 1 and proc.dropped_nonfinite == {}
+    assert all(np.isfinite(r.rotations).all() and np.isfinite(r.positions).all() for r in results)
 
 
 def test_geometric_performer_keeps_huge_landmarks_finite(many_synthetic_frames, dragon) -> None:
@@ -355,17 +380,22 @@ def test_the_person_gate_turns_an_implausible_body_into_nobody(synthetic_frames,
 
     assert proc.process(giant(synthetic_frames[1], 100)) is not None  # held: the last person's pose
     assert not proc.person_verdict.accepted and "impossible_torso" in proc.person_verdict.reasons
-    assert proc.process(giant(synthetic_frames[2], 5000)) is None  # past the hold: nobody
+    assert proc.tracking_state is TrackingState.LOST
+    # Past the hold: nobody, as if no one were in view -- the rig eases to rest, then nothing is sent.
+    easing = proc.process(giant(synthetic_frames[2], 5000))
+    assert easing is not None and easing.stage_ns == () and proc.tracking_state is TrackingState.NO_PERSON
+    assert proc.process(giant(synthetic_frames[3], 7000)) is not None  # the rest pose (1 s of easing later)
+    assert proc.process(giant(synthetic_frames[4], 7100)) is None
     report = proc.person_report()
-    assert report["frames"] == 3 and report["detected"] == 3 and report["accepted"] == 1 and report["rejected"] == 2
-    assert report["accept_rate"] == pytest.approx(1 / 3) and report["accepted_now"] is False
+    assert report["frames"] == 5 and report["detected"] == 5 and report["accepted"] == 1 and report["rejected"] == 4
+    assert report["accept_rate"] == pytest.approx(1 / 5) and report["accepted_now"] is False
     proc.reset()
     assert not proc.person_verdict.accepted
 
 
 def test_head_turn_reaches_the_rig_head_through_the_orientation_links() -> None:
     """Landmarks of a performer at rest with the head turned 40 deg: the humanoid's Head turns 40 deg about
-    the vertical with the links, and stays put on positions alone (orientation=None)."""
+    the vertical with the links (-40 deg in mirror mode), and stays put on positions alone (orientation=None)."""
     from engine.perception.landmark_simulator import landmarks_from_performer
     from engine.perception.landmarks import NUM_LANDMARKS, internal_to_world
     from engine.performer import performer_rest_positions
@@ -385,10 +415,11 @@ def test_head_turn_reaches_the_rig_head_through_the_orientation_links() -> None:
     sk = rig.skeleton
     j = sk.index("Head")
     yaws = {}
-    for mode in ("auto", None):
+    for mode in ("auto", None, "mirror"):
         proc = LiveProcessor(rig, perception=SimulatedPerception(), performer=GeometricPerformer(),
                              retarget=Retargeter(sk, suggest_map(sk, rig.name)), solver=AnalyticIKSolver(),
-                             filter_config=PoseFilterConfig(enabled=False), orientation=mode)
+                             filter_config=PoseFilterConfig(enabled=False), orientation=None if mode is None else "auto",
+                             modes=ProcessingModes(mirror=mode == "mirror"))
         landmarks = LandmarkFrame(internal_to_world(points), np.zeros((33, 3)), ones, ones, True, 0)
         r = proc.process(SyntheticFrame(np.zeros((4, 4, 3), np.uint8), 0, 0, "test", landmarks=landmarks))
         W, _ = forward_kinematics(sk.parents, rot.quat_to_matrix(r.rotations), sk.rest_translations)
@@ -397,3 +428,4 @@ def test_head_turn_reaches_the_rig_head_through_the_orientation_links() -> None:
         yaws[mode] = np.degrees(2 * np.arctan2(twist[1], twist[3]))
     assert yaws["auto"] == pytest.approx(40.0, abs=1.0)
     assert abs(yaws[None] - 40.0) > 20.0  # positions alone: the Head keeps the reference pose's turn
+    assert yaws["mirror"] == pytest.approx(-40.0, abs=1.0)  # the mirror turns the head the other way
