@@ -172,9 +172,10 @@ class Pipeline:
         """Call ``callback(state)`` on every state change (from the thread that changed it)."""
         self._listeners.append(callback)
 
-    def _set_state(self, state: State) -> None:
+    def _set_state(self, state: State, *, only_from: State | None = None) -> None:
+        """Move to ``state`` and tell the listeners; with ``only_from``, only from that state."""
         with self._lock:
-            if self._state is state:
+            if self._state is state or (only_from is not None and self._state is not only_from):
                 return
             self._state = state
         for callback in list(self._listeners):
@@ -214,7 +215,8 @@ class Pipeline:
         for channel in self._channels:
             channel.thread.start()
         self._inference.start()
-        self._set_state(State.RUNNING)
+        # A worker may already have faulted (a camera whose first read raises): keep FAULTED then.
+        self._set_state(State.RUNNING, only_from=State.STARTING)
 
     def _start_capture(self) -> None:
         self._capture_stop = threading.Event()

@@ -198,6 +198,25 @@ def test_worker_exception_faults_the_pipeline() -> None:
     pipe.stop()
 
 
+class BrokenOnReadSource(TickSource):
+    """Opens, then raises on its very first read (a camera that dies at once)."""
+
+    def _read(self) -> Frame | None:
+        raise RuntimeError("the camera caught fire")
+
+
+def test_a_source_failing_on_its_first_read_leaves_the_pipeline_faulted_not_running() -> None:
+    """The capture thread may fault before start() returns; start() must not then overwrite FAULTED
+    with RUNNING (the fault would read as "the source ended" and its error would be lost)."""
+    for _ in range(10):  # a race: repeat so the fault often lands before start() finishes
+        pipe = Pipeline(BrokenOnReadSource(), FakeProcessor(_rig(2, "a")))
+        pipe.start()
+        assert pipe.wait(3.0)
+        assert pipe.state is State.FAULTED and "caught fire" in str(pipe.error)
+        pipe.stop()
+        assert _our_threads() == []
+
+
 def test_source_that_cannot_open_faults_start() -> None:
     pipe = Pipeline(TickSource(fail_open=True), FakeProcessor(_rig(2, "a")))
     with pytest.raises(SourceUnavailable, match="unplugged"):
