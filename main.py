@@ -71,6 +71,9 @@ def _add_face_hands_args(p: argparse.ArgumentParser) -> None:
     face.add_argument("--hands-every", type=int, default=None, metavar="N", help="run the hands on every N-th frame (default 2)")
     face.add_argument("--alternate-hands", choices=["on", "off"], default=None,
                       help="on a hands frame run one hand, left and right in turn (default on)")
+    face.add_argument("--face-hands-thread", choices=["on", "off"], default="on",
+                      help="run face and hands on a thread of their own, a frame or two behind the body (default on), "
+                      "or on the inference thread, which then waits for them (off)")
     face.add_argument("--blendshapes", choices=["vrm0", "arkit", "off"], default="vrm0",
                       help="VMC blendshape names: vrm0 (A I U E O Blink_L Blink_R Joy Angry Sorrow Fun, default), "
                       "arkit (the 52 Perfect Sync names) or off")

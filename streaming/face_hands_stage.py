@@ -58,6 +58,10 @@ class FaceHandsConfig:
         face_model: ``face_landmarker.task`` path (None: resolved like the pose model).
         hand_model: ``hand_landmarker.task`` path (None: resolved like the pose model).
         allow_download: let a missing model be downloaded on first use.
+        background: run the stage on a thread of its own
+            (:class:`streaming.face_hands_worker.FaceHandsWorker`): the body does not wait for the
+            face and hands, which then arrive a frame or two later. False: on the inference
+            thread, in the frame's own stage timings.
     """
 
     face: bool = True
@@ -68,6 +72,7 @@ class FaceHandsConfig:
     face_model: str | None = None
     hand_model: str | None = None
     allow_download: bool = True
+    background: bool = True
 
     def __post_init__(self) -> None:
         if self.face_every < 1 or self.hands_every < 1:
@@ -79,7 +84,7 @@ class FaceHandsConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {"face": self.face, "hands": self.hands, "face_every": self.face_every, "hands_every": self.hands_every,
-                "alternate_hands": self.alternate_hands}
+                "alternate_hands": self.alternate_hands, "background": self.background}
 
 
 @dataclass(frozen=True, eq=False)

@@ -134,6 +134,7 @@ def face_hands_config(args: argparse.Namespace) -> FaceHandsConfig:
         face_every=DEFAULT_FACE_EVERY if face_every is None else int(face_every),
         hands_every=DEFAULT_HANDS_EVERY if hands_every is None else int(hands_every),
         alternate_hands=DEFAULT_ALTERNATE_HANDS if alternate is None else alternate == "on",
+        background=getattr(args, "face_hands_thread", "on") != "off",
     )
 
 

@@ -44,6 +44,7 @@ from engine.performer.segments import SegmentTracker
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
 from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage, FaceHandsState
+from streaming.face_hands_worker import FaceHandsWorker
 from streaming.continuity import ContinuityConfig, RotationContinuity
 from streaming.frames import Frame, PoseResult
 from streaming.one_euro import PoseFilter, PoseFilterConfig
@@ -259,7 +260,7 @@ class LiveProcessor:
         root_motion: bool = True,
         modes: ProcessingModes = ProcessingModes(),
         ease_to_rest_ms: int = 1000,
-        face_hands: FaceHandsStage | None = None,
+        face_hands: FaceHandsStage | FaceHandsWorker | None = None,
         orientation: Any = "auto",
         continuity: ContinuityConfig | None = ContinuityConfig(),
     ) -> None:
@@ -475,6 +476,8 @@ class LiveProcessor:
             return (), None
         state, t_face, t_hands = self.face_hands.step(image, landmarks, frame.t_capture_ns // 1_000_000)
         self.last_face_hands = state
+        if not getattr(self.face_hands, "inline", True):  # a worker thread ran them: not this frame's time
+            return (), state
         return (("face", t_face), ("hands", t_hands)), state
 
     def _root_offset(self, landmarks: LandmarkFrame, frame: Frame) -> np.ndarray:
@@ -594,8 +597,16 @@ def build_processor(
         backend=used_backend,
         device=used_device,
         modes=modes,
-        face_hands=FaceHandsStage(face_hands) if face_hands is not None and face_hands.enabled else None,
+        face_hands=_face_hands_stage(face_hands),
     )
+
+
+def _face_hands_stage(config: FaceHandsConfig | None) -> FaceHandsStage | FaceHandsWorker | None:
+    """The face and hands stage ``config`` asks for: none, on the inference thread, or on its own."""
+    if config is None or not config.enabled:
+        return None
+    stage = FaceHandsStage(config)
+    return FaceHandsWorker(stage) if config.background else stage
 
 
 SOLVERS = ("analytic_ik", "p2r")
