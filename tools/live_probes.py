@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 PROBE_RIGS = ("humanoid", "dragon", "quadruped", "bird", "snake", "spider")
 # Bump when the probe motions or the renderer change: cached probe landmarks carry it in their name.
-PROBE_CACHE_VERSION = 1
+PROBE_CACHE_VERSION = 2  # 2: the renderer draws palms and fingers (issue 13)
 _IMAGE_SHAPE = (480, 640, 3)  # the renderer's frames (tools.offscreen_render.CameraSpec defaults)
 
 
