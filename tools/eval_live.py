@@ -47,7 +47,7 @@ from engine.perception.landmarks import LandmarkFrame
 from engine.rig import Clip, Rig
 from engine.skeleton import Skeleton
 
-__all__ = ["RenderedClip", "add_eval_live_args", "body_joint_indices", "cmd_eval_live", "detect", "drive_rig", "make_solver", "performer_tracks", "render_clip", "make_estimators"]
+__all__ = ["RenderedClip", "ReplayPerception", "add_eval_live_args", "body_joint_indices", "cmd_eval_live", "detect", "drive_rig", "make_solver", "performer_tracks", "render_clip", "make_estimators"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def performer_tracks(landmarks: list[LandmarkFrame], estimator, max_hold_ms: int
     return out
 
 
-class _Replay:
+class ReplayPerception:
     """Perception that returns landmarks computed earlier (MediaPipe runs once per clip)."""
 
     name = "mediapipe"
@@ -179,7 +179,7 @@ def drive_rig(rig: Rig, images: np.ndarray, landmarks: list[LandmarkFrame], esti
 
     solver = make_solver(solver)
     estimator.reset()
-    proc = LiveProcessor(rig, perception=_Replay(landmarks), performer=estimator,
+    proc = LiveProcessor(rig, perception=ReplayPerception(landmarks), performer=estimator,
                          retarget=Retargeter(rig.skeleton, suggest_map(rig.skeleton, rig.name)), solver=solver)
     J = rig.skeleton.num_joints
     rots = np.tile(rig.reference_rotations(), (len(images), 1, 1))

@@ -37,6 +37,7 @@ from engine.errors import AnyRigError
 from engine.evaluation.probe_motions import PROBES, ProbeMotion, author_probe, probe_spec
 from engine.perception.landmarks import LandmarkFrame
 from engine.rig import Rig
+from tools.eval_live import ReplayPerception
 
 __all__ = ["PROBE_RIGS", "cmd_eval_live", "probe_targets", "ProbeRun", "drive_probe", "evaluate_probes", "evaluate_video", "probe_landmarks", "probe_table", "run_probes_command"]
 
@@ -98,21 +99,6 @@ def probe_landmarks(name: str, frames: int, cache: Path | None = None, model_pat
     return ProbeRun(motion, landmarks, tuple(rc.images.shape[1:]))
 
 
-class _Replay:
-    """Perception that returns landmarks computed earlier (MediaPipe runs once per clip)."""
-
-    name = "mediapipe"
-
-    def __init__(self, landmarks: list[LandmarkFrame]) -> None:
-        self.landmarks = landmarks
-
-    def detect(self, frame) -> LandmarkFrame:
-        return self.landmarks[frame.index]
-
-    def close(self) -> None:
-        pass
-
-
 def live_processor(rig: Rig, solver: str = "analytic_ik", v2p_weights: str | None = None):
     """The app's processor for ``rig`` (:func:`streaming.processor.build_processor`, CPU, eager), perception replaced later."""
     from streaming.processor import build_processor
@@ -130,7 +116,7 @@ def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[in
     from streaming.frames import Frame
 
     processor.reset()
-    processor.perception = _Replay(landmarks)
+    processor.perception = ReplayPerception(landmarks)
     rig = processor.rig
     J = rig.skeleton.num_joints
     stub = np.zeros(image_shape, dtype=np.uint8)
