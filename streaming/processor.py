@@ -56,6 +56,7 @@ __all__ = [
     "AutoPerception",
     "GeometricPerformer",
     "LiveProcessor",
+    "Perceived",
     "MediaPipePerception",
     "Perception",
     "PerformerEstimator",
@@ -185,6 +186,29 @@ class GeometricPerformer:
 
 
 # %% the processor ---------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Perceived:
+    """What :meth:`LiveProcessor.perceive` hands to :meth:`LiveProcessor.solve` for one frame.
+
+    Attributes:
+        frame: the camera frame.
+        landmarks: the (held) landmarks of the person, or ``None``: nobody (or no plausible
+            person) in view past the hold.
+        holding: the landmarks are the last ones seen, held while the person is lost.
+        face_hands: the face and hands state, or ``None`` (off, or not a camera frame).
+        stage_ns: the stage stamps so far (``queue``, ``perception``, and ``face``/``hands`` when
+            they ran on this thread).
+        dropped: the frame was dropped (non-finite landmarks): nothing to solve.
+    """
+
+    frame: Frame
+    landmarks: LandmarkFrame | None
+    holding: bool
+    face_hands: FaceHandsState | None
+    stage_ns: tuple[tuple[str, int], ...]
+    dropped: bool = False
+
+
 @dataclass(frozen=True)
 class ProcessorInfo:
     """Which implementation runs each stage, for the status bar and the run statistics.
@@ -375,22 +399,47 @@ class LiveProcessor:
 
         Non-finite values at any stage drop the frame (counted in :attr:`dropped_nonfinite`) and
         reset the stateful stages after it, so one NaN never faults the run or poisons later frames.
+        It is :meth:`perceive` then :meth:`solve`, which the pipeline runs on two threads.
+        """
+        return self.solve(self.perceive(frame))
+
+    def perceive(self, frame: Frame) -> Perceived:
+        """The first half of :meth:`process`: landmarks, the person gate, the hold, face and hands.
+
+        It touches only the perception side (MediaPipe, gate, hold, the face and hands stage), so
+        it may run on another thread than :meth:`solve` (one thread each).
         """
         t_queue = time.monotonic_ns()  # capture -> here: waiting in the mailbox for this thread
         try:
             landmarks = self._gate(self.perception.detect(frame))
         except NonFiniteLandmarks:
-            return self._drop_nonfinite("perception", frame)
+            self._drop_nonfinite("perception", frame)
+            return Perceived(frame, None, False, None, (), dropped=True)
         t_perception = time.monotonic_ns()
         held = self._hold.update(landmarks)
         if not held.frame.person_found:
-            return self._no_person(frame)
-        self.tracking_state = TrackingState.LOST if held.holding else TrackingState.PERSON
-        modes = self.modes  # one read per frame: the GUI may swap it meanwhile
+            return Perceived(frame, None, False, None, (("queue", t_queue), ("perception", t_perception)))
         face_stages, face_hands = self._face_hands_step(frame, held.frame)
-        performer = self.performer.step(held.frame)  # (28, 3) metres, hip-centred
+        return Perceived(frame, held.frame, held.holding, face_hands, (("queue", t_queue), ("perception", t_perception), *face_stages))
+
+    def solve(self, perceived: Perceived) -> PoseResult | None:
+        """The second half of :meth:`process`: performer, retarget, solver, orientation, filter.
+
+        Its first stage, ``handoff``, is the wait since :meth:`perceive` finished (about zero when
+        both run on one thread).
+        """
+        t_handoff = time.monotonic_ns()
+        frame = perceived.frame
+        if perceived.dropped:
+            return None
+        if perceived.landmarks is None:
+            return self._no_person(frame)
+        self.tracking_state = TrackingState.LOST if perceived.holding else TrackingState.PERSON
+        landmarks, face_hands = perceived.landmarks, perceived.face_hands
+        modes = self.modes  # one read per frame: the GUI may swap it meanwhile
+        performer = self.performer.step(landmarks)  # (28, 3) metres, hip-centred
         if self.root_motion and not modes.upper_body:
-            performer = performer + self._root_offset(held.frame, frame)
+            performer = performer + self._root_offset(landmarks, frame)
         if not np.isfinite(performer).all():
             self.performer.reset()  # a causal window holding NaN would spoil the next W frames
             self._last_hips = None
@@ -405,7 +454,7 @@ class LiveProcessor:
             if hasattr(self.retarget, "reset"):
                 self.retarget.reset()
             return self._drop_nonfinite("retarget", frame)
-        segments = self._segments(held.frame, _image_size(frame)) if self._segments is not None else None
+        segments = self._segments(landmarks, _image_size(frame)) if self._segments is not None else None
         if segments is not None and modes.upper_body:
             segments = leg_segments_at_rest(segments)
         if segments is not None and modes.mirror:
@@ -427,7 +476,7 @@ class LiveProcessor:
         t_p2r = time.monotonic_ns()  # the solver stage includes the positions its rotations give
         result = PoseResult(
             rotations, target[0], positions, frame.t_capture_ns, frame.index,
-            stage_ns=(("queue", t_queue), ("perception", t_perception), *face_stages, ("v2p", t_v2p), ("retarget", t_retarget), ("p2r", t_p2r)),
+            stage_ns=(*perceived.stage_ns, ("handoff", t_handoff), ("v2p", t_v2p), ("retarget", t_retarget), ("p2r", t_p2r)),
             source_id=frame.source_id,
             blendshapes=None if face_hands is None or not self.face_hands.face_active else face_hands.blendshapes,
         )

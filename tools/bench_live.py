@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 SOAK_SAMPLE_S = 10.0
 CPU_WARMUP_FRAMES = 10  # frames left out of the CPU time per frame (model loading)
-STAGES = ("queue", "perception", "face", "hands", "v2p", "retarget", "p2r", "filter", "total")
+STAGES = ("queue", "perception", "face", "hands", "handoff", "v2p", "retarget", "p2r", "filter", "total")
 
 
 def rss_mb() -> float:

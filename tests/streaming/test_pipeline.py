@@ -264,3 +264,84 @@ def test_close_leaves_no_threads_or_sockets_with_real_senders() -> None:
     assert _our_threads() == [] and _sockets() == before + 2  # stop() keeps outputs for a restart
     pipe.close()
     assert _our_threads() == [] and _sockets() == before
+
+
+# %% processors that split into perceive + solve: two threads -------------------------------------
+class SplitProcessor(FakeProcessor):
+    """``perceive`` then ``solve``, each sleeping ``half_s`` (sleep, like MediaPipe, leaves the GIL free);
+    records the thread of each half; ``fail_in`` names a half that raises on frame ``fail_at``."""
+
+    def __init__(self, rig: Rig, half_s: float = 0.0, fail_at: int | None = None, fail_in: str = "solve") -> None:
+        super().__init__(rig, 0.0, None)
+        self.half_s, self.fail_at_split, self.fail_in = half_s, fail_at, fail_in
+        self.threads: dict[str, set[str]] = {"perceive": set(), "solve": set()}
+
+    def perceive(self, frame: Frame) -> Frame:
+        self.threads["perceive"].add(threading.current_thread().name)
+        if self.fail_in == "perceive" and frame.index == self.fail_at_split:
+            raise RuntimeError(f"perception blew up on frame {frame.index}")
+        time.sleep(self.half_s)
+        return frame
+
+    def solve(self, frame: Frame) -> PoseResult | None:
+        self.threads["solve"].add(threading.current_thread().name)
+        if self.fail_in == "solve" and frame.index == self.fail_at_split:
+            raise RuntimeError(f"solver blew up on frame {frame.index}")
+        time.sleep(self.half_s)
+        return FakeProcessor.process(self, frame)
+
+    def process(self, frame: Frame) -> PoseResult | None:
+        return self.solve(self.perceive(frame))
+
+
+def test_a_split_processor_overlaps_its_halves_on_two_threads() -> None:
+    """Perceive and solve of 15 ms each: one thread could finish ~33 frames a second, two ~66."""
+    out = FakeOutput(inline=True)
+    proc = SplitProcessor(_rig(2, "a"), half_s=0.015)
+    pipe = Pipeline(TickSource(fps=100.0), proc, outputs=[out])
+    pipe.start()
+    assert _wait_for(lambda: len(out.received) >= 5)
+    n0, t0 = len(out.received), time.monotonic()
+    time.sleep(1.0)
+    rate = (len(out.received) - n0) / (time.monotonic() - t0)
+    pipe.stop()
+    assert proc.threads == {"perceive": {"anyrig-perception"}, "solve": {"anyrig-inference"}}
+    assert rate > 45.0, rate
+    assert _our_threads() == []
+
+
+@pytest.mark.parametrize("half", ["perceive", "solve"])
+def test_a_split_processor_that_raises_faults_the_pipeline(half: str) -> None:
+    pipe = Pipeline(TickSource(), SplitProcessor(_rig(2, "a"), fail_at=4, fail_in=half))
+    pipe.start()
+    assert pipe.wait(3.0)
+    assert pipe.state is State.FAULTED and "blew up on frame 4" in str(pipe.error)
+    assert _wait_for(lambda: _our_threads() == [])
+    pipe.stop()
+
+
+def test_a_finite_source_ends_a_split_run_with_every_frame_accounted_for() -> None:
+    out = FakeOutput(inline=True)
+    pipe = Pipeline(TickSource(fps=None, limit=25), SplitProcessor(_rig(2, "a")), outputs=[out])
+    pipe.start()
+    assert pipe.wait(3.0)
+    pipe.stop()
+    frames = pipe.stats.to_dict()["frames"]
+    assert frames["captured"] == 25 and frames["processed"] + frames["dropped"] == 25
+    assert len(out.received) == frames["processed"] and _our_threads() == []
+
+
+def test_switching_between_split_and_whole_processors_while_running() -> None:
+    out = FakeOutput(inline=True)
+    split = SplitProcessor(_rig(2, "a"))
+    pipe = Pipeline(TickSource(), split, outputs=[out])
+    pipe.start()
+    assert _wait_for(lambda: len(out.received) >= 3)
+    whole = FakeProcessor(_rig(3, "b"))
+    pipe.set_processor(whole)
+    assert _wait_for(lambda: any(rig == "b" for _, _, rig in out.received))
+    pipe.set_processor(SplitProcessor(_rig(4, "c")))
+    assert _wait_for(lambda: any(rig == "c" for _, _, rig in out.received))
+    pipe.stop()
+    assert split.closed == 1 and whole.closed == 1 and pipe.state is State.STOPPED
+    assert _our_threads() == []

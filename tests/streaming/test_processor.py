@@ -19,7 +19,7 @@ from streaming.processor import AutoPerception, LiveProcessor, SimulatedPercepti
 from streaming.tracking import ProcessingModes, TrackingState
 from streaming.synthetic_source import SyntheticSource
 
-STAGES = ["queue", "perception", "v2p", "retarget", "p2r", "filter"]
+STAGES = ["queue", "perception", "handoff", "v2p", "retarget", "p2r", "filter"]
 
 
 @pytest.fixture(scope="module")
