@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -185,25 +186,54 @@ def _face_hands_counts(processor: Any) -> dict[str, Any]:
 
 
 def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", backend: str = "auto", solver: str = "analytic_ik",
-                     sample_s: float | None = None) -> dict[str, Any]:
-    """Run the threaded pipeline (synthetic source at 30 fps -> VMC to a local receiver).
+                     sample_s: float | None = None, images: list[np.ndarray] | None = None, face_hands: Any = None) -> dict[str, Any]:
+    """Run the threaded pipeline at 30 fps -> VMC to a local receiver.
 
     Args:
         rig_name: rig file or bundled name.
         seconds: how long to run.
         device, backend: model settings.
         sample_s: when set, also sample RSS and the latency of each interval (for the soak).
+        images: camera frames to feed (written as JPEG files, read back by the image-folder source
+            at 30 fps, looped, through MediaPipe: the camera path); None: the synthetic performer
+            with simulated landmarks (no MediaPipe).
+        face_hands: the face and hands schedule for the camera path (None: body only).
     """
-    from streaming.headless import load_rig_spec, make_sender_output
-    from streaming.synthetic_source import SyntheticSource
+    from streaming.headless import load_rig_spec
 
     rig = load_rig_spec(rig_name)
-    processor = build_processor(rig, device=device, backend=backend, solver=solver)
+    with tempfile.TemporaryDirectory(prefix="anyrig-bench-") as folder:
+        source = _camera_source(images, Path(folder)) if images else None
+        if source is None:
+            from streaming.synthetic_source import SyntheticSource
+
+            source = SyntheticSource()
+            processor = build_processor(rig, device=device, backend=backend, solver=solver)
+        else:
+            processor = build_processor(rig, perception="mediapipe", device=device, backend=backend, solver=solver, face_hands=face_hands)
+        return _run_pipeline(rig, processor, source, seconds, sample_s)
+
+
+def _camera_source(images: list[np.ndarray], folder: Path) -> Any:
+    """An image-folder source over ``images`` written as JPEG (what a webcam's MJPEG gives) at 30 fps, looped."""
+    import cv2
+
+    from streaming.sources import ImageFolderSource
+
+    for i, image in enumerate(images):
+        cv2.imwrite(str(folder / f"{i:05d}.jpg"), image)
+    return ImageFolderSource(folder, fps=30.0, realtime=True, loop=True)
+
+
+def _run_pipeline(rig: Any, processor: Any, source: Any, seconds: float, sample_s: float | None) -> dict[str, Any]:
+    """``processor`` fed by ``source`` for ``seconds``, sending VMC to a local receiver; the run statistics."""
+    from streaming.headless import make_sender_output
+
     stats = RunStats()
     samples: list[dict[str, float]] = []
     with UdpCounter() as receiver:
         output = make_sender_output("vmc-generic", f"127.0.0.1:{receiver.port}", rig)
-        pipeline = Pipeline(SyntheticSource(), processor, outputs=[output], stats=stats)
+        pipeline = Pipeline(source, processor, outputs=[output], stats=stats)
         start = time.monotonic()
         with pipeline:
             next_sample = start + (sample_s or seconds)
@@ -217,7 +247,7 @@ def measure_pipeline(rig_name: str, seconds: float, *, device: str = "auto", bac
         sender_stats = output.sender.stats.to_dict()
         received = receiver.datagrams
     report = stats.to_dict(rig=rig.name, joints=rig.skeleton.num_joints, model=processor.info.to_dict(),
-                           sender=sender_stats, datagrams_received=received)
+                           sender=sender_stats, datagrams_received=received, input=source.source_id)
     if samples:
         report["samples"] = samples
     return report
@@ -238,8 +268,14 @@ def cmd_bench_live(args: argparse.Namespace) -> int:
     solver = getattr(args, "solver", "analytic_ik")
     from streaming.headless import face_hands_config
 
-    stages = measure_stages(args.rig, args.frames, device=device, backend=backend, solver=solver, face_hands=face_hands_config(args))
-    pipe = measure_pipeline(args.rig, args.frames / 30.0, device=device, backend=backend, solver=solver)
+    face_hands = face_hands_config(args)
+    stages = measure_stages(args.rig, args.frames, device=device, backend=backend, solver=solver, face_hands=face_hands)
+    # The threaded part runs the camera path (video frames through MediaPipe) when the stages did.
+    video = _video_frames(args.frames) if stages["input"] != "synthetic" else None
+    pipe = measure_pipeline(args.rig, args.frames / 30.0, device=device, backend=backend, solver=solver,
+                            images=video[0] if video else None, face_hands=face_hands)
+    if video:
+        pipe["input"] = f"{video[1]} as JPEG frames at 30 fps"
     report = {"stages": stages, "pipeline": pipe, "budget": _budget(pipe), "cpu_count": os.cpu_count()}
     for stage in STAGES:
         s = stages["latency_ms"][stage]
@@ -248,7 +284,8 @@ def cmd_bench_live(args: argparse.Namespace) -> int:
     lat = pipe["latency_ms"].get("capture_to_vmc", {"p50_ms": 0, "p95_ms": 0, "p99_ms": 0})
     print(f"live path on {stages['input']} -> {stages['rig']} ({stages['model']['solver']}, face/hands "
           f"{stages['model'].get('face_hands', 'off')}): stage total p50 {stages['latency_ms']['total']['p50_ms']:.1f} ms, "
-          f"CPU {stages['cpu_ms_per_frame']:.1f} ms/frame; pipeline {pipe['fps']['processed']:.1f} fps, "
+          f"CPU {stages['cpu_ms_per_frame']:.1f} ms/frame; pipeline on {pipe['input']}: {pipe['fps']['processed']:.1f} fps "
+          f"({pipe['fps']['processed_recent']:.1f} recent), "
           f"capture->send p50 {lat['p50_ms']:.1f} / p95 {lat['p95_ms']:.1f} / p99 {lat['p99_ms']:.1f} ms, "
           f"{pipe['frames']['dropped']} dropped")
     if args.json_out:
