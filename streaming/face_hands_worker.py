@@ -17,6 +17,7 @@ or after the thread has ended.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -31,6 +32,9 @@ __all__ = ["FaceHandsWorker"]
 logger = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 5.0
+# The worker's nice value (Linux: per thread, and inherited by the landmarkers' own threads, which
+# it creates): the body's perception and solve threads win the cores, face and hands take the rest.
+WORKER_NICE = 10
 
 
 class FaceHandsWorker:
@@ -125,6 +129,7 @@ class FaceHandsWorker:
 
     # -- the thread -------------------------------------------------------------------------------
     def _loop(self) -> None:
+        _lower_this_threads_priority(WORKER_NICE)
         while True:
             with self._cond:
                 while self._job is None and not self._reset_requested and not self._closing:
@@ -154,3 +159,14 @@ class FaceHandsWorker:
                 self._runs += 1
                 self._run_ms_total += ms
                 self._run_ms_max = max(self._run_ms_max, ms)
+
+
+def _lower_this_threads_priority(nice: int) -> None:
+    """Raise the calling thread's nice value by ``nice`` where the OS allows it per thread (Linux)."""
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError as error:  # not permitted or not per-thread here: run at normal priority
+        logger.debug("could not lower the face and hands thread's priority: %s", error)

@@ -3,6 +3,7 @@ every call into the stage happens on the worker thread, and a failing frame does
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -141,3 +142,18 @@ def test_the_processor_runs_face_and_hands_on_the_worker_by_default() -> None:
         worker.close()
         stage.close()
     assert _face_hands_stage(face_hands_config(build_parser().parse_args(["run", "--no-face", "--no-hands"]))) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread priorities are a Linux feature")
+def test_the_worker_thread_runs_at_a_lower_priority_than_the_body() -> None:
+    from streaming.face_hands_worker import WORKER_NICE
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = FaceHandsWorker(_RecordingStage())
+    try:
+        worker.step(*_frame(), 0)  # the thread lowers its priority as it starts
+        native = worker._thread.native_id
+        assert _wait_for(lambda: os.getpriority(os.PRIO_PROCESS, native) == min(base + WORKER_NICE, 19))
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller's is untouched
+    finally:
+        worker.close()
