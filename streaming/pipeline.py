@@ -33,8 +33,8 @@ import enum
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar, runtime_checkable
 
 from engine.rig import Rig
 from streaming.frames import Frame, PoseResult
@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 3.0  # per thread; a thread still alive after this is logged at CRITICAL
 POLL_S = 0.05  # how often idle workers look at their stop event
+T = TypeVar("T")
 
 
 class State(enum.Enum):
@@ -363,13 +364,17 @@ class Pipeline:
             if self._frames.put(frame):
                 self.stats.count("frames_dropped")
 
-    def _inference_loop(self) -> None:
+    def _items(self, mailbox: Mailbox[T]) -> Iterator[T]:
+        """What arrives in ``mailbox``, until ``stop()`` or until it is closed and drained (the source ended)."""
         while not self._stop.is_set():
-            frame = self._frames.take(timeout=POLL_S)
-            if frame is None:
-                if self._frames.closed and not self._stop.is_set():
-                    break  # the source ended
-                continue
+            item = mailbox.take(timeout=POLL_S)
+            if item is not None:
+                yield item
+            elif mailbox.closed and not self._stop.is_set():
+                return
+
+    def _inference_loop(self) -> None:
+        for frame in self._items(self._frames):
             if self._pending_processor is not None:
                 self._apply_pending_processor()
             processor = self._processor
@@ -378,12 +383,7 @@ class Pipeline:
 
     def _perception_loop(self) -> None:
         """Split processors: ``perceive`` the newest frame, hand it to the inference thread."""
-        while not self._stop.is_set():
-            frame = self._frames.take(timeout=POLL_S)
-            if frame is None:
-                if self._frames.closed and not self._stop.is_set():
-                    break  # the source ended
-                continue
+        for frame in self._items(self._frames):
             if self._pending_processor is not None:
                 self._apply_pending_processor()  # on this thread: perceive never runs on a closed processor
             processor = self._processor
@@ -394,12 +394,7 @@ class Pipeline:
 
     def _solve_loop(self) -> None:
         """Split processors: ``solve`` what the perception thread handed over, then deliver it."""
-        while not self._stop.is_set():
-            perceived = self._perceived.take(timeout=POLL_S)
-            if perceived is None:
-                if self._perceived.closed and not self._stop.is_set():
-                    break
-                continue
+        for perceived in self._items(self._perceived):
             if isinstance(perceived, _Processed):  # a processor that does not split, switched in while running
                 self._publish(perceived.result, perceived.rig)
                 continue
