@@ -35,6 +35,7 @@ from engine.face_hands.fingers import REST_FINGER_POSE, FingerPose, finger_pose
 from engine.perception.crops import cut, hand_box, head_box
 from engine.perception.face_landmarker import BLENDSHAPE_NAMES
 from engine.perception.landmarks import LandmarkFrame
+from streaming.one_euro import OneEuroConfig, VectorOneEuro
 
 __all__ = ["FaceHandsConfig", "FaceHandsState", "FaceHandsStage", "SIDES"]
 
@@ -58,6 +59,10 @@ class FaceHandsConfig:
         face_model: ``face_landmarker.task`` path (None: resolved like the pose model).
         hand_model: ``hand_landmarker.task`` path (None: resolved like the pose model).
         allow_download: let a missing model be downloaded on first use.
+        blendshape_filter: One Euro settings for the 52 blendshapes (speed = the norm over all of
+            them), or None for the raw values. The default (1 Hz, beta 5) cut the median
+            frame-to-frame change on the juggling clip from 0.021 to 0.014 and kept its peaks
+            (jawOpen p95 0.309 -> 0.302, a blink's 0.93 -> 0.92).
         background: run the stage on a thread of its own
             (:class:`streaming.face_hands_worker.FaceHandsWorker`): the body does not wait for the
             face and hands, which then arrive a frame or two later. False: on the inference
@@ -72,6 +77,7 @@ class FaceHandsConfig:
     face_model: str | None = None
     hand_model: str | None = None
     allow_download: bool = True
+    blendshape_filter: OneEuroConfig | None = OneEuroConfig(min_cutoff=1.0, beta=5.0)
     background: bool = True
 
     def __post_init__(self) -> None:
@@ -128,6 +134,8 @@ class FaceHandsStage:
         self._hands_off = not config.hands
         self.messages: list[str] = []  # why a part was turned off (for the run report)
         self._blend = EaseToRest(np.zeros(len(BLENDSHAPE_NAMES)))
+        self._blend_filter = VectorOneEuro(config.blendshape_filter) if config.blendshape_filter is not None else None
+        self._blendshapes = self._blend.value.copy()  # held / eased, then filtered
         self._fingers = {side: EaseToRest(_pack(REST_FINGER_POSE)) for side in SIDES}
         self._head: np.ndarray | None = None
         self._frame = 0
@@ -173,6 +181,9 @@ class FaceHandsStage:
     def reset(self) -> None:
         """Forget held values (the landmarkers keep running)."""
         self._blend.reset()
+        if self._blend_filter is not None:
+            self._blend_filter.reset()
+        self._blendshapes = self._blend.value.copy()
         for ease in self._fingers.values():
             ease.reset()
         self._head = None
@@ -207,6 +218,8 @@ class FaceHandsStage:
                 else:
                     self._head = None
         self._blend.update(t_ms, observation, ran)
+        value = self._blend.value
+        self._blendshapes = self._blend_filter(value, t_ms / 1000.0) if self._blend_filter is not None else value.copy()
         return ran
 
     def hands_step(self, image: np.ndarray, landmarks: LandmarkFrame, t_ms: int) -> tuple[str, ...]:
@@ -260,7 +273,7 @@ class FaceHandsStage:
     def state(self, face_ran: bool = False, hands_ran: tuple[str, ...] = ()) -> FaceHandsState:
         """The current (held / eased) values."""
         return FaceHandsState(
-            blendshapes=np.clip(self._blend.value, 0.0, 1.0),
+            blendshapes=np.clip(self._blendshapes, 0.0, 1.0),
             face_found=self._blend.found,
             head_rotation=None if self._head is None else self._head.copy(),
             hands={side: _unpack(ease.value) for side, ease in self._fingers.items()},

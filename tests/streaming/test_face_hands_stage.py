@@ -109,3 +109,42 @@ def test_run_options_build_the_schedule() -> None:
     assert default.background
     with pytest.raises(ValueError, match="face_every"):
         face_hands_config(build_parser().parse_args(["run", "--face-every", "0"]))
+
+
+class _NoisyFace:
+    """A stand-in face landmarker: a steady face with noisy blendshapes, and one blink at frame 30."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.calls = 0
+
+    def detect(self, image, t_ms):
+        from engine.perception.face_landmarker import FaceObservation
+
+        values = np.clip(0.3 + self.rng.normal(0.0, 0.02, len(BLENDSHAPE_NAMES)), 0.0, 1.0)
+        if 30 <= self.calls < 34:  # a blink: about 130 ms with both eyes shut
+            for name in ("eyeBlinkLeft", "eyeBlinkRight"):
+                values[BLENDSHAPE_NAMES.index(name)] = 1.0
+        self.calls += 1
+        return FaceObservation(True, values, np.array([0.0, 0.0, 0.0, 1.0]), np.zeros((0, 3)))
+
+    def close(self) -> None:
+        pass
+
+
+def _blendshape_run(filter_on: bool, frames_with_landmarks) -> np.ndarray:
+    config = FaceHandsConfig(hands=False) if filter_on else FaceHandsConfig(hands=False, blendshape_filter=None)
+    stage = FaceHandsStage(config)
+    stage._face = _NoisyFace()  # the landmarker's stand-in: the filter is what is tested
+    image, landmarks = frames_with_landmarks[0]
+    out = np.array([stage.step(image, landmarks, i * 33)[0].blendshapes for i in range(60)])
+    stage.close()
+    return out
+
+
+def test_blendshapes_are_smoothed_and_a_blink_still_closes_the_eyes(frames_with_landmarks) -> None:
+    raw, smooth = _blendshape_run(False, frames_with_landmarks), _blendshape_run(True, frames_with_landmarks)
+    jitter = lambda x: float(np.median(np.abs(np.diff(x[5:29], axis=0))))  # noqa: E731 - the steady frames before the blink
+    assert jitter(smooth) < 0.75 * jitter(raw)
+    blink = BLENDSHAPE_NAMES.index("eyeBlinkLeft")
+    assert raw[30:34, blink].max() == 1.0 and smooth[30:34, blink].max() > 0.8  # the blink gets through
