@@ -57,13 +57,14 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
     """Detection, activity, jitter and cost of face and hands on one real clip (every frame, both hands)."""
     import cv2
 
-    from engine import rotations as rot
     from engine.face_hands.fingers import finger_pose
     from engine.perception.crops import cut, hand_box, head_box
     from engine.perception.face_landmarker import BLENDSHAPE_NAMES, FaceLandmarkerAdapter
     from engine.perception.hand_landmarker import HandLandmarkerAdapter
     from engine.perception.pose_landmarker import PoseLandmarkerAdapter
-    from streaming.face_hands_stage import FACE_CROP_MAX, HAND_CROP_MAX
+    from engine.performer.segments import SegmentTracker
+    from streaming.face_hands_stage import FACE_CROP_MAX, HAND_CROP_MAX, FaceHandsConfig
+    from streaming.one_euro import VectorOneEuro
 
     capture = cv2.VideoCapture(str(path))
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
@@ -75,6 +76,8 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
     hands_found = {"left": 0, "right": 0}
     blend: list[np.ndarray | None] = []
     heads: list[np.ndarray | None] = []
+    fits: list[np.ndarray | None] = []  # the body path's head turn (2D face fit), for comparison with the face's
+    tracker = SegmentTracker()
     curls: list[np.ndarray] = []
     cost = {"face_wall_ms": [], "face_cpu_ms": [], "hand_wall_ms": [], "hand_cpu_ms": [], "pose_cpu_ms": []}
     try:
@@ -89,10 +92,12 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
             cost["pose_cpu_ms"].append((time.process_time_ns() - c0) / 1e6)
             blend.append(None)
             heads.append(None)
+            fits.append(None)
             if not landmarks.person_found:
                 continue
             persons += 1
             H, W = image.shape[:2]
+            fits[-1] = tracker(landmarks, (W, H)).turn("head")
             box = head_box(landmarks, W, H)
             if box is not None:
                 face_boxes += 1
@@ -121,11 +126,20 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
     still_all, still_jaw = [], []
     for k in range(1, len(blend)):
         b0, b1, h0, h1 = blend[k - 1], blend[k], heads[k - 1], heads[k]
-        if b0 is None or b1 is None or h0 is None or h1 is None:
-            continue
-        if float(np.degrees(rot.quat_geodesic_angle(h0, h1))) < 1.0:
+        if _still(blend, heads, k):
             still_all.append(float(np.mean(np.abs(b1[1:] - b0[1:]))))
             still_jaw.append(abs(float(b1[jaw_i] - b0[jaw_i])))
+    # The live stage's blendshape filter over the same values (restarted after a frame without a face).
+    smoother = VectorOneEuro(FaceHandsConfig().blendshape_filter)
+    filtered: list[np.ndarray | None] = []
+    for k, b in enumerate(blend):
+        if b is None:
+            smoother.reset()
+            filtered.append(None)
+        else:
+            filtered.append(smoother(b, k / fps))
+    still_filtered = [float(np.mean(np.abs(filtered[k][1:] - filtered[k - 1][1:])))
+                      for k in range(1, len(blend)) if _still(blend, heads, k)]
     curl = np.array(curls) if curls else np.zeros((0, 5, 3))
     return {
         "video": path.name,
@@ -137,11 +151,50 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
         "jaw_open": _percentiles([b[jaw_i] for b in found], (5, 50, 95, 100)),
         "blink": _percentiles([float(np.mean(b[blink])) for b in found], (5, 50, 95, 100)),
         "jitter_still": {"pairs": len(still_all), "mean_abs_change_median": round(float(np.median(still_all)), 4) if still_all else None,
-                         "jaw_open_change_median": round(float(np.median(still_jaw)), 4) if still_jaw else None},
+                         "jaw_open_change_median": round(float(np.median(still_jaw)), 4) if still_jaw else None,
+                         "filtered_mean_abs_change_median": round(float(np.median(still_filtered)), 4) if still_filtered else None},
+        "jaw_open_filtered": _percentiles([f[jaw_i] for f in filtered if f is not None], (5, 50, 95, 100)),
+        "head_face_vs_fit": _head_comparison(heads, fits),
         "finger_curl_deg": {"proximal": _percentiles(curl[:, 1:, 0].ravel()), "intermediate": _percentiles(curl[:, 1:, 1].ravel()),
                             "distal": _percentiles(curl[:, 1:, 2].ravel())},
         "cost_ms": {k: round(float(np.median(v)), 2) if v else None for k, v in cost.items()},
     }
+
+
+def _still(blend: list, heads: list, k: int) -> bool:
+    """Frames ``k - 1`` and ``k`` both have a face, and the head turned less than 1 degree between them."""
+    from engine import rotations as rot
+
+    b0, b1, h0, h1 = blend[k - 1], blend[k], heads[k - 1], heads[k]
+    if b0 is None or b1 is None or h0 is None or h1 is None:
+        return False
+    return float(np.degrees(rot.quat_geodesic_angle(h0, h1))) < 1.0
+
+
+def _yaw_pitch_deg(R: np.ndarray) -> tuple[float, float]:
+    """Yaw about the vertical and pitch about the sideways axis (Y-X order) of a head turn, degrees."""
+    return float(np.degrees(np.arctan2(R[0, 2], R[2, 2]))), float(np.degrees(np.arcsin(-np.clip(R[1, 2], -1.0, 1.0))))
+
+
+def _head_comparison(heads: list, fits: list) -> dict[str, Any]:
+    """The face landmarker's head rotation against the body path's face fit, on frames with both.
+
+    Correlation and slope (face on fit) of yaw; mean pitch difference (face - fit); median angle
+    between the two. No ground truth: this says whether they agree, not which is right.
+    """
+    from engine import rotations as rot
+
+    pairs = [(rot.quat_to_matrix(h), f) for h, f in zip(heads, fits) if h is not None and f is not None]
+    if len(pairs) < 3:
+        return {"frames": len(pairs)}
+    face = np.array([_yaw_pitch_deg(a) for a, _ in pairs])
+    fit = np.array([_yaw_pitch_deg(b) for _, b in pairs])
+    angle = [float(np.degrees(rot.geodesic_angle(a, b))) for a, b in pairs]
+    spread = float(fit[:, 0].std())
+    return {"frames": len(pairs), "angle_median_deg": round(float(np.median(angle)), 1),
+            "yaw_correlation": round(float(np.corrcoef(fit[:, 0], face[:, 0])[0, 1]), 2) if spread > 1e-6 and face[:, 0].std() > 1e-6 else None,
+            "yaw_slope_face_on_fit": round(float(np.polyfit(fit[:, 0], face[:, 0], 1)[0]), 2) if spread > 1e-6 else None,
+            "pitch_mean_difference_deg": round(float(np.mean(face[:, 1] - fit[:, 1])), 1)}
 
 
 def evaluate_rendered_hands(models: Path, curls_deg: tuple[float, ...] = (0, 15, 30, 45, 60, 75),
@@ -249,6 +302,13 @@ def cmd_eval_face_hands(args: argparse.Namespace) -> int:
               f"{r['hands']['right']['found']}/{r['hands']['right']['crops']} | "
               f"{fj.get('p5', '-')}/{fj.get('p50', '-')}/{fj.get('p95', '-')} | {jit['mean_abs_change_median']} / {jit['jaw_open_change_median']} | "
               f"{curl.get('p5', '-')}-{curl.get('p95', '-')} |")
+    print("| clip | jitter (still) raw / filtered | jawOpen p95 raw / filtered | head: face vs fit, frames / median angle / yaw r / yaw slope / pitch diff |")
+    print("|---|---|---|---|")
+    for r in results:
+        jit, hv = r["jitter_still"], r["head_face_vs_fit"]
+        print(f"| {r['video']} | {jit['mean_abs_change_median']} / {jit['filtered_mean_abs_change_median']} | "
+              f"{r['jaw_open'].get('p95', '-')} / {r['jaw_open_filtered'].get('p95', '-')} | {hv['frames']} / {hv.get('angle_median_deg', '-')}° / "
+              f"{hv.get('yaw_correlation', '-')} / {hv.get('yaw_slope_face_on_fit', '-')} / {hv.get('pitch_mean_difference_deg', '-')}° |")
     print(f"rendered hands: detected {rendered['detected']}, gain {rendered.get('gain')}, mean abs curl error {rendered.get('mean_abs_error_deg')} deg")
     print(f"median CPU per call: pose {cost['pose_cpu_ms']:.1f} ms, face {cost['face_cpu_ms']:.1f} ms, one hand {cost['hand_cpu_ms']:.1f} ms")
     for row in budget:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.eval_face_hands import budget_table, evaluate_rendered_hands, evaluate_video
+from tools.eval_face_hands import _head_comparison, budget_table, evaluate_rendered_hands, evaluate_video
 
 
 def test_a_few_video_frames(shared_video: Path, shared_models: Path) -> None:
-    report = evaluate_video(shared_video / "human_aerobics_romp.mp4", shared_models, max_frames=4)
-    assert report["frames"] == 4 and report["frames_with_person"] == 4
-    assert report["face"]["found"] >= 3 and report["jaw_open"]
+    report = evaluate_video(shared_video / "human_aerobics_romp.mp4", shared_models, max_frames=6)
+    assert report["frames"] == 6 and report["frames_with_person"] == 6
+    assert report["face"]["found"] >= 4 and report["jaw_open"] and report["jaw_open_filtered"]
+    head = report["head_face_vs_fit"]  # the face landmarker's head against the body path's face fit
+    assert head["frames"] >= 4 and 0.0 <= head["angle_median_deg"] <= 180.0
     assert report["cost_ms"]["face_cpu_ms"] > 0 and report["cost_ms"]["hand_cpu_ms"] > 0
 
 
@@ -29,3 +31,16 @@ def test_budget_table_adds_the_schedule_costs() -> None:
     assert rows["face + both hands every frame"]["cpu_ms_per_frame"] == 65.0
     assert rows["face every frame, one hand every 2nd (default)"]["cpu_ms_per_frame"] == 41.0
     assert not rows["face + both hands every frame"]["fits_33ms"]
+
+
+def test_head_comparison_reads_the_same_turn_as_agreement() -> None:
+    import numpy as np
+
+    from engine import rotations as rot
+
+    yaws = np.radians(np.linspace(-40, 40, 9))
+    turns = [rot.axis_angle_to_matrix(np.array([0.0, y, 0.0])) for y in yaws]
+    same = _head_comparison([rot.matrix_to_quat(t) for t in turns], turns)
+    assert same["angle_median_deg"] < 1e-6 and same["yaw_correlation"] == 1.0 and same["yaw_slope_face_on_fit"] == 1.0
+    half = _head_comparison([rot.matrix_to_quat(rot.axis_angle_to_matrix(np.array([0.0, y / 2, 0.0]))) for y in yaws], turns)
+    assert half["yaw_slope_face_on_fit"] == 0.5 and half["pitch_mean_difference_deg"] == 0.0
