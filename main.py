@@ -194,17 +194,22 @@ def _handler_key(args: argparse.Namespace) -> str:
     return args.command or "gui"
 
 
+def with_default_command(argv: list[str]) -> list[str]:
+    """``argv`` with ``gui`` put in when it names no sub-command: the app is the default, and its
+    options may follow ``main.py`` directly (``python main.py --rig dragon``)."""
+    commands = {key.split()[0] for key in HANDLERS}
+    if commands.intersection(argv) or {"-h", "--help"}.intersection(argv):
+        return list(argv)
+    top = [a for a in argv if a in ("-v", "--verbose")]
+    return [*top, "gui", *[a for a in argv if a not in top]]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen sub-command; returns the process exit code."""
     if argv is None:
         argv = sys.argv[1:]
-    parser = build_parser(argv)
-    commands = {key.split()[0] for key in HANDLERS}
-    if not commands.intersection(argv) and not {"-h", "--help"}.intersection(argv):
-        # No sub-command: the GUI is the default, and the app options may follow directly.
-        top = [a for a in argv if a in ("-v", "--verbose")]
-        argv = [*top, "gui", *[a for a in argv if a not in top]]
-    args = parser.parse_args(argv)
+    argv = with_default_command(argv)
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
