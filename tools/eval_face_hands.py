@@ -123,23 +123,20 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
     jaw_i = BLENDSHAPE_NAMES.index(JAW)
     blink = [BLENDSHAPE_NAMES.index("eyeBlinkLeft"), BLENDSHAPE_NAMES.index("eyeBlinkRight")]
     found = [b for b in blend if b is not None]
-    still_all, still_jaw = [], []
-    for k in range(1, len(blend)):
-        b0, b1, h0, h1 = blend[k - 1], blend[k], heads[k - 1], heads[k]
-        if _still(blend, heads, k):
-            still_all.append(float(np.mean(np.abs(b1[1:] - b0[1:]))))
-            still_jaw.append(abs(float(b1[jaw_i] - b0[jaw_i])))
     # The live stage's blendshape filter over the same values (restarted after a frame without a face).
     smoother = VectorOneEuro(FaceHandsConfig().blendshape_filter)
     filtered: list[np.ndarray | None] = []
     for k, b in enumerate(blend):
         if b is None:
             smoother.reset()
-            filtered.append(None)
-        else:
-            filtered.append(smoother(b, k / fps))
-    still_filtered = [float(np.mean(np.abs(filtered[k][1:] - filtered[k - 1][1:])))
-                      for k in range(1, len(blend)) if _still(blend, heads, k)]
+        filtered.append(None if b is None else smoother(b, k / fps))
+    still_all, still_jaw, still_filtered = [], [], []
+    for k in range(1, len(blend)):
+        if _still(blend, heads, k):
+            b0, b1, f0, f1 = blend[k - 1], blend[k], filtered[k - 1], filtered[k]
+            still_all.append(float(np.mean(np.abs(b1[1:] - b0[1:]))))
+            still_jaw.append(abs(float(b1[jaw_i] - b0[jaw_i])))
+            still_filtered.append(float(np.mean(np.abs(f1[1:] - f0[1:]))))
     curl = np.array(curls) if curls else np.zeros((0, 5, 3))
     return {
         "video": path.name,
