@@ -15,24 +15,15 @@ from app.calibration import CalibrationConfig
 from engine import rotations as rot
 from streaming.settings import OutputSettings
 from tests.osc_receiver import OscReceiver
+from tests.polling import wait_in_qt
 
 pytest.importorskip("pygfx")
 
 
-def _wait(qapp, condition, timeout: float = 15.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        qapp.processEvents()
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_tracking_state_is_shown_in_the_camera_view_and_status_bar(window, qapp) -> None:
-    assert _wait(qapp, lambda: window.session.tracking_state is not None and window.session.tracking_state.value == "person")
+    assert wait_in_qt(qapp, lambda: window.session.tracking_state is not None and window.session.tracking_state.value == "person", timeout=15.0)
     window.updater.update_status()
-    assert _wait(qapp, lambda: window.camera_view.tracking == "person")
+    assert wait_in_qt(qapp, lambda: window.camera_view.tracking == "person", timeout=15.0)
     assert window.status.tracking_label.text() == "person"
     assert "a a" not in window.status.currentMessage() and window.status.camera_label.text().startswith("synthetic")
 
@@ -46,18 +37,18 @@ def test_nobody_in_view_says_no_person_and_the_rig_eases_to_rest(window, qapp, t
         cv2.imwrite(str(folder / f"{i:03d}.png"), np.full((240, 320, 3), 90 + i, np.uint8))
     window.source_panel.choose_source(str(folder))
     try:
-        assert _wait(qapp, lambda: window.session.status().source == folder.name, timeout=20)
-        assert _wait(qapp, lambda: window.session.tracking_state is not None and window.session.tracking_state.value == "no_person", 30)
+        assert wait_in_qt(qapp, lambda: window.session.status().source == folder.name, timeout=20)
+        assert wait_in_qt(qapp, lambda: window.session.tracking_state is not None and window.session.tracking_state.value == "no_person", 30)
         window.updater.update_status()
         assert window.status.tracking_label.text() == "no person in view"
-        assert _wait(qapp, lambda: window.camera_view.tracking == "no_person")
+        assert wait_in_qt(qapp, lambda: window.camera_view.tracking == "no_person", timeout=15.0)
         rest = rot.quat_normalize(window.session.rig.skeleton.rest_rotations)
         # Hold (1 s) + easing (1 s): the last pose shown is the rig's rest pose, not a frozen live pose.
-        assert _wait(qapp, lambda: (r := window.session._last_result) is not None
+        assert wait_in_qt(qapp, lambda: (r := window.session._last_result) is not None
                      and rot.quat_geodesic_angle(r.rotations, rest).max() < 1e-3, timeout=20)
     finally:
         window.source_panel.choose_source("synthetic")
-        assert _wait(qapp, lambda: window.session.status().source == "synthetic")
+        assert wait_in_qt(qapp, lambda: window.session.status().source == "synthetic", timeout=15.0)
 
 
 def test_calibration_counts_down_then_refuses_a_moving_performer(window, qapp) -> None:
@@ -66,7 +57,7 @@ def test_calibration_counts_down_then_refuses_a_moving_performer(window, qapp) -
     window.session.clear_calibration()
     actions.calibrate.trigger()
     assert window.camera_view.overlay.endswith("1")  # "Stand relaxed...\n1" (0.6 s rounds up to 1)
-    assert _wait(qapp, lambda: actions.calibration.finished)
+    assert wait_in_qt(qapp, lambda: actions.calibration.finished, timeout=15.0)
     assert actions.calibration.refusal and window.session.neutral is None  # the synthetic performer waves
     assert "Calibration refused" in window.status.last_error and "moved" in window.status.last_error
     assert window.camera_view.overlay == ""
@@ -79,7 +70,7 @@ def test_mirror_and_upper_body_toggles_reach_the_processor(window, qapp, qtbot) 
     qtbot.keyClick(window, QtCore.Qt.Key.Key_M, QtCore.Qt.KeyboardModifier.ControlModifier)
     try:
         assert not session.settings.mirror and not session.pipeline.processor.modes.mirror
-        assert _wait(qapp, lambda: window.camera_view.mirror is False)
+        assert wait_in_qt(qapp, lambda: window.camera_view.mirror is False, timeout=15.0)
         window.live_actions.upper_body.trigger()
         assert session.settings.upper_body and session.pipeline.processor.modes.upper_body
     finally:
@@ -96,7 +87,7 @@ def test_a_take_plays_back_scrubs_loops_and_is_re_sent(window, qapp) -> None:
     time.sleep(0.8)
     qapp.processEvents()
     panel.record_button.setChecked(False)
-    assert _wait(qapp, lambda: panel.last_take is not None and panel.last_take.stem == name and panel.last_take.is_file())
+    assert wait_in_qt(qapp, lambda: panel.last_take is not None and panel.last_take.stem == name and panel.last_take.is_file(), timeout=15.0)
     assert panel.name_edit.text() != name  # the next take gets a new, unused name
     item = panel.list.findItems(panel.last_take.name, QtCore.Qt.MatchFlag.MatchExactly)[0]
     panel.list.itemDoubleClicked.emit(item)
@@ -105,13 +96,13 @@ def test_a_take_plays_back_scrubs_loops_and_is_re_sent(window, qapp) -> None:
     try:
         assert player is not None and player.playing and window.updater._shown_rig is player.rig
         shown = window.updater.poses_shown
-        assert _wait(qapp, lambda: window.updater.poses_shown > shown + 5)
+        assert wait_in_qt(qapp, lambda: window.updater.poses_shown > shown + 5, timeout=15.0)
         controls = panel.playback
         controls.slider.setValue(500)  # scrub to the middle
         assert abs(player.position_s - player.duration_s / 2) < 0.05
         controls.play_button.setChecked(False)
         frame = player.frame
-        _wait(qapp, lambda: False, timeout=0.3)
+        wait_in_qt(qapp, lambda: False, timeout=0.3)
         assert player.frame == frame  # paused
         controls.loop_box.setChecked(False)
         assert player.loop is False
@@ -120,7 +111,7 @@ def test_a_take_plays_back_scrubs_loops_and_is_re_sent(window, qapp) -> None:
         controls.resend_box.setChecked(True)
         assert session.resending_take and not session._sender.live
         controls.play_button.setChecked(True)
-        assert _wait(qapp, lambda: receiver.addresses["/anyrig/frame"] >= 5)
+        assert wait_in_qt(qapp, lambda: receiver.addresses["/anyrig/frame"] >= 5, timeout=15.0)
         frames = {args[0] for a, args in receiver.snapshot() if a == "/anyrig/frame"}
         assert frames <= set(range(player.clip.num_frames))  # take frame numbers, not live frame indices
         controls.live_button.click()
@@ -167,9 +158,9 @@ def test_opening_a_source_shows_a_busy_indicator(window, qapp, tmp_path: Path) -
     window.updater.update_status()
     try:
         assert window.status.busy_label.text() == f"Opening {folder}…" and not window.status.busy_bar.isHidden()
-        assert _wait(qapp, lambda: window.session.status().source == folder.name)
+        assert wait_in_qt(qapp, lambda: window.session.status().source == folder.name, timeout=15.0)
         window.updater.update_status()
         assert window.status.busy_label.text() == "" and window.status.busy_bar.isHidden()
     finally:
         window.source_panel.choose_source("synthetic")
-        assert _wait(qapp, lambda: window.session.status().source == "synthetic")
+        assert wait_in_qt(qapp, lambda: window.session.status().source == "synthetic", timeout=15.0)

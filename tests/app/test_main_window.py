@@ -13,6 +13,7 @@ from PyQt6 import QtCore, QtGui
 from app.calibration import POSE_PROMPT, CalibrationConfig
 from tests.conftest import REPO_ROOT
 from tests.osc_receiver import OscReceiver
+from tests.polling import wait_in_qt
 
 pytest.importorskip("pygfx")
 
@@ -24,16 +25,6 @@ def _pump(qapp, seconds: float) -> None:
     while time.monotonic() < end:
         qapp.processEvents()
         time.sleep(0.005)
-
-
-def _wait(qapp, condition, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        qapp.processEvents()
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_window_opens_with_synthetic_source_and_bundled_rig(window) -> None:
@@ -49,7 +40,7 @@ def test_window_opens_with_synthetic_source_and_bundled_rig(window) -> None:
 def test_viewport_pixels_change_as_the_rig_moves(window, qapp) -> None:
     first = window.viewport.snapshot().copy()
     shown = window.updater.poses_shown
-    assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 4)
+    assert wait_in_qt(qapp, lambda: window.updater.poses_shown >= shown + 4)
     second = window.viewport.snapshot()
     assert first.shape == second.shape and first.shape[2] == 4
     changed = np.any(first != second, axis=-1).mean()
@@ -57,7 +48,7 @@ def test_viewport_pixels_change_as_the_rig_moves(window, qapp) -> None:
 
 
 def test_status_bar_and_plots_show_live_numbers(window, qapp) -> None:
-    assert _wait(qapp, lambda: window.session.measure_fps() > 1.0)
+    assert wait_in_qt(qapp, lambda: window.session.measure_fps() > 1.0)
     window.updater.update_status()
     assert "fps" in window.status.fps_label.text() and "ms" in window.status.latency_label.text()
     assert window.status.model_label.text().count("·") == 2
@@ -71,7 +62,7 @@ def test_switching_rig_from_the_controls(window, qapp) -> None:
         assert window.session.rig.name == "snake"
         joints = window.session.rig.skeleton.num_joints
         assert window.plots.joint_combo.count() == joints
-        assert _wait(qapp, lambda: (r := window.session._last_result) is not None and r.num_joints == joints)
+        assert wait_in_qt(qapp, lambda: (r := window.session._last_result) is not None and r.num_joints == joints)
         assert window.retarget_panel.table.rowCount() == len(window.session.retarget_map().chains)
     finally:
         window.rig_panel.combo.setCurrentIndex(window.rig_panel.combo.findData("dragon"))
@@ -91,7 +82,7 @@ def test_vmc_output_reaches_a_real_receiver(window, qapp, kind: str) -> None:
         panel.port_spin.editingFinished.emit()
         panel.kind_combo.setCurrentIndex(panel.kind_combo.findData(kind))
         assert window.session.settings.output.kind == kind and window.session.settings.output.port == receiver.port
-        assert _wait(qapp, lambda: sum(a == "/VMC/Ext/Root/Pos" for a, _ in receiver.messages) >= 3)
+        assert wait_in_qt(qapp, lambda: sum(a == "/VMC/Ext/Root/Pos" for a, _ in receiver.messages) >= 3)
         bones = {args[0] for a, args in receiver.messages if a == "/VMC/Ext/Bone/Pos"}
         assert len(bones) >= 10
         if kind == "vmc-generic":  # the dragon's Chest, Head, Jaw collide with Unity's names: prefixed
@@ -142,11 +133,11 @@ def test_recording_a_take_from_the_controls(window, qapp, app_dirs, fmt: str) ->
     panel.record_button.click()
     assert window.session.recording
     start = window.session.stats.counter("frames_processed")
-    assert _wait(qapp, lambda: window.session.stats.counter("frames_processed") >= start + 6)
+    assert wait_in_qt(qapp, lambda: window.session.stats.counter("frames_processed") >= start + 6)
     panel.record_button.click()
     assert not window.session.recording
     path = app_dirs["takes"] / f"test_take_{fmt}.{fmt}"
-    assert _wait(qapp, lambda: panel.last_take == path), "the take was not written"
+    assert wait_in_qt(qapp, lambda: panel.last_take == path), "the take was not written"
     assert path.is_file() and not Path(str(path) + ".partial").exists()
     assert panel.list.findItems(path.name, QtCore.Qt.MatchFlag.MatchExactly)
     assert panel.name_edit.text() == f"test_take_{fmt}_2"
@@ -171,12 +162,12 @@ def test_malformed_rig_file_shows_an_error_and_the_app_keeps_running(window, qap
     assert "broken.glb" in window.status.last_error
     assert window.session.rig.name == "dragon" and window.session.settings.rig == "dragon"
     assert window.rig_panel.combo.currentData() == "dragon"
-    assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 3), "the live view stopped after the error"
+    assert wait_in_qt(qapp, lambda: window.updater.poses_shown >= shown + 3), "the live view stopped after the error"
 
 
 def test_unknown_source_shows_an_error_and_keeps_the_synthetic_one(window, qapp, tmp_path: Path) -> None:
     window.source_panel.choose_source(str(tmp_path / "missing.mp4"))
-    assert _wait(qapp, lambda: "missing.mp4" in window.status.last_error)
+    assert wait_in_qt(qapp, lambda: "missing.mp4" in window.status.last_error)
     assert window.source_panel.requested is None and window.source_panel.combo.currentData() == "synthetic"
     assert window.session.status().source == "synthetic" and window.session.status().pipeline == "running"
 
@@ -186,7 +177,7 @@ def test_a_real_video_drives_the_rig_with_detected_landmarks(window, qapp, share
     if not video.is_file():
         pytest.skip(f"{video} not found")
     window.source_panel.choose_source(str(video))
-    assert _wait(qapp, lambda: window.session.settings.source == str(video))
+    assert wait_in_qt(qapp, lambda: window.session.settings.source == str(video))
     try:
         assert window.source_panel.combo.currentData() == str(video)
         seen: list[bool] = []
@@ -197,12 +188,12 @@ def test_a_real_video_drives_the_rig_with_detected_landmarks(window, qapp, share
             original(image, landmarks, visibility, performer)
 
         window.camera_view.show_frame = spy
-        assert _wait(qapp, lambda: sum(seen) >= 3, timeout=20), "MediaPipe found nobody in a video of a walking person"
+        assert wait_in_qt(qapp, lambda: sum(seen) >= 3, timeout=20), "MediaPipe found nobody in a video of a walking person"
         assert window.session.status().source == video.name
     finally:
         window.camera_view.show_frame = original
         window.source_panel.choose_source("synthetic")
-        assert _wait(qapp, lambda: window.session.status().source == "synthetic")
+        assert wait_in_qt(qapp, lambda: window.session.status().source == "synthetic")
 
 
 def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, qtbot) -> None:
@@ -211,17 +202,17 @@ def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, q
     assert window.session.status().pipeline == "stopped" and not window.live_actions.tracking.isChecked()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.live_actions.tracking.isChecked()  # at once; the pipeline starts once the source is open
-    assert _wait(qapp, lambda: window.session.status().pipeline == "running")
-    assert _wait(qapp, lambda: window.session.tap.latest_performer is not None)
+    assert wait_in_qt(qapp, lambda: window.session.status().pipeline == "running")
+    assert wait_in_qt(qapp, lambda: window.session.tap.latest_performer is not None)
     # The synthetic performer waves; this test is about the shortcut, so the motion limit is loose.
     window.live_actions.calibration_config = CalibrationConfig(countdown_s=0.3, still_s=0.5, max_motion_m=10.0, min_samples=2)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert POSE_PROMPT in window.camera_view.overlay
-    assert _wait(qapp, lambda: window.live_actions.calibration.finished)
+    assert wait_in_qt(qapp, lambda: window.live_actions.calibration.finished)
     assert window.session.neutral is not None, window.live_actions.calibration.refusal
     assert "Calibrated" in window.status.currentMessage() and window.camera_view.overlay == ""
     shown = window.updater.poses_shown
-    assert _wait(qapp, lambda: window.updater.poses_shown >= shown + 3)
+    assert wait_in_qt(qapp, lambda: window.updater.poses_shown >= shown + 3)
     assert type(window.session.pipeline.processor.retarget).__name__ == "CalibratedRetarget"
     window.live_actions.uncalibrate.trigger()
     assert window.session.neutral is None and "cleared" in window.status.currentMessage()
@@ -231,7 +222,7 @@ def test_keyboard_shortcuts_toggle_tracking_record_and_calibrate(window, qapp, q
     _pump(qapp, 0.3)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert not window.session.recording
-    assert _wait(qapp, lambda: window.takes_panel.last_take not in (None, before) and window.takes_panel.last_take.is_file())
+    assert wait_in_qt(qapp, lambda: window.takes_panel.last_take not in (None, before) and window.takes_panel.last_take.is_file())
 
 
 def test_tracking_turned_off_while_the_source_opens_stays_off(window, qapp) -> None:
@@ -240,13 +231,13 @@ def test_tracking_turned_off_while_the_source_opens_stays_off(window, qapp) -> N
         tracking.setChecked(False)
         tracking.setChecked(True)  # opening starts on the worker thread...
         tracking.setChecked(False)  # ...and the user changes their mind
-        assert _wait(qapp, lambda: not window.live_actions.starting)
+        assert wait_in_qt(qapp, lambda: not window.live_actions.starting)
         _pump(qapp, 0.2)
         assert window.session.status().pipeline == "stopped" and not tracking.isChecked()
         assert window.session.pipeline.source.state.value == "closed"
     finally:
         tracking.setChecked(True)
-        assert _wait(qapp, lambda: window.session.status().pipeline == "running")
+        assert wait_in_qt(qapp, lambda: window.session.status().pipeline == "running")
 
 
 def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path) -> None:
@@ -277,7 +268,7 @@ def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path)
         assert "Saved map" in panel.path_label.text()
         panel.suggest()
         assert panel.table.cellWidget(row, 4).value() == window.session.suggested_map().chains[row].delay_frames
-        assert _wait(qapp, lambda: window.session.status().pipeline == "running" and window.session._last_result is not None)
+        assert wait_in_qt(qapp, lambda: window.session.status().pipeline == "running" and window.session._last_result is not None)
     finally:
         window.rig_panel.combo.setCurrentIndex(window.rig_panel.combo.findData("dragon"))
 

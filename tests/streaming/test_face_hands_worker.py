@@ -14,16 +14,8 @@ import pytest
 from engine.perception.landmarks import LandmarkFrame
 from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage
 from streaming.face_hands_worker import FaceHandsWorker
+from tests.polling import wait_for
 from tests.streaming.test_face_hands_stage import frames_with_landmarks  # noqa: F401 - the fixture
-
-
-def _wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_the_worker_runs_the_real_landmarkers_without_making_the_caller_wait(frames_with_landmarks, shared_models: Path) -> None:  # noqa: F811
@@ -41,11 +33,11 @@ def test_the_worker_runs_the_real_landmarkers_without_making_the_caller_wait(fra
             time.sleep(0.033)
         assert max(waits) < 0.005  # the landmarkers (10-25 ms each, plus loading the models) ran elsewhere
         # Every frame handed over was either run or skipped for a newer one (the first run loads the models).
-        assert _wait_for(lambda: worker.counts["worker_runs"] + worker.counts["worker_skipped"] == len(frames_with_landmarks))
+        assert wait_for(lambda: worker.counts["worker_runs"] + worker.counts["worker_skipped"] == len(frames_with_landmarks), timeout=5.0)
         for i, (image, landmarks) in enumerate(frames_with_landmarks, start=10):  # now one at a time
             runs = worker.counts["worker_runs"]
             worker.step(image, landmarks, i * 33)
-            assert _wait_for(lambda: worker.counts["worker_runs"] == runs + 1)
+            assert wait_for(lambda: worker.counts["worker_runs"] == runs + 1, timeout=5.0)
         state, _, _ = worker.step(*frames_with_landmarks[-1], 20 * 33)
         assert state.face_found and state.head_rotation is not None
         counts = worker.counts
@@ -100,12 +92,12 @@ def test_a_busy_worker_skips_to_the_newest_frame_and_owns_every_call() -> None:
     try:
         for t in range(10):  # ten frames in ~10 ms while one run takes 50 ms
             worker.step(*_frame(), t)
-        assert _wait_for(lambda: 9 in stage.seen)
+        assert wait_for(lambda: 9 in stage.seen, timeout=5.0)
         assert len(stage.seen) < 10 and worker.counts["worker_skipped"] >= 1
-        assert _wait_for(lambda: worker.step(*_frame(), 100)[0].face_ran)  # a finished state comes back
+        assert wait_for(lambda: worker.step(*_frame(), 100)[0].face_ran, timeout=5.0)  # a finished state comes back
         worker.reset()
         assert not worker.step(*_frame(), 101)[0].face_ran  # the rest state right after a reset
-        assert _wait_for(lambda: stage.resets == 1)
+        assert wait_for(lambda: stage.resets == 1, timeout=5.0)
     finally:
         worker.close()
     assert stage.closed and stage.threads == {"anyrig-face-hands"}
@@ -120,8 +112,8 @@ def test_a_frame_that_raises_is_counted_and_the_worker_goes_on() -> None:
     try:
         for t in range(3):
             worker.step(*_frame(), t)
-            assert _wait_for(lambda: t in stage.seen or worker.counts["worker_errors"] >= 1)
-        assert _wait_for(lambda: 2 in stage.seen)
+            assert wait_for(lambda: t in stage.seen or worker.counts["worker_errors"] >= 1, timeout=5.0)
+        assert wait_for(lambda: 2 in stage.seen, timeout=5.0)
         assert worker.counts["worker_errors"] == 1
     finally:
         worker.close()
@@ -153,7 +145,7 @@ def test_the_worker_thread_runs_at_a_lower_priority_than_the_body() -> None:
     try:
         worker.step(*_frame(), 0)  # the thread lowers its priority as it starts
         native = worker._thread.native_id
-        assert _wait_for(lambda: os.getpriority(os.PRIO_PROCESS, native) == min(base + WORKER_NICE, 19))
+        assert wait_for(lambda: os.getpriority(os.PRIO_PROCESS, native) == min(base + WORKER_NICE, 19), timeout=5.0)
         assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller's is untouched
     finally:
         worker.close()

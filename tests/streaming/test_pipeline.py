@@ -14,6 +14,7 @@ from engine.skeleton import Skeleton
 from streaming.frames import Frame, PoseResult
 from streaming.pipeline import Pipeline, State
 from streaming.sources import Source, SourceUnavailable
+from tests.polling import wait_for
 
 
 def _rig(joints: int, name: str) -> Rig:
@@ -92,15 +93,6 @@ def _our_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("anyrig-")]
 
 
-def _wait_for(predicate, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return False
-
-
 def test_start_stop_restart_and_no_leaked_threads() -> None:
     states: list[State] = []
     source, out = TickSource(), FakeOutput()
@@ -109,7 +101,7 @@ def test_start_stop_restart_and_no_leaked_threads() -> None:
     pipe.start()
     pipe.start()  # no-op
     assert pipe.state is State.RUNNING and len(_our_threads()) == 3
-    assert _wait_for(lambda: len(out.received) >= 5)
+    assert wait_for(lambda: len(out.received) >= 5)
     assert pipe.latest.take(1.0) is not None
     pipe.stop()
     pipe.stop()  # idempotent
@@ -117,7 +109,7 @@ def test_start_stop_restart_and_no_leaked_threads() -> None:
     assert source.closed == 1
     n = len(out.received)
     pipe.start()
-    assert _wait_for(lambda: len(out.received) >= n + 5)
+    assert wait_for(lambda: len(out.received) >= n + 5)
     pipe.close()
     assert _our_threads() == [] and out.closed == 1 and pipe.processor.closed == 1
     assert states == [State.STARTING, State.RUNNING, State.STOPPING, State.STOPPED] * 2
@@ -154,7 +146,7 @@ def test_slow_output_drops_results_and_inline_output_gets_every_one() -> None:
 def test_failing_output_is_counted_and_the_pipeline_keeps_running() -> None:
     bad, good = FakeOutput("bad", fail=True), FakeOutput("good")
     with Pipeline(TickSource(), FakeProcessor(_rig(2, "a")), outputs=[bad, good]) as pipe:
-        assert _wait_for(lambda: len(good.received) >= 10)
+        assert wait_for(lambda: len(good.received) >= 10)
         assert pipe.state is State.RUNNING
     assert pipe.stats.counter("errors.bad") >= 1
 
@@ -164,19 +156,19 @@ def test_switch_source_and_rig_while_running() -> None:
     out = FakeOutput()
     proc_a = FakeProcessor(_rig(3, "a"))
     with Pipeline(first, proc_a, outputs=[out]) as pipe:
-        assert _wait_for(lambda: len(out.received) >= 3)
+        assert wait_for(lambda: len(out.received) >= 3)
         pipe.set_source(second)
         assert first.closed == 1 and pipe.source is second
-        assert _wait_for(lambda: (pipe.latest.take(0.5) or PoseResult(np.zeros((1, 4)) + [0, 0, 0, 1], np.zeros(3), np.zeros((1, 3)), 0, 0)).source_id == "second")
+        assert wait_for(lambda: (pipe.latest.take(0.5) or PoseResult(np.zeros((1, 4)) + [0, 0, 0, 1], np.zeros(3), np.zeros((1, 3)), 0, 0)).source_id == "second")
         pipe.set_processor(FakeProcessor(_rig(5, "b")))
-        assert _wait_for(lambda: out.received and out.received[-1][1:] == (5, "b"))
+        assert wait_for(lambda: out.received and out.received[-1][1:] == (5, "b"))
         assert proc_a.closed == 1 and pipe.rig.name == "b"
         assert len(_our_threads()) == 3
         with pytest.raises(SourceUnavailable):
             pipe.set_source(TickSource("broken", fail_open=True))
         assert pipe.source is second and pipe.state is State.RUNNING
         n = len(out.received)
-        assert _wait_for(lambda: len(out.received) > n + 3)  # the old source kept running
+        assert wait_for(lambda: len(out.received) > n + 3)  # the old source kept running
     # Results of one rig never arrive labelled with the other.
     assert all((j, name) in ((3, "a"), (5, "b")) for _, j, name in out.received)
     assert _our_threads() == []
@@ -189,7 +181,7 @@ def test_worker_exception_faults_the_pipeline() -> None:
     assert pipe.wait(3.0)
     assert pipe.state is State.FAULTED
     # The workers wind down by themselves, before anyone calls stop().
-    assert _wait_for(lambda: _our_threads() == [])
+    assert wait_for(lambda: _our_threads() == [])
     assert isinstance(pipe.error, RuntimeError) and "frame 4" in str(pipe.error)
     pipe.stop()
     assert _our_threads() == [] and pipe.state is State.FAULTED
@@ -259,7 +251,7 @@ def test_close_leaves_no_threads_or_sockets_with_real_senders() -> None:
     assert _sockets() == before + 2
     pipe = Pipeline(TickSource(), FakeProcessor(rig), outputs=senders)
     pipe.start()
-    assert _wait_for(lambda: pipe.stats.counter("frames_processed") >= 5)
+    assert wait_for(lambda: pipe.stats.counter("frames_processed") >= 5)
     pipe.stop()
     assert _our_threads() == [] and _sockets() == before + 2  # stop() keeps outputs for a restart
     pipe.close()
@@ -300,7 +292,7 @@ def test_a_split_processor_overlaps_its_halves_on_two_threads() -> None:
     proc = SplitProcessor(_rig(2, "a"), half_s=0.015)
     pipe = Pipeline(TickSource(fps=100.0), proc, outputs=[out])
     pipe.start()
-    assert _wait_for(lambda: len(out.received) >= 5)
+    assert wait_for(lambda: len(out.received) >= 5)
     n0, t0 = len(out.received), time.monotonic()
     time.sleep(1.0)
     rate = (len(out.received) - n0) / (time.monotonic() - t0)
@@ -316,7 +308,7 @@ def test_a_split_processor_that_raises_faults_the_pipeline(half: str) -> None:
     pipe.start()
     assert pipe.wait(3.0)
     assert pipe.state is State.FAULTED and "blew up on frame 4" in str(pipe.error)
-    assert _wait_for(lambda: _our_threads() == [])
+    assert wait_for(lambda: _our_threads() == [])
     pipe.stop()
 
 
@@ -336,12 +328,12 @@ def test_switching_between_split_and_whole_processors_while_running() -> None:
     split = SplitProcessor(_rig(2, "a"))
     pipe = Pipeline(TickSource(), split, outputs=[out])
     pipe.start()
-    assert _wait_for(lambda: len(out.received) >= 3)
+    assert wait_for(lambda: len(out.received) >= 3)
     whole = FakeProcessor(_rig(3, "b"))
     pipe.set_processor(whole)
-    assert _wait_for(lambda: any(rig == "b" for _, _, rig in out.received))
+    assert wait_for(lambda: any(rig == "b" for _, _, rig in out.received))
     pipe.set_processor(SplitProcessor(_rig(4, "c")))
-    assert _wait_for(lambda: any(rig == "c" for _, _, rig in out.received))
+    assert wait_for(lambda: any(rig == "c" for _, _, rig in out.received))
     pipe.stop()
     assert split.closed == 1 and whole.closed == 1 and pipe.state is State.STOPPED
     assert _our_threads() == []
