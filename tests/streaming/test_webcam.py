@@ -156,19 +156,20 @@ def test_registered_fake_source_is_created_by_name() -> None:
 def test_pipeline_survives_a_camera_that_goes_away() -> None:
     """Unplugged mid-run: no crash, the state says RECONNECTING, frames flow again once it is back."""
     from streaming.pipeline import Pipeline, State
-    from tests.streaming.test_pipeline import FakeProcessor, _rig, _wait_for
+    from tests.polling import wait_for
+    from tests.streaming.test_pipeline import FakeProcessor, _rig
 
     world = FakeWorld()
     world.frame_interval_s = 0.005
     cam = WebcamSource(0, policy=FAST, capture_factory=world.factory)
     with Pipeline(cam, FakeProcessor(_rig(2, "a"))) as pipe:
-        assert _wait_for(lambda: pipe.stats.counter("frames_processed") >= 5)
+        assert wait_for(lambda: pipe.stats.counter("frames_processed") >= 5)
         world.present = False
-        assert _wait_for(lambda: cam.status.state is SourceState.RECONNECTING)
-        assert _wait_for(lambda: cam.status.reconnect_attempts >= 2)
+        assert wait_for(lambda: cam.status.state is SourceState.RECONNECTING)
+        assert wait_for(lambda: cam.status.reconnect_attempts >= 2)
         assert pipe.state is State.RUNNING
         n = pipe.stats.counter("frames_processed")
         world.present = True
-        assert _wait_for(lambda: pipe.stats.counter("frames_processed") > n + 5)
+        assert wait_for(lambda: pipe.stats.counter("frames_processed") > n + 5)
         assert cam.status.reconnects == 1 and cam.status.state is SourceState.OPEN
     assert pipe.state is State.STOPPED and world.opened == world.released
