@@ -124,12 +124,20 @@ def _unpack(v: np.ndarray) -> FingerPose:
 
 
 class FaceHandsStage:
-    """Runs the face and hand landmarkers for the live processor (see the module docstring)."""
+    """Runs the face and hand landmarkers for the live processor (see the module docstring).
 
-    def __init__(self, config: FaceHandsConfig = FaceHandsConfig()) -> None:
+    Args:
+        config: what runs and how often.
+        face_adapter, hand_adapters: landmarkers already open (``detect(crop, t_ms)``, ``close()``;
+            e.g. replays of recorded observations in the evaluation); None opens MediaPipe's on
+            first use. The stage closes them.
+    """
+
+    def __init__(self, config: FaceHandsConfig = FaceHandsConfig(), *, face_adapter: Any = None,
+                 hand_adapters: dict[str, Any] | None = None) -> None:
         self.config = config
-        self._face: Any = None
-        self._hands: dict[str, Any] = {}
+        self._face: Any = face_adapter
+        self._hands: dict[str, Any] = dict(hand_adapters or {})
         self._face_off = not config.face
         self._hands_off = not config.hands
         self.messages: list[str] = []  # why a part was turned off (for the run report)

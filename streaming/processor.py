@@ -323,6 +323,14 @@ class LiveProcessor:
             performer.reset()
             self._bind_solver()
 
+    def use_face_hands(self, stage: FaceHandsStage | FaceHandsWorker | None) -> None:
+        """Run ``stage`` as the face and hands stage from now on (None: body only); closes the old one."""
+        if self.face_hands is not None and self.face_hands is not stage:
+            self.face_hands.close()
+        self.face_hands = stage
+        self.face_hand_targets = find_face_hand_targets(self.rig) if stage is not None else None
+        self.last_face_hands = None
+
     def _bind_solver(self) -> np.ndarray:
         """``solver.reset`` with the rig's reference pose-rotation pair; returns its ``(J, 3)`` positions."""
         skeleton = self.rig.skeleton
@@ -454,7 +462,8 @@ class LiveProcessor:
             if hasattr(self.retarget, "reset"):
                 self.retarget.reset()
             return self._drop_nonfinite("retarget", frame)
-        segments = self._segments(landmarks, _image_size(frame)) if self._segments is not None else None
+        face_head = None if face_hands is None else face_hands.head_rotation
+        segments = self._segments(landmarks, _image_size(frame), face_head) if self._segments is not None else None
         if segments is not None and modes.upper_body:
             segments = leg_segments_at_rest(segments)
         if segments is not None and modes.mirror:

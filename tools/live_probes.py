@@ -37,7 +37,11 @@ from engine.errors import AnyRigError
 from engine.evaluation.probe_motions import PROBES, ProbeMotion, author_probe, probe_spec
 from engine.perception.landmarks import LandmarkFrame
 from engine.rig import Rig
+from engine.perception.model_files import ModelFileError
+from streaming.face_hands_stage import FaceHandsConfig
+from streaming.headless import DEFAULT_ALTERNATE_HANDS, DEFAULT_FACE_EVERY, DEFAULT_HANDS_EVERY
 from tools.eval_live import ReplayPerception
+from tools.face_hands_replay import FaceHandsRecording, record_face_hands, replay_stage
 
 __all__ = ["PROBE_RIGS", "cmd_eval_live", "probe_targets", "ProbeRun", "drive_probe", "evaluate_probes", "evaluate_video", "probe_landmarks", "probe_table", "run_probes_command"]
 
@@ -47,6 +51,9 @@ PROBE_RIGS = ("humanoid", "dragon", "quadruped", "bird", "snake", "spider")
 # Bump when the probe motions or the renderer change: cached probe landmarks carry it in their name.
 PROBE_CACHE_VERSION = 2  # 2: the renderer draws palms and fingers (issue 13)
 _IMAGE_SHAPE = (480, 640, 3)  # the renderer's frames (tools.offscreen_render.CameraSpec defaults)
+# The app's default face and hands schedule, on the replaying thread.
+_PROBE_FACE_HANDS = FaceHandsConfig(face_every=DEFAULT_FACE_EVERY, hands_every=DEFAULT_HANDS_EVERY,
+                                    alternate_hands=DEFAULT_ALTERNATE_HANDS, background=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,11 +64,13 @@ class ProbeRun:
         motion: the authored probe on the bundled humanoid.
         landmarks: MediaPipe's landmarks of every rendered frame.
         image_shape: ``(H, W, 3)`` of the frames (root motion needs the image size).
+        face_hands: what the face and hand landmarkers saw on them (None: body only).
     """
 
     motion: ProbeMotion
     landmarks: list[LandmarkFrame]
     image_shape: tuple[int, int, int]
+    face_hands: FaceHandsRecording | None = None
 
 
 def _save_landmarks(path: Path, landmarks: list[LandmarkFrame], fps: float) -> None:
@@ -78,25 +87,40 @@ def _load_landmarks(path: Path) -> tuple[list[LandmarkFrame], float]:
     return frames, float(z["fps"])
 
 
-def probe_landmarks(name: str, frames: int, cache: Path | None = None, model_path: str | None = None) -> ProbeRun:
-    """Author probe ``name`` on the bundled humanoid, render it and run MediaPipe (or read them from ``cache``)."""
+def probe_landmarks(name: str, frames: int, cache: Path | None = None, model_path: str | None = None,
+                    face_hands: bool = True) -> ProbeRun:
+    """Author probe ``name`` on the bundled humanoid, render it and run MediaPipe's pose (and, with
+    ``face_hands``, its face and hand landmarkers; skipped with a warning when their model files
+    are missing), or read what they saw from ``cache``."""
     from engine.rigs.bundled import build_rig
     from tools.eval_live import detect, render_clip
 
     authored = build_rig("humanoid")
     skeleton, bones = authored.rig.skeleton, dict(authored.rig.humanoid)
     motion = author_probe(skeleton, bones, name, frames)
-    cached = cache / f"probe_v{PROBE_CACHE_VERSION}_{name}_{frames}.npz" if cache is not None else None
-    if cached is not None and cached.is_file():
-        landmarks, _ = _load_landmarks(cached)
-        return ProbeRun(motion, landmarks, _IMAGE_SHAPE)
+    stem = f"probe_v{PROBE_CACHE_VERSION}_{name}_{frames}"
+    cached = cache / f"{stem}.npz" if cache is not None else None
+    cached_fh = cache / f"{stem}_face_hands.npz" if cache is not None else None
+    landmarks = _load_landmarks(cached)[0] if cached is not None and cached.is_file() else None
+    recording = FaceHandsRecording.load(cached_fh) if face_hands and cached_fh is not None and cached_fh.is_file() else None
+    if landmarks is not None and (recording is not None or not face_hands):
+        return ProbeRun(motion, landmarks, _IMAGE_SHAPE, recording)
     t0 = time.monotonic()
     rc = render_clip(f"probe:{name}", skeleton, bones, motion.clip, frames)
-    landmarks = detect(rc.images, rc.fps, model_path)
+    if landmarks is None:
+        landmarks = detect(rc.images, rc.fps, model_path)
+        if cached is not None:
+            _save_landmarks(cached, landmarks, rc.fps)
+    if face_hands:
+        try:
+            recording = record_face_hands(rc.images, landmarks, rc.fps)
+        except ModelFileError as e:
+            logger.warning("probe %s: face and hands not measured (%s)", name, e)
+        else:
+            if cached_fh is not None:
+                recording.save(cached_fh)
     logger.info("probe %s: rendered and detected %d frames in %.1f s", name, frames, time.monotonic() - t0)
-    if cached is not None:
-        _save_landmarks(cached, landmarks, rc.fps)
-    return ProbeRun(motion, landmarks, tuple(rc.images.shape[1:]))
+    return ProbeRun(motion, landmarks, tuple(rc.images.shape[1:]), recording)
 
 
 def live_processor(rig: Rig, solver: str = "analytic_ik", v2p_weights: str | None = None):
@@ -106,8 +130,11 @@ def live_processor(rig: Rig, solver: str = "analytic_ik", v2p_weights: str | Non
     return build_processor(rig, perception="simulated", device="cpu", backend="eager", solver=solver, v2p_weights=v2p_weights)
 
 
-def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[int, ...], fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Replay ``landmarks`` through ``processor`` (reset first).
+def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[int, ...], fps: float,
+                face_hands: FaceHandsRecording | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Replay ``landmarks`` (and the face and hands of ``face_hands``, on the app's default
+    schedule but on the calling thread, so without the worker's frame or two of lag) through
+    ``processor`` (reset first).
 
     Returns local rotations ``(T, J, 4)`` (the reference pose where no result came), a ``(T,)``
     mask of frames with a result, and a ``(T,)`` mask of frames the person gate accepted (all True
@@ -115,6 +142,7 @@ def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[in
     """
     from streaming.frames import Frame
 
+    processor.use_face_hands(None if face_hands is None else replay_stage(face_hands, _PROBE_FACE_HANDS))
     processor.reset()
     processor.perception = ReplayPerception(landmarks)
     rig = processor.rig
@@ -177,20 +205,24 @@ def score_probe(processor, run: ProbeRun, rots: np.ndarray, valid: np.ndarray, a
 
 
 def evaluate_probes(probes: list[str], rigs: list[str], frames: int, solver: str = "analytic_ik", v2p_weights: str | None = None,
-                    cache: Path | None = None, model_path: str | None = None) -> list[dict]:
-    """Every probe on every rig: a list of ``{"probe", "authored", "frames", "detection_rate", "rigs": {rig: report}}``."""
+                    cache: Path | None = None, model_path: str | None = None, face_hands: bool = True) -> list[dict]:
+    """Every probe on every rig: a list of ``{"probe", "authored", "frames", "detection_rate",
+    "face_rate", "rigs": {rig: report}}`` (``face_hands``: the face and hands stage runs too, as in
+    the app)."""
     from engine.rigs.bundled import load_bundled_rig
 
-    runs = [probe_landmarks(name, frames, cache, model_path) for name in probes]
+    runs = [probe_landmarks(name, frames, cache, model_path, face_hands) for name in probes]
     rows = [{"probe": r.motion.spec.name, "part": r.motion.spec.part, "axis": r.motion.spec.axis,
              "amplitude_deg": r.motion.spec.amplitude_deg, "shape": r.motion.spec.shape, "frames": len(r.landmarks),
-             "detection_rate": float(np.mean([lm.person_found for lm in r.landmarks])), "rigs": {}} for r in runs]
+             "detection_rate": float(np.mean([lm.person_found for lm in r.landmarks])),
+             "face_rate": None if r.face_hands is None else float(np.mean([o.found for o in r.face_hands.face.values()] or [0.0])),
+             "rigs": {}} for r in runs]
     for rig_name in rigs:
         rig = load_bundled_rig(rig_name)
         processor = live_processor(rig, solver, v2p_weights)
         try:
             for run, row in zip(runs, rows):
-                rots, valid, accepted = drive_probe(processor, run.landmarks, run.image_shape, run.motion.clip.fps)
+                rots, valid, accepted = drive_probe(processor, run.landmarks, run.image_shape, run.motion.clip.fps, run.face_hands)
                 row["rigs"][rig_name] = score_probe(processor, run, rots, valid, accepted, rig_name == "humanoid")
                 logger.info("probe %s on %s: %s", run.motion.spec.name, rig_name, _brief(row["rigs"][rig_name]))
         finally:
@@ -391,7 +423,9 @@ def run_probes_command(args: argparse.Namespace) -> int:
         except (KeyError, ValueError, FileNotFoundError) as e:
             logger.error("eval-live --probes: %s", e.args[0] if e.args else e)
             return 2
-        rows = evaluate_probes(names, rigs, args.probe_frames, args.solver, args.v2p_weights, cache)
+        rows = evaluate_probes(names, rigs, args.probe_frames, args.solver, args.v2p_weights, cache,
+                               face_hands=not getattr(args, "probe_body_only", False))
+        report["face_hands"] = not getattr(args, "probe_body_only", False)
         report["probes"] = rows
         report["targets"] = probe_targets(rows)
         for line in probe_table(rows).splitlines():

@@ -25,6 +25,10 @@ frame comes from a weak-perspective fit of a rigid face model (the simulator's, 
 mouth) to the face's 2D image landmarks: the linear least-squares 2x3 projection, made
 row-orthonormal, gives the rotation (:func:`face_rotation`).
 
+When the face landmarker saw the face, its rotation (:mod:`engine.performer.face_head`) replaces
+the fit: it reads rendered head turns 1:1, where the fit reads yaw at 0.64 and a level head as
+pitched; while the face is lost the fit takes over, bridged by the last offset between the two.
+
 The chest's turn is the other one MediaPipe flattens (a 40 deg torso twist reads as about 29 deg from
 the world shoulders): :class:`SegmentTracker` keeps the widest shoulder span it has seen (slowly
 forgotten) as the performer's shoulder width and, once the span seen sideways implies a turn of more
@@ -42,8 +46,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import rotations as rot
 from engine.perception.landmarks import Landmark as L
 from engine.perception.landmarks import LandmarkFrame, world_to_internal
+from engine.performer.face_head import FaceHeadBridge
 
 __all__ = ["SEGMENTS", "SOURCE_POSES", "face_rotation", "restore_shoulder_depth", "segment_frames", "rest_segment_frames", "SegmentTracker", "SegmentPose"]
 
@@ -252,31 +258,49 @@ def restore_shoulder_depth(points: np.ndarray, width: float) -> np.ndarray:
 
 
 class SegmentTracker:
-    """Landmark frames -> :class:`SegmentPose`; keeps the rest frames and the shoulder width seen so far.
+    """Landmark frames -> :class:`SegmentPose`; keeps the rest frames, the shoulder width seen so
+    far and the face-to-fit offset of the head (:class:`~engine.performer.face_head.FaceHeadBridge`).
 
     Call :meth:`reset` when the performer changes.
     """
 
     def __init__(self) -> None:
         self.shoulder_width = 0.0
+        self._head = FaceHeadBridge()
         self._rest_t = {pose: np.swapaxes(rest_segment_frames(pose), -1, -2) for pose in SOURCE_POSES}
         self._rest_axes = {pose: rest_t[:, 0, :].copy() for pose, rest_t in self._rest_t.items()}
 
     def from_points(self, points: np.ndarray, visibility: np.ndarray | None = None, image: np.ndarray | None = None,
-                    image_size: tuple[int, int] | None = None) -> SegmentPose:
-        """Segment turns of ``(33, 3)`` internal-frame landmarks (see :func:`segment_frames`)."""
+                    image_size: tuple[int, int] | None = None, face_head: np.ndarray | None = None,
+                    t_s: float = 0.0) -> SegmentPose:
+        """Segment turns of ``(33, 3)`` internal-frame landmarks (see :func:`segment_frames`).
+
+        Args:
+            face_head: ``(4,)`` x y z w the face landmarker's head rotation (canonical face ->
+                camera, which is the internal frame's axes), or None when the face was not seen.
+            t_s: the frame's time in seconds (the bridge's fade while the face is lost).
+        """
         points = np.asarray(points, dtype=np.float64)
         span = float(np.linalg.norm(points[L.LEFT_SHOULDER] - points[L.RIGHT_SHOULDER]))
         self.shoulder_width = max(span, self.shoulder_width * (1.0 - _WIDTH_DECAY))
         frames, conf = segment_frames(restore_shoulder_depth(points, self.shoulder_width), visibility, image, image_size)
+        face = None if face_head is None else rot.quat_to_matrix(np.asarray(face_head, dtype=np.float64)) @ _HEAD_MODEL_FRAME
+        head = SEGMENTS.index("head")
+        frames[head] = self._head.update(frames[head], face, t_s)
+        if face is not None:
+            conf[head] = 1.0  # the face landmarker found the face: its rotation does not need the pose's visibility
         return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames, self._rest_axes)
 
     def reset(self) -> None:
-        """Forget the shoulder width (a new performer)."""
+        """Forget the shoulder width and the head's face offset (a new performer)."""
         self.shoulder_width = 0.0
+        self._head.reset()
 
-    def __call__(self, landmarks: LandmarkFrame, image_size: tuple[int, int] | None = None) -> SegmentPose:
+    def __call__(self, landmarks: LandmarkFrame, image_size: tuple[int, int] | None = None,
+                 face_head: np.ndarray | None = None) -> SegmentPose:
         """Segment turns of a MediaPipe landmark frame (world landmarks, visibility; the image
-        landmarks too when ``image_size`` = ``(width, height)`` is known)."""
+        landmarks too when ``image_size`` = ``(width, height)`` is known; the face landmarker's
+        head rotation ``face_head`` when the face was seen)."""
         image = landmarks.image if image_size is not None else None
-        return self.from_points(world_to_internal(landmarks.world), landmarks.visibility, image, image_size)
+        return self.from_points(world_to_internal(landmarks.world), landmarks.visibility, image, image_size,
+                                face_head, landmarks.t_ms / 1000.0)

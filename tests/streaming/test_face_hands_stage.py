@@ -134,8 +134,7 @@ class _NoisyFace:
 
 def _blendshape_run(filter_on: bool, frames_with_landmarks) -> np.ndarray:
     config = FaceHandsConfig(hands=False) if filter_on else FaceHandsConfig(hands=False, blendshape_filter=None)
-    stage = FaceHandsStage(config)
-    stage._face = _NoisyFace()  # the landmarker's stand-in: the filter is what is tested
+    stage = FaceHandsStage(config, face_adapter=_NoisyFace())  # the landmarker's stand-in: the filter is what is tested
     image, landmarks = frames_with_landmarks[0]
     out = np.array([stage.step(image, landmarks, i * 33)[0].blendshapes for i in range(60)])
     stage.close()

@@ -429,3 +429,80 @@ def test_head_turn_reaches_the_rig_head_through_the_orientation_links() -> None:
     assert yaws["auto"] == pytest.approx(40.0, abs=1.0)
     assert abs(yaws[None] - 40.0) > 20.0  # positions alone: the Head keeps the reference pose's turn
     assert yaws["mirror"] == pytest.approx(-40.0, abs=1.0)  # the mirror turns the head the other way
+
+
+class _FixedLandmarks:
+    """Perception that sees the same landmarks in every camera frame."""
+
+    name = "mediapipe"
+
+    def __init__(self, landmarks: LandmarkFrame) -> None:
+        self.landmarks = landmarks
+
+    def detect(self, frame) -> LandmarkFrame:
+        return dataclasses.replace(self.landmarks, t_ms=frame.t_capture_ns // 1_000_000)
+
+    def close(self) -> None:
+        pass
+
+
+class _TurnedFace:
+    """A stand-in face landmarker: a neutral face turned ``yaw`` degrees, found on the first ``found`` calls."""
+
+    def __init__(self, yaw: float, found: int = 10**9) -> None:
+        self.head = rot.matrix_to_quat(rot.axis_angle_to_matrix(np.array([0.0, np.radians(yaw), 0.0])))
+        self.found, self.calls = found, 0
+
+    def detect(self, crop, t_ms):
+        from engine.perception.face_landmarker import BLENDSHAPE_NAMES, FaceObservation
+
+        self.calls += 1
+        if self.calls > self.found:
+            return FaceObservation.lost()
+        return FaceObservation(True, np.zeros(len(BLENDSHAPE_NAMES)), self.head, np.zeros((0, 3)))
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_face_landmarkers_head_turn_drives_the_rig_head() -> None:
+    """The body's landmarks at rest, the face landmarker reading a 30 deg turn: the humanoid's Head
+    turns 30 deg (-30 in mirror mode); when the face is lost the turn stays, fading over seconds."""
+    from engine.perception.landmark_simulator import landmarks_from_performer
+    from engine.perception.landmarks import NUM_LANDMARKS, internal_to_world
+    from engine.performer import performer_rest_positions
+    from engine.retarget.mapping import suggest_map
+    from engine.retarget.retargeter import Retargeter
+    from engine.solvers.analytic_ik import AnalyticIKSolver
+    from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage
+    from streaming.processor import GeometricPerformer
+
+    points = landmarks_from_performer(performer_rest_positions())
+    points -= 0.5 * (points[23] + points[24])
+    image = np.stack([0.5 + 0.4 * points[:, 0], 0.5 - 0.4 * points[:, 1], np.zeros(NUM_LANDMARKS)], axis=1)
+    ones = np.ones(NUM_LANDMARKS)
+    landmarks = LandmarkFrame(internal_to_world(points), image, ones, ones, True, 0)
+    rig = build_rig("humanoid").rig
+    sk = rig.skeleton
+    j = sk.index("Head")
+    W0, _ = forward_kinematics(sk.parents, rot.quat_to_matrix(sk.rest_rotations), sk.rest_translations)
+
+    def head_yaws(mirror: bool, face: _TurnedFace, frames: int, step_ms: int = 33) -> list[float]:
+        stage = FaceHandsStage(FaceHandsConfig(hands=False, background=False), face_adapter=face)
+        proc = LiveProcessor(rig, perception=_FixedLandmarks(landmarks), performer=GeometricPerformer(),
+                             retarget=Retargeter(sk, suggest_map(sk, rig.name)), solver=AnalyticIKSolver(),
+                             filter_config=PoseFilterConfig(enabled=False), modes=ProcessingModes(mirror=mirror), face_hands=stage)
+        out = []
+        for i in range(frames):
+            r = proc.process(Frame(np.zeros((480, 640, 3), np.uint8), i * step_ms * 1_000_000, i, "test"))
+            W, _ = forward_kinematics(sk.parents, rot.quat_to_matrix(r.rotations), sk.rest_translations)
+            _, twist = rot.swing_twist(rot.matrix_to_quat(W[j] @ W0[j].T), np.array([0.0, 1.0, 0.0]))
+            out.append(float(np.degrees(2 * np.arctan2(twist[1], twist[3]))))
+        proc.close()
+        return out
+
+    assert head_yaws(False, _TurnedFace(30.0), 3)[-1] == pytest.approx(30.0, abs=1.5)
+    assert head_yaws(True, _TurnedFace(30.0), 3)[-1] == pytest.approx(-30.0, abs=1.5)
+    lost = head_yaws(False, _TurnedFace(30.0, found=2), 5, step_ms=250)  # lost after 2 frames, 250 ms apart
+    assert lost[1] == pytest.approx(30.0, abs=1.5)
+    assert 30.0 * np.exp(-0.8) < lost[3] < lost[2] < 30.0  # fading with a 1 s time constant, not dropped

@@ -37,6 +37,7 @@ def test_probe_command_writes_a_report_for_every_probe_and_rig(shared_models: Pa
     assert set(rows) == {"head_yaw", "arms_relaxed"}
     yaw = rows["head_yaw"]
     assert yaw["frames"] == 6 and yaw["detection_rate"] >= 0.8
+    assert report["face_hands"] is True and yaw["face_rate"] >= 0.5  # the face landmarker finds the rendered face (3 of the first 6 frames here)
     assert set(yaw["rigs"]) == {"humanoid", "dragon", "snake"}
     hum = yaw["rigs"]["humanoid"]
     assert (hum["joint"], hum["base"]) == ("Head", "UpperChest")
@@ -49,6 +50,7 @@ def test_probe_command_writes_a_report_for_every_probe_and_rig(shared_models: Pa
     assert relaxed["snake"]["arm_lowest_below_feet_m"] is None  # no arm-driven chain
     # The landmarks were cached: a second run reads them back and gives the same numbers.
     assert len(list(cache.glob("probe_v*_head_yaw_6.npz"))) == 1
+    assert len(list(cache.glob("probe_v*_head_yaw_6_face_hands.npz"))) == 1
     assert main.main(argv) == 0
     again = {r["probe"]: r for r in json.loads(out.read_text())["probes"]}
     assert again["head_yaw"]["rigs"]["dragon"]["gain"] == pytest.approx(yaw["rigs"]["dragon"]["gain"])

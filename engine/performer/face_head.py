@@ -1,0 +1,72 @@
+"""The head's orientation from the face landmarker, bridged by the body's face fit when the face is lost.
+
+The body's landmarks give the head's frame through a weak-perspective fit of nine face points
+(:func:`engine.performer.segments.face_rotation`), which reads a head turn short (yaw gain 0.64 on
+the rendered head-yaw probe) and a level head as pitched about 40 degrees down. MediaPipe's
+FaceLandmarker fits its 468-point canonical face in 3D; on the same rendered probes its rotation
+reads yaw and roll 1:1 (gain 1.00 and 0.99, correlation > 0.99) with a pitch offset of 5-8 degrees
+(README, "Probes"). So the face's rotation is the head's frame whenever the face was found.
+
+The face is lost at large turns (on the +-60 degree yaw probe in 40 % of the frames), behind a
+hand, or when the face stage is off. Switching straight back to the fit would drop the head by
+the fit's error; :class:`FaceHeadBridge` instead keeps the last offset between the two
+(``C = G F^T``, face frame ``G``, fit frame ``F`` of the same frame) and applies it to the fit
+while the face is missing, fading it out with time constant ``fade_s``: the head goes on turning
+with the fit, continuously, and after a long loss it is the fit's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine import rotations as rot
+
+__all__ = ["FaceHeadBridge", "FADE_S"]
+
+FADE_S = 1.0  # seconds: the face-minus-fit offset fades to 1/e this long after the face was last seen
+
+
+def _scaled(M: np.ndarray, w: float) -> np.ndarray:
+    """The rotation ``M`` scaled to the fraction ``w`` of its angle (same axis)."""
+    return rot.axis_angle_to_matrix(rot.matrix_to_axis_angle(M) * w)
+
+
+class FaceHeadBridge:
+    """Chooses the head's frame per frame: the face's when seen, else the bridged fit.
+
+    Args:
+        fade_s: time constant of the offset's fade while the face is lost, seconds.
+    """
+
+    def __init__(self, fade_s: float = FADE_S) -> None:
+        if not fade_s > 0:
+            raise ValueError(f"fade_s must be > 0, got {fade_s}")
+        self.fade_s = float(fade_s)
+        self._offset: np.ndarray | None = None  # C = G F^T when the face was last seen
+        self._seen_s = 0.0
+
+    def reset(self) -> None:
+        """Forget the offset (a new performer, or the tracking restarted)."""
+        self._offset = None
+
+    def update(self, fit: np.ndarray, face: np.ndarray | None, t_s: float) -> np.ndarray:
+        """The head's frame ``(3, 3)`` for this frame.
+
+        Args:
+            fit: ``(3, 3)`` the head frame from the body landmarks.
+            face: ``(3, 3)`` the head frame from the face landmarker, or None (not seen).
+            t_s: the frame's time, seconds.
+        """
+        if face is not None:
+            self._offset = face @ fit.T
+            self._seen_s = float(t_s)
+            return face
+        if self._offset is None:
+            return fit
+        w = math.exp(-max(float(t_s) - self._seen_s, 0.0) / self.fade_s)
+        if w < 1e-3:
+            self._offset = None
+            return fit
+        return _scaled(self._offset, w) @ fit
