@@ -29,10 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from engine import rotations as rot
+
 from engine.errors import AnyRigError
 from engine.face_hands.ease import EaseToRest
 from engine.face_hands.fingers import REST_FINGER_POSE, FingerPose, finger_pose
-from engine.perception.crops import cut, hand_box, head_box
+from engine.perception.crops import cut, hand_box, head_box, view_rotation
 from engine.perception.face_landmarker import BLENDSHAPE_NAMES
 from engine.perception.landmarks import LandmarkFrame
 from streaming.one_euro import OneEuroConfig, VectorOneEuro
@@ -222,7 +224,9 @@ class FaceHandsStage:
                 if face is not None and face.found:
                     self.counts["face_found"] += 1
                     observation = face.blendshapes
-                    self._head = face.head_rotation
+                    # The landmarker saw the crop as if the camera looked straight at it: back to the camera's axes.
+                    view = view_rotation(box, W, H)
+                    self._head = rot.matrix_to_quat(view @ rot.quat_to_matrix(face.head_rotation))
                 else:
                     self._head = None
         self._blend.update(t_ms, observation, ran)

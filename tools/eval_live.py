@@ -315,8 +315,9 @@ def add_eval_live_args(parser: argparse.ArgumentParser) -> None:
                         help="the person gate's accept rate on every video of ../shared/video (tools/live_probes.py)")
     parser.add_argument("--probe-frames", type=int, default=120, help="frames per probe (default 120)")
     parser.add_argument("--probe-names", default=None, help="comma-separated probes (default: all)")
-    parser.add_argument("--probe-body-only", action="store_true",
-                        help="probes without the face and hand landmarkers (default: they run, on the app's default schedule)")
+    parser.add_argument("--body-only", action="store_true",
+                        help="--probes / --video FILE without the face and hand landmarkers (default: they run, on the app's default "
+                             "schedule, and the face landmarker's head rotation drives the head)")
     parser.add_argument("--probe-rigs", default=None, help="comma-separated bundled rigs (default: humanoid,dragon,quadruped,bird,snake,spider)")
     parser.add_argument("--video-frames", type=int, default=None, help="at most this many frames per real clip")
     parser.add_argument("--data", default=None, help="shared data folder for the held-out clip (default ../shared/data when present)")

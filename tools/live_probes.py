@@ -297,9 +297,37 @@ def probe_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _video_face_hands(path: Path, landmarks: list[LandmarkFrame], fps: float, max_frames: int | None,
+                      cache: Path | None) -> FaceHandsRecording | None:
+    """What the face and hand landmarkers see in a video (cached beside its pose landmarks); None
+    (with a warning) when their model files are missing."""
+    import cv2
+
+    cached = cache / f"{path.stem}_{max_frames or 'all'}_face_hands.npz" if cache is not None else None
+    if cached is not None and cached.is_file():
+        return FaceHandsRecording.load(cached)
+    cap = cv2.VideoCapture(str(path))
+    images = []
+    while len(images) < len(landmarks):
+        ok, image = cap.read()
+        if not ok:
+            break
+        images.append(image)
+    cap.release()
+    try:
+        recording = record_face_hands(images, landmarks[:len(images)], fps)
+    except ModelFileError as e:
+        logger.warning("%s: face and hands not measured (%s)", path.name, e)
+        return None
+    if cached is not None:
+        recording.save(cached)
+    return recording
+
+
 def evaluate_video(path: Path, rig_name: str, solver: str = "analytic_ik", v2p_weights: str | None = None, max_frames: int | None = None,
-                   cache: Path | None = None) -> dict:
-    """A real video through the live path onto ``rig_name``: detection, gate accept rate, jumps, jitter."""
+                   cache: Path | None = None, face_hands: bool = True) -> dict:
+    """A real video through the live path onto ``rig_name``: detection, gate accept rate, jumps,
+    jitter (``face_hands``: with the face and hands stage, as the app runs by default)."""
     import cv2
 
     from streaming.headless import load_rig_spec
@@ -312,14 +340,17 @@ def evaluate_video(path: Path, rig_name: str, solver: str = "analytic_ik", v2p_w
     cap = cv2.VideoCapture(str(path))
     shape = (int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), 3)
     cap.release()
+    recording = _video_face_hands(path, landmarks, fps, max_frames, cache) if face_hands else None
     processor = live_processor(rig, solver, v2p_weights)
     try:
-        rots, valid, accepted = drive_probe(processor, landmarks, shape, fps)
+        rots, valid, accepted = drive_probe(processor, landmarks, shape, fps, recording)
     finally:
         processor.close()
     jumps = count_jumps(rots, valid)
     found = np.array([lm.person_found for lm in landmarks])
-    return {"video": path.name, "rig": rig.name, "frames": len(landmarks), "fps": fps, "detection_rate": float(found.mean()),
+    face_rate = None if recording is None else float(np.mean([o.found for o in recording.face.values()] or [0.0]))
+    return {"video": path.name, "rig": rig.name, "frames": len(landmarks), "fps": fps, "face_rate": face_rate,
+            "detection_rate": float(found.mean()),
             "result_rate": float(valid.mean()), "person_gate_accept_rate": float(accepted.mean()),
             "jumps_over_90": jumps["frames"], "max_joint_step_deg": jumps["max_deg"],
             "jump_joints": {rig.skeleton.names[j]: n for j, n in jumps["joints"].items()},
@@ -409,7 +440,8 @@ def cmd_eval_live(args: argparse.Namespace) -> int:
 def run_probes_command(args: argparse.Namespace) -> int:
     """``eval-live --probes`` / ``--video FILE`` / ``--gate``."""
     cache = Path(args.landmark_cache) if args.landmark_cache else None
-    report: dict = {"solver": args.solver}
+    face_hands = not getattr(args, "body_only", False)
+    report: dict = {"solver": args.solver, "face_hands": face_hands}
     if args.probes:
         names = args.probe_names.split(",") if args.probe_names else [p.name for p in PROBES]
         rigs = args.probe_rigs.split(",") if args.probe_rigs else list(PROBE_RIGS)
@@ -423,9 +455,7 @@ def run_probes_command(args: argparse.Namespace) -> int:
         except (KeyError, ValueError, FileNotFoundError) as e:
             logger.error("eval-live --probes: %s", e.args[0] if e.args else e)
             return 2
-        rows = evaluate_probes(names, rigs, args.probe_frames, args.solver, args.v2p_weights, cache,
-                               face_hands=not getattr(args, "probe_body_only", False))
-        report["face_hands"] = not getattr(args, "probe_body_only", False)
+        rows = evaluate_probes(names, rigs, args.probe_frames, args.solver, args.v2p_weights, cache, face_hands=face_hands)
         report["probes"] = rows
         report["targets"] = probe_targets(rows)
         for line in probe_table(rows).splitlines():
@@ -438,7 +468,7 @@ def run_probes_command(args: argparse.Namespace) -> int:
             logger.error("eval-live --video: no file %s", args.video)
             return 2
         try:
-            row = evaluate_video(Path(args.video), args.rig, args.solver, args.v2p_weights, args.video_frames, cache)
+            row = evaluate_video(Path(args.video), args.rig, args.solver, args.v2p_weights, args.video_frames, cache, face_hands)
         except (AnyRigError, FileNotFoundError) as e:
             logger.error("eval-live --video --rig %s: %s", args.rig, e)
             return 2

@@ -12,6 +12,11 @@ boxes come from the pose's *image* landmarks (normalised ``[0, 1]``), so they co
 
 A box that leaves the image is clipped; one that is too small or too far outside (landmarks not
 visible) is ``None``: the caller skips the landmarker for that frame.
+
+A landmarker that estimates a 3D pose (the face's transformation matrix) sees the crop as if the
+camera looked straight at it; :func:`view_rotation` turns such a pose back into the camera's axes
+(the ray to a head near the top of a 640x480 frame is ~14 degrees off the optical axis, which
+otherwise reads as a pitched head, and as roll while it turns).
 """
 
 from __future__ import annotations
@@ -21,13 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.perception.landmarks import Landmark, LandmarkFrame
+from engine.rotations import quat_between, quat_to_matrix
 
-__all__ = ["CropBox", "HEAD_SCALE", "HAND_SCALE", "MIN_CROP_PX", "head_box", "hand_box", "cut"]
+__all__ = ["CAMERA_HFOV_DEG", "CropBox", "HEAD_SCALE", "HAND_SCALE", "MIN_CROP_PX", "head_box", "hand_box", "cut", "view_rotation"]
 
 HEAD_SCALE = 2.2  # crop side / largest extent of the 11 face landmarks
 HAND_SCALE = 1.6  # crop side / forearm length in the image
 MIN_CROP_PX = 24  # below this the landmarkers cannot work; skip
 MIN_VISIBILITY = 0.3  # pose visibility of the landmarks a box is built from
+# Horizontal field of view assumed for the camera (webcams: ~60-70 deg; the evaluation renderer's
+# 640x480 camera with 50 deg vertical: 64 deg). Only :func:`view_rotation` uses it.
+CAMERA_HFOV_DEG = 64.0
 
 _FACE = list(range(int(Landmark.NOSE), int(Landmark.MOUTH_RIGHT) + 1))
 _HANDS = {
@@ -99,3 +108,17 @@ def cut(image: np.ndarray, box: CropBox, max_side: int | None = None) -> np.ndar
 
         out = cv2.resize(out, (max_side, max_side), interpolation=cv2.INTER_AREA)
     return out
+
+
+def view_rotation(box: CropBox, width: int, height: int, hfov_deg: float = CAMERA_HFOV_DEG) -> np.ndarray:
+    """``(3, 3)`` the turn from a camera looking straight at ``box``'s centre to the real camera.
+
+    Axes as the face landmarker's camera space (x right, y up, z toward the viewer): it takes the
+    optical axis ``(0, 0, -1)`` onto the ray through the box's centre (pinhole, principal point at
+    the image centre, focal length from ``hfov_deg``). A rotation a landmarker estimated on the crop
+    is ``view_rotation(...) @ R`` in the camera's axes.
+    """
+    f = 0.5 * width / np.tan(np.radians(0.5 * hfov_deg))
+    cx, cy = box.x0 + 0.5 * box.size, box.y0 + 0.5 * box.size
+    ray = np.array([(cx - 0.5 * width) / f, -(cy - 0.5 * height) / f, -1.0])
+    return quat_to_matrix(quat_between(np.array([0.0, 0.0, -1.0]), ray / np.linalg.norm(ray)))

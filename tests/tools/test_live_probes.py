@@ -78,6 +78,7 @@ def test_video_mode_reports_jumps_jitter_and_gate(shared_models: Path, shared_vi
     assert row["rig"] == "spider" and row["frames"] == 20 and row["detection_rate"] > 0.9
     assert 0.0 <= row["person_gate_accept_rate"] <= 1.0
     assert row["jumps_over_90"] >= 0 and np.isfinite(row["rotation_jitter_deg_s2"])
+    assert row["face_rate"] > 0.5  # the face and hands stage ran too (the juggler's face is found)
 
 
 def test_missing_video_or_rig_is_named(caplog, tmp_path: Path) -> None:

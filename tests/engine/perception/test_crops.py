@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.perception.crops import CropBox, cut, hand_box, head_box
 from engine.perception.landmarks import NUM_LANDMARKS, Landmark, LandmarkFrame
@@ -43,3 +44,19 @@ def test_cut_pads_outside_the_image_and_shrinks() -> None:
     out = cut(image, CropBox(-5, -5, 10), None)
     assert out.shape == (10, 10, 3) and out[0, 0, 0] == 0 and out[9, 9, 0] == 200
     assert cut(image, CropBox(0, 0, 10), max_side=4).shape == (4, 4, 3)
+
+
+def test_view_rotation_turns_the_optical_axis_onto_the_ray_through_the_box() -> None:
+    from engine import rotations as rot
+    from engine.perception.crops import CAMERA_HFOV_DEG, CropBox, view_rotation
+
+    centred = CropBox(320 - 50, 240 - 50, 100)
+    assert np.allclose(view_rotation(centred, 640, 480), np.eye(3), atol=1e-12)
+    # A head 150 px above the centre of a 640x480 frame: the ray is pitched up by atan(150 / f).
+    f = 320.0 / np.tan(np.radians(CAMERA_HFOV_DEG / 2))
+    up = view_rotation(CropBox(320 - 50, 90 - 50, 100), 640, 480)
+    axis_angle = rot.matrix_to_axis_angle(up)
+    assert np.degrees(axis_angle[0]) == pytest.approx(np.degrees(np.arctan(150 / f)), abs=1e-6)  # about +x: up
+    assert np.allclose(axis_angle[1:], 0.0, atol=1e-12)
+    ray = up @ np.array([0.0, 0.0, -1.0])
+    assert ray[1] > 0 and ray[2] < 0
