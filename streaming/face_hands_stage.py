@@ -16,8 +16,10 @@ that part off with one clear warning and the body keeps running (body-only).
 
 **Outputs** (:class:`FaceHandsState`): the blendshapes, whether the face / each hand was found,
 the finger angles per side, and ``head_rotation``: the head's rotation relative to the camera
-from the facial transformation matrix (x y z w, internal frame, identity = facing the camera),
-``None`` while no face is found. It is there for the body path to refine the head orientation.
+from the facial transformation matrix, turned from the crop's view into the camera's axes
+(:func:`engine.perception.crops.view_rotation`; x y z w, internal frame, identity = facing the
+camera), ``None`` while no face is found. The body path takes it as the head's orientation
+(:mod:`engine.performer.face_head`).
 """
 
 from __future__ import annotations

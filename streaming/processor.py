@@ -260,8 +260,9 @@ class LiveProcessor:
             (not on synthetic frames that carry simulated landmarks); its finger, jaw and eye
             angles are turned into the rig's joints found by
             :func:`engine.face_hands.rig_targets.find_face_hand_targets`, and its blendshapes ride
-            on the result. :attr:`last_face_hands` keeps the latest state, including the face's
-            head rotation relative to the camera (``head_rotation``), for refining the head.
+            on the result. The face's head rotation (``head_rotation``) is the head segment's
+            frame while the face is seen (:mod:`engine.performer.face_head`).
+            :attr:`last_face_hands` keeps the latest state.
         orientation: ``"auto"`` (the orientation links of ``retarget.map`` when the retargeter has
             one), ``None`` (positions only), or a callable ``(local rotations, SegmentPose) -> local rotations``.
         continuity: the speed limit (``None``: no limit, no hemisphere alignment).

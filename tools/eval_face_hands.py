@@ -58,7 +58,8 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
     import cv2
 
     from engine.face_hands.fingers import finger_pose
-    from engine.perception.crops import cut, hand_box, head_box
+    from engine import rotations as rot
+    from engine.perception.crops import cut, hand_box, head_box, view_rotation
     from engine.perception.face_landmarker import BLENDSHAPE_NAMES, FaceLandmarkerAdapter
     from engine.perception.hand_landmarker import HandLandmarkerAdapter
     from engine.perception.pose_landmarker import PoseLandmarkerAdapter
@@ -104,7 +105,8 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
                 seen = _timed(face.detect, cut(image, box, FACE_CROP_MAX), t_ms, cost=cost, key="face")
                 if seen.found:
                     faces += 1
-                    blend[-1], heads[-1] = seen.blendshapes, seen.head_rotation
+                    # In the camera's axes, as the live stage turns it (engine.perception.crops.view_rotation).
+                    blend[-1], heads[-1] = seen.blendshapes, rot.matrix_to_quat(view_rotation(box, W, H) @ rot.quat_to_matrix(seen.head_rotation))
             for side, adapter in hands.items():
                 hbox = hand_box(landmarks, side, W, H)
                 if hbox is None:

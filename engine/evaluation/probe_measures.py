@@ -21,7 +21,11 @@ projected on the probe's axis and the two axes orthogonal to it, gives the angle
 The arm raises are read from where the upper-arm bone points instead (:func:`bone_angles_deg`):
 the angle it swept about the probe axis, how far it left the plane of the raise (``out_of_plane``)
 and its twist about itself (``twist``), so a raise that arrives with the wrong twist still counts as
-a raise and the twist shows as leakage.
+a raise and the twist shows as leakage. The raise's axis is the performer's (side: +Z, front: -X)
+turned by the retargeter's alignment of that bone (:func:`_arm_alignment`): a wing at rest
+sideways, driven from the relaxed arm, rises about the forward axis with a side raise and sweeps
+forward about the vertical with a front raise. (Read about the performer's own axis, a front raise
+on such a wing was undefined: the bone lies along that axis.)
 
 Scores (:func:`probe_scores`), over the frames with a result:
 
@@ -129,6 +133,27 @@ def _arm_part(chain: list[str], part: str) -> int | None:
     return i if i + 1 < len(chain) else None
 
 
+def _arm_alignment(skeleton: Skeleton, retarget_map: RetargetMap, joint: int, child: int, turn: np.ndarray) -> np.ndarray:
+    """``(3, 3)`` the retargeter's alignment of the upper-arm bone (performer frame): the shortest
+    turn from the performer's upper arm in the chain's source pose onto the rig's rest bone.
+
+    The retargeter gives the rig bone ``A d`` for a performer direction ``d``, so a raise about
+    the performer's axis ``a`` arrives as a turn about ``A a``: a dragon's wing (at rest sideways,
+    driven from the relaxed arm) sweeps forward about the vertical when the arm rises to the front.
+    Identity where the rig's bone rests as the performer's (a humanoid's arm, a foreleg).
+    """
+    from engine.performer import performer_arms_down_positions, performer_index, performer_rest_positions
+
+    source_pose = next((c.source_pose for c in retarget_map.chains if c.rule == "direct" and c.source == "left_arm" and not c.mirror), "t_pose")
+    perf = performer_arms_down_positions() if source_pose == "arms_down" else performer_rest_positions()
+    ref_dir = perf[performer_index("left_lower_arm")] - perf[performer_index("left_upper_arm")]
+    _, rest_pos = forward_kinematics(skeleton.parents, rot.quat_to_matrix(skeleton.rest_rotations), skeleton.rest_translations)
+    rest_dir = turn.T @ (rest_pos[child] - rest_pos[joint])
+    if np.linalg.norm(rest_dir) < 1e-9:
+        return np.eye(3)
+    return rot.quat_to_matrix(rot.quat_between(ref_dir / np.linalg.norm(ref_dir), rest_dir / np.linalg.norm(rest_dir)))
+
+
 def probe_joints(skeleton: Skeleton, retarget_map: RetargetMap, reference_rotations: np.ndarray, spec: ProbeSpec) -> ProbeJoints | None:
     """Where ``spec`` is read on this rig, or ``None`` when the rig has no corresponding part (e.g. no arm chain)."""
     idx = skeleton.index
@@ -154,7 +179,7 @@ def probe_joints(skeleton: Skeleton, retarget_map: RetargetMap, reference_rotati
         joint, child = idx(arm[part]), idx(arm[part + 1])
         if spec.part == "upper_arm":
             base = next((a for a in skeleton.chain_to_root(joint)[1:] if a in body), skeleton.parents[joint])
-            axis = turn @ WORLD_AXES[spec.axis]
+            axis = turn @ _arm_alignment(skeleton, retarget_map, joint, child, turn) @ WORLD_AXES[spec.axis]
             bone = ref_pos[child] - ref_pos[joint]
         else:
             base = skeleton.parents[joint]

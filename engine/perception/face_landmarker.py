@@ -11,10 +11,10 @@ Outputs per frame (:class:`FaceObservation`):
 - ``head_rotation``: ``(4,)`` x y z w, the rotation of the facial transformation matrix (canonical
   face model -> the detected face, camera space). MediaPipe's face space is x right, y up, z toward
   the viewer, which is the project's internal frame for a performer facing the camera (DESIGN §3):
-  identity = looking straight into the camera. It is the head's orientation **relative to the
-  camera**; the crop shifts the principal point, which tilts it by at most a few degrees. The
-  live processor exposes it (``LiveProcessor.last_face``) so the body-driven head orientation can
-  be refined from it.
+  identity = looking straight into the crop's centre. It is the head's orientation **relative to
+  a camera looking straight at the crop**: the live stage turns it into the real camera's axes
+  with :func:`engine.perception.crops.view_rotation` (a head near the top of the frame is ~14
+  degrees off the optical axis), and it then drives the head (:mod:`engine.performer.face_head`).
 """
 
 from __future__ import annotations

@@ -103,3 +103,26 @@ def test_a_raise_with_a_twist_keeps_its_gain_and_shows_the_twist(humanoid) -> No
     assert s["gain"] == pytest.approx(1.0, abs=1e-6)
     assert s["leakage"]["twist"] == pytest.approx(0.5, abs=0.02)
     assert s["leakage"]["out_of_plane"] < 1e-6
+
+
+def test_a_wing_driven_from_the_relaxed_arm_reads_a_front_raise_as_a_forward_sweep() -> None:
+    """The retargeter aims the dragon's wing (sideways at rest) at ``A d`` for the arm's direction
+    ``d`` (arms down -> wing out): a front raise turns the wing about the vertical, a side raise
+    about the forward axis; the humanoid's arm keeps the performer's axes."""
+    dragon = load_bundled_rig("dragon")
+    rmap = suggest_map(dragon.skeleton, dragon.name)
+    front = probe_joints(dragon.skeleton, rmap, dragon.reference_rotations(), probe_spec("arm_front_raise"))
+    side = probe_joints(dragon.skeleton, rmap, dragon.reference_rotations(), probe_spec("arm_side_raise"))
+    forward = np.asarray(rmap.forward, float) * [1.0, 0.0, 1.0]
+    forward /= np.linalg.norm(forward)
+    assert abs(front.axes[0] @ [0.0, 1.0, 0.0]) > 0.9  # front raise: about the vertical (the wing rests a little raised and swept)
+    assert abs(side.axes[0] @ forward) > 0.9  # side raise: about the rig's forward axis
+    # A wing swept 40 degrees forward about that axis reads as a 40 degree raise, no leakage.
+    angle = np.linspace(0.0, 40.0, 20)
+    delta = rot.axis_angle_to_quat(np.radians(angle)[:, None] * front.axes[0])
+    s = probe_scores(angle, delta, front.axes, front.axis_names, np.ones(20, bool), front.bone)
+    assert s["gain"] == pytest.approx(1.0, abs=1e-6) and s["leakage_max"] < 1e-6
+    rig = build_rig("humanoid").rig
+    hmap = suggest_map(rig.skeleton, rig.name)
+    arm = probe_joints(rig.skeleton, hmap, rig.reference_rotations(), probe_spec("arm_front_raise"))
+    assert abs(arm.axes[0] @ [1.0, 0.0, 0.0]) > 0.99  # the humanoid's front raise: about the lateral axis
