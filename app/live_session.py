@@ -201,13 +201,13 @@ class LiveSession:
         if saved_map is not None and saved_map.is_file():  # a bundled rig's map edited by the user
             from engine.retarget.retargeter import Retargeter
 
-            processor.retarget = Retargeter(rig.skeleton, load_map(saved_map, rig.skeleton))
+            processor.use_retarget(Retargeter(rig.skeleton, load_map(saved_map, rig.skeleton)))
         if self.neutral is not None:
             # The neutral pose goes through the same modes as the live performer before it reaches the retargeter.
             neutral = legs_at_rest(self.neutral) if modes.upper_body else self.neutral
             neutral = mirror_performer(neutral) if modes.mirror else neutral
             reference = reference_positions(getattr(processor.retarget, "map", None))
-            processor.retarget = CalibratedRetarget(processor.retarget, NeutralPose(neutral, reference))
+            processor.use_retarget(CalibratedRetarget(processor.retarget, NeutralPose(neutral, reference)))
         return self.tap.attach(processor)
 
     def _load_calibration(self) -> None:

@@ -124,5 +124,10 @@ class CalibratedRetarget:
     def __init__(self, inner, neutral: NeutralPose) -> None:
         self.inner, self.neutral = inner, neutral
 
+    @property
+    def map(self):
+        """The wrapped retargeter's map (None when it has none): its links and joints still apply."""
+        return getattr(self.inner, "map", None)
+
     def __call__(self, performer: np.ndarray) -> np.ndarray:
         return self.inner(self.neutral.apply(performer))

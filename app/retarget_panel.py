@@ -1,9 +1,11 @@
 """Retarget map editor: which performer chain drives each rig chain, by which rule; saved beside the rig.
 
 The tables are a view of a :class:`~engine.retarget.mapping.RetargetMap` (plain data): one row per
-chain map, and below it one row per orientation link (rig joint <- performer segment orientation:
+chain map, below it one row per orientation link (rig joint <- performer segment orientation:
 mode, weight, the segment a turn is measured against, performer pose; *Remove link* drops the
-selected rows). Editing a cell edits the panel's working copy; *Save map* checks it, writes
+selected rows), then the face and hand joints: the jaw and eye joints the face drives (automatic,
+none, or a named joint) and the grips, joints that close with a hand (side, angle at a fist;
+*Remove grip* drops the selected rows). Editing a cell edits the panel's working copy; *Save map* checks it, writes
 ``<rig file>.retarget.json`` (a bundled rig's map goes to the user's config folder, never into the
 checkout) and drives the rig with it; *Suggest* refills the table with the
 automatic map (the reset), *Revert* with the one in use.
@@ -19,14 +21,17 @@ from app.live_session import LiveSession
 from engine.errors import AnyRigError
 from engine.performer import PERFORMER_CHAINS
 from engine.performer.segments import SEGMENTS
+from engine.retarget.face_hand_joints import GRIP_SIDES
 from engine.retarget.mapping import RULES, SOURCE_POSES, RetargetMap
 from engine.retarget.orientation import LINK_MODES
 
-__all__ = ["RetargetPanel", "COLUMNS", "LINK_COLUMNS"]
+__all__ = ["RetargetPanel", "COLUMNS", "LINK_COLUMNS", "GRIP_COLUMNS", "AUTOMATIC", "NO_JOINT"]
 
 COLUMNS = ("Rig chain", "Rule", "Performer chain", "Performer pose", "Delay (frames)", "Mirror")
 LINK_COLUMNS = ("Rig joint", "Performer segment", "Mode", "Weight", "Relative to", "Performer pose")
+GRIP_COLUMNS = ("Rig joint", "Hand", "Angle at a fist (°)")
 NO_SOURCE = "—"
+AUTOMATIC, NO_JOINT = "(automatic)", "(none)"  # a face joint left to the search / none at all
 
 
 class RetargetPanel(QtWidgets.QWidget):
@@ -68,6 +73,24 @@ class RetargetPanel(QtWidgets.QWidget):
         self.remove_link_button = QtWidgets.QPushButton("Remove link")
         self.remove_link_button.clicked.connect(self.remove_selected_links)
         layout.addWidget(self.remove_link_button)
+        face = QtWidgets.QFormLayout()
+        self.face_combos: dict[str, QtWidgets.QComboBox] = {}
+        for field, label in (("jaw", "Jaw (opens with the mouth)"), ("left_eye", "Left eye"), ("right_eye", "Right eye")):
+            combo = QtWidgets.QComboBox()
+            combo.currentTextChanged.connect(lambda text, field=field: self._set_face(field, text))
+            self.face_combos[field] = combo
+            face.addRow(label, combo)
+        layout.addLayout(face)
+        layout.addWidget(QtWidgets.QLabel("Grips (joints that close with a hand: claws, wing fingers)"))
+        self.grips_table = QtWidgets.QTableWidget(0, len(GRIP_COLUMNS))
+        self.grips_table.setHorizontalHeaderLabels(list(GRIP_COLUMNS))
+        self.grips_table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.grips_table.verticalHeader().setVisible(False)
+        self.grips_table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        layout.addWidget(self.grips_table, 1)
+        self.remove_grip_button = QtWidgets.QPushButton("Remove grip")
+        self.remove_grip_button.clicked.connect(self.remove_selected_grips)
+        layout.addWidget(self.remove_grip_button)
         row = QtWidgets.QHBoxLayout()
         self.suggest_button = QtWidgets.QPushButton("Suggest (reset)")
         self.revert_button = QtWidgets.QPushButton("Revert")
@@ -129,6 +152,39 @@ class RetargetPanel(QtWidgets.QWidget):
             check.toggled.connect(lambda v, r=r: self._set(r, "mirror", bool(v)))
             self.table.setCellWidget(r, 5, check)
         self._show_links()
+        self._show_face_hands()
+
+    def _show_face_hands(self) -> None:
+        assert self.map is not None and self.session.rig is not None
+        joints = self.map.face_hands
+        names = list(self.session.rig.skeleton.names)
+        for field, combo in self.face_combos.items():
+            value = getattr(joints, field)
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems([AUTOMATIC, NO_JOINT, *names])
+            combo.setCurrentText(AUTOMATIC if value is None else NO_JOINT if value == "" else value)
+            combo.blockSignals(False)
+        self.grips_table.setRowCount(len(joints.grips))
+        for r, grip in enumerate(joints.grips):
+            item = QtWidgets.QTableWidgetItem(grip.joint)
+            item.setFlags(item.flags() & ~QtCore.Qt.ItemFlag.ItemIsEditable)
+            self.grips_table.setItem(r, 0, item)
+            self.grips_table.setCellWidget(r, 1, self._combo(GRIP_SIDES, grip.side, r, "side", self._set_grip))
+            spin = QtWidgets.QDoubleSpinBox()
+            spin.setRange(-180.0, 180.0)
+            spin.setDecimals(1)
+            spin.setValue(float(grip.angle_deg))
+            spin.valueChanged.connect(lambda v, r=r: self._set_grip(r, "angle_deg", float(v)))
+            self.grips_table.setCellWidget(r, 2, spin)
+
+    def remove_selected_grips(self) -> None:
+        """Drop the selected grips from the working copy."""
+        if self.map is None:
+            return
+        rows = {i.row() for i in self.grips_table.selectionModel().selectedRows()}
+        self.map.face_hands.grips = [g for r, g in enumerate(self.map.face_hands.grips) if r not in rows]
+        self._show_face_hands()
 
     def _show_links(self) -> None:
         assert self.map is not None
@@ -174,6 +230,14 @@ class RetargetPanel(QtWidgets.QWidget):
     def _set_link(self, row: int, field: str, value: object) -> None:
         assert self.map is not None
         setattr(self.map.orientations[row], field, value)
+
+    def _set_grip(self, row: int, field: str, value: object) -> None:
+        assert self.map is not None
+        setattr(self.map.face_hands.grips[row], field, value)
+
+    def _set_face(self, field: str, text: str) -> None:
+        if self.map is not None and text:
+            setattr(self.map.face_hands, field, None if text == AUTOMATIC else "" if text == NO_JOINT else text)
 
     def save(self) -> bool:
         """Check the edited map, save it beside the rig and use it; on failure report it."""

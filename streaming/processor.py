@@ -294,11 +294,11 @@ class LiveProcessor:
         self.tracking_state = TrackingState.NO_PERSON  # plain attribute: the GUI and outputs read it
         self._easing = RestEasing(rig.skeleton, ease_to_rest_ms)
         self.face_hands = face_hands
-        self.face_hand_targets = find_face_hand_targets(rig) if face_hands is not None else None
         self.last_face_hands: FaceHandsState | None = None
         self.root_motion = root_motion  # move the performer (and so the rig's root) through the camera's space
         self._last_hips: np.ndarray | None = None
         self.perception, self.performer, self.retarget, self.solver = perception, performer, retarget, solver
+        self.face_hand_targets = self._face_hand_targets() if face_hands is not None else None
         self.filter = PoseFilter(filter_config)
         self._hold = LandmarkHold(max_hold_ms)
         self.person_gate = PersonGate() if person_gate is None else person_gate
@@ -309,6 +309,7 @@ class LiveProcessor:
         self.frames_without_person = 0
         # Frames dropped because a stage saw or made NaN / inf, per stage (perception, v2p, retarget, p2r, filter).
         self.dropped_nonfinite: dict[str, int] = {}
+        self._auto_orientation = orientation == "auto"
         if orientation == "auto":
             orientation = _orientation_for(rig, retarget)
         self.orientation = orientation
@@ -324,12 +325,27 @@ class LiveProcessor:
             performer.reset()
             self._bind_solver()
 
+    def use_retarget(self, retarget: Retarget) -> None:
+        """Drive the rig through ``retarget`` from the next frame (e.g. a user's edited map, or one
+        wrapped in a calibration): its map's orientation links and face and hand joints too."""
+        self.retarget = retarget
+        if self._auto_orientation:
+            self.orientation = _orientation_for(self.rig, retarget)
+            if self.orientation is not None and self._segments is None:
+                self._segments = SegmentTracker()
+        if self.face_hands is not None:
+            self.face_hand_targets = self._face_hand_targets()
+
+    def _face_hand_targets(self):
+        """The rig's face and hand joints, as the retarget map names them (jaw, eyes, grips)."""
+        return find_face_hand_targets(self.rig, getattr(getattr(self.retarget, "map", None), "face_hands", None))
+
     def use_face_hands(self, stage: FaceHandsStage | FaceHandsWorker | None) -> None:
         """Run ``stage`` as the face and hands stage from now on (None: body only); closes the old one."""
         if self.face_hands is not None and self.face_hands is not stage:
             self.face_hands.close()
         self.face_hands = stage
-        self.face_hand_targets = find_face_hand_targets(self.rig) if stage is not None else None
+        self.face_hand_targets = self._face_hand_targets() if stage is not None else None
         self.last_face_hands = None
 
     def _bind_solver(self) -> np.ndarray:

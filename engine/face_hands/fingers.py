@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FINGERS", "CURL_MAX_RAD", "FingerPose", "finger_pose", "REST_FINGER_POSE"]
+__all__ = ["FINGERS", "CURL_MAX_RAD", "FIST_CURL_RAD", "FingerPose", "finger_pose", "hand_closure", "REST_FINGER_POSE"]
 
 FINGERS = ("Thumb", "Index", "Middle", "Ring", "Little")  # Unity's finger names
 CURL_MAX_RAD = float(np.radians(110.0))
@@ -41,6 +41,13 @@ class FingerPose:
 
 
 REST_FINGER_POSE = FingerPose(np.zeros((5, 3)), np.zeros(5), 0.0)  # a flat open hand, the rigs' rest
+FIST_CURL_RAD = float(np.radians(75.0))  # mean joint curl of the four fingers in a fist (about)
+
+
+def hand_closure(pose: FingerPose) -> float:
+    """How closed the hand is, ``[0, 1]``: the mean curl of the four fingers' joints over a fist's
+    (:data:`FIST_CURL_RAD`); 0 = flat open hand, 1 = fist. Drives grips (claws, wing fingers)."""
+    return float(np.clip(np.mean(pose.curl[1:]) / FIST_CURL_RAD, 0.0, 1.0))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

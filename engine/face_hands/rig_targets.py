@@ -10,7 +10,13 @@ Found once per rig (:func:`find_face_hand_targets`), by name, checked by geometr
   below the head. Yaw turns about the up axis, pitch about the left-right axis;
 - **fingers**: Unity ``HumanBodyBones`` finger roles (``LeftIndexProximal`` ...) from the rig's
   humanoid map or matching joint names. Curl turns each bone toward the palm; spread turns the
-  proximal bone in the palm plane toward the index side.
+  proximal bone in the palm plane toward the index side;
+- **grips** (non-humanoid limbs, from the retarget map's ``face_hands.grips``,
+  :mod:`engine.retarget.face_hand_joints`): each turns by its angle times the hand's closure,
+  bending its tip downward (about its bone x down; a bone pointing straight down bends backward).
+
+The retarget map's ``face_hands`` may also name the jaw and eye joints; a name there wins over
+the search above (``""`` = none).
 
 Every axis is computed in world space at the rig's reference pose, then stored in the joint's own
 local frame, so applying an angle is one quaternion product on the solved local rotation
@@ -27,8 +33,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import rotations as rot
-from engine.face_hands.fingers import FINGERS, FingerPose
+from engine.face_hands.fingers import FINGERS, FingerPose, hand_closure
 from engine.kinematics import forward_kinematics
+from engine.retarget.face_hand_joints import FaceHandJoints
 from engine.rig import Rig
 
 __all__ = ["JointAxis", "FaceHandTargets", "find_face_hand_targets", "offset_rotations", "face_hand_offsets"]
@@ -57,12 +64,14 @@ class FaceHandTargets:
         eyes: ``side -> (yaw axis, pitch axis)``; yaw > 0 toward the performer's left, pitch > 0 up.
         curl: ``(side, finger index, phalanx index) -> axis``, positive = toward the palm.
         spread: ``(side, finger index) -> axis`` on the proximal bone, positive = toward the index.
+        grips: ``side -> [(axis, radians at a closed fist)]``.
     """
 
     jaw: JointAxis | None = None
     eyes: dict[str, tuple[JointAxis, JointAxis]] = field(default_factory=dict)
     curl: dict[tuple[str, int, int], JointAxis] = field(default_factory=dict)
     spread: dict[tuple[str, int], JointAxis] = field(default_factory=dict)
+    grips: dict[str, list[tuple[JointAxis, float]]] = field(default_factory=dict)
 
     @property
     def has_fingers(self) -> bool:
@@ -72,7 +81,7 @@ class FaceHandTargets:
         """One line for logs: what was found."""
         sides = sorted({s for s, _, _ in self.curl})
         return (f"jaw {'yes' if self.jaw else 'no'}, eyes {len(self.eyes)}, "
-                f"finger bones {len(self.curl)} ({'/'.join(sides) or 'none'})")
+                f"finger bones {len(self.curl)} ({'/'.join(sides) or 'none'}), grips {sum(map(len, self.grips.values()))}")
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -112,8 +121,12 @@ def _children(parents: np.ndarray, j: int) -> list[int]:
     return [c for c in range(len(parents)) if int(parents[c]) == j]
 
 
-def find_face_hand_targets(rig: Rig) -> FaceHandTargets:
-    """The jaw, eye and finger joints of ``rig`` with their axes (see the module docstring)."""
+def find_face_hand_targets(rig: Rig, joints: FaceHandJoints | None = None) -> FaceHandTargets:
+    """The jaw, eye, finger and grip joints of ``rig`` with their axes (see the module docstring).
+
+    Args:
+        joints: the retarget map's face and hand joints (None: found automatically, no grips).
+    """
     sk = rig.skeleton
     parents = np.asarray(sk.parents)
     world_rot, world_pos = forward_kinematics(parents, rot.quat_to_matrix(rig.reference_rotations()), sk.rest_translations)
@@ -125,7 +138,8 @@ def find_face_hand_targets(rig: Rig) -> FaceHandTargets:
     heads = [humanoid["Head"]] if "Head" in humanoid else [j for j, n in enumerate(names) if "head" in _core(n)]
     below_head = set().union(*(_descendants(parents, h) for h in heads)) if heads else set()
 
-    jaw = _find_jaw(names, humanoid, heads, below_head, parents, world_pos)
+    joints = joints or FaceHandJoints()
+    jaw = _find_jaw(names, humanoid, heads, below_head, parents, world_pos) if joints.jaw is None else index.get(joints.jaw)
     jaw_axis = None
     if jaw is not None:
         kids = _children(parents, jaw)
@@ -138,8 +152,9 @@ def find_face_hand_targets(rig: Rig) -> FaceHandTargets:
     eyes: dict[str, tuple[JointAxis, JointAxis]] = {}
     for side in ("left", "right"):
         unity = "LeftEye" if side == "left" else "RightEye"
-        j = humanoid.get(unity)
-        if j is None:
+        named = getattr(joints, f"{side}_eye")
+        j = humanoid.get(unity) if named is None else index.get(named)
+        if j is None and named is None:
             found = [k for k in sorted(below_head) if "eye" in _core(names[k]) and _side_of(names[k]) == side
                      and not any(w in _core(names[k]) for w in ("lid", "brow", "lash"))]
             j = found[0] if found else None
@@ -167,7 +182,18 @@ def find_face_hand_targets(rig: Rig) -> FaceHandTargets:
             curl[(side, f, k)] = _local(j, np.cross(direction, toward), world_rot)
             if k == 0:
                 spread[(side, f)] = _local(j, np.cross(direction, across), world_rot)
-    return FaceHandTargets(jaw_axis, eyes, curl, spread)
+    grips: dict[str, list[tuple[JointAxis, float]]] = {}
+    for grip in joints.grips:
+        j = index.get(grip.joint)
+        if j is None:
+            continue
+        kids = _children(parents, j)
+        bone = _unit(world_pos[kids[0]] - world_pos[j]) if kids else _unit(world_pos[j] - world_pos[int(parents[j])])
+        axis = np.cross(bone, -_UP)  # turns the bone toward down
+        if float(np.linalg.norm(axis)) < 0.2:  # (nearly) vertical bone: bend it backward
+            axis = np.cross(bone, -_FORWARD)
+        grips.setdefault(grip.side, []).append((_local(j, _unit(axis), world_rot), float(np.radians(grip.angle_deg))))
+    return FaceHandTargets(jaw_axis, eyes, curl, spread, grips)
 
 
 def _find_jaw(names: list[str], humanoid: dict[str, int], heads: list[int], below_head: set[int],
@@ -224,4 +250,6 @@ def face_hand_offsets(targets: FaceHandTargets, *, jaw: float = 0.0, gaze: dict[
                 if axis is not None:
                     angle = float(pose.curl[f, k]) + (float(pose.thumb_opposition) if (f, k) == (0, 0) else 0.0)
                     out.append((axis, angle))
+        closure = hand_closure(pose) if side in targets.grips else 0.0
+        out += [(axis, closure * full) for axis, full in targets.grips.get(side, ())]
     return out

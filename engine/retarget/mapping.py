@@ -14,7 +14,9 @@ Rules (each :class:`ChainMap` has one):
 Orientation links (``orientations``, :mod:`engine.retarget.orientation`) then give chosen joints
 the performer's segment orientations: the head, chest twist along the spine and neck, limb twists,
 hands and feet. Schema version 2 added them; a version 1 file still loads and gets the suggested
-links (when the skeleton is given).
+links (when the skeleton is given). The face and hand joints (``face_hands``,
+:mod:`engine.retarget.face_hand_joints`: jaw, eyes, and grips that close with the hand) came with
+version 3; older files get the suggested grips and find the jaw and eyes automatically.
 
 Automatic suggestions (:func:`suggest_map`): a skeleton whose humanoid bones are all found by name
 (:mod:`engine.retarget.humanoid_names`) is mapped bone for bone; any other: spine -> spine (root to
@@ -34,6 +36,7 @@ import numpy as np
 from engine.errors import AnyRigError
 from engine.performer import PERFORMER_CHAINS
 from engine.retarget.chains import Chain, ChainKind, find_chains, rig_forward
+from engine.retarget.face_hand_joints import FaceHandJoints, suggest_grips, validate_face_hand_joints
 from engine.retarget.humanoid_names import find_humanoid_bones
 from engine.retarget.orientation import OrientationLink, suggest_orientation_links, validate_link
 from engine.skeleton import Skeleton
@@ -51,8 +54,8 @@ __all__ = [
     "load_map",
 ]
 
-SCHEMA_VERSION = 2
-_READABLE_VERSIONS = (1, 2)  # 1: chains only (orientation links are suggested on load)
+SCHEMA_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)  # 1: chains only (orientation links are suggested on load); 2: no face_hands
 RULES = ("direct", "follow")
 SOURCE_POSES = ("t_pose", "arms_down")
 
@@ -97,6 +100,7 @@ class RetargetMap:
         forward: the rig's facing at rest, a unit vector (the performer faces +Z).
         chains: the chain maps; later entries win when two name the same joint.
         orientations: orientation links (rig joint <- performer segment orientation).
+        face_hands: the jaw and eye joints and the grips (:mod:`engine.retarget.face_hand_joints`).
         version: schema version.
     """
 
@@ -104,6 +108,7 @@ class RetargetMap:
     forward: list[float] = field(default_factory=lambda: [0.0, 0.0, 1.0])
     chains: list[ChainMap] = field(default_factory=list)
     orientations: list[OrientationLink] = field(default_factory=list)
+    face_hands: FaceHandJoints = field(default_factory=FaceHandJoints)
     version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict:
@@ -157,6 +162,15 @@ class RetargetMap:
             chains.append(cm)
         out = RetargetMap(rig=str(data.get("rig", "")), forward=[float(v) for v in fwd], chains=chains)
         links = data.get("orientations", [])
+        if version < 3:
+            if "face_hands" in data:
+                raise RetargetMapError(path, "'face_hands' needs schema version 3")
+            out.face_hands = FaceHandJoints(grips=suggest_grips(skeleton, out) if skeleton is not None else [])
+        else:
+            try:
+                out.face_hands = validate_face_hand_joints(data.get("face_hands", {}), "face_hands", skeleton)
+            except (ValueError, TypeError) as e:
+                raise RetargetMapError(path, str(e)) from None
         if version == 1:
             if "orientations" in data:
                 raise RetargetMapError(path, "'orientations' needs schema version 2")
@@ -280,6 +294,7 @@ def suggest_map(skeleton: Skeleton, name: str = "", *, reference_positions: np.n
     _suggest_legs(skeleton, out, legs, rest, fwd, arms_taken=bool(wings or arms or fore))
     _suggest_tails(skeleton, out, chains, body)
     out.orientations = suggest_orientation_links(skeleton, out)
+    out.face_hands = FaceHandJoints(grips=suggest_grips(skeleton, out))
     return out
 
 
@@ -338,6 +353,7 @@ def _suggest_humanoid(skeleton: Skeleton, bones: dict[str, str], chains: list[Ch
         add(leg, source=f"{side.lower()}_leg")
     _suggest_tails(skeleton, out, chains, set(spine) | {idx["Hips"]}, trunks=False)
     out.orientations = suggest_orientation_links(skeleton, out)
+    out.face_hands = FaceHandJoints(grips=suggest_grips(skeleton, out))
     return out
 
 

@@ -38,7 +38,7 @@ from engine.performer.segments import SEGMENTS, SOURCE_POSES, SegmentPose
 from engine.retarget.chains import joint_part
 from engine.skeleton import Skeleton
 
-__all__ = ["LINK_MODES", "OrientationLink", "OrientationRetarget", "facing_turn", "suggest_orientation_links", "validate_link"]
+__all__ = ["LINK_MODES", "OrientationLink", "OrientationRetarget", "facing_turn", "looks_humanoid", "suggest_orientation_links", "validate_link"]
 
 LINK_MODES = ("orient", "twist", "turn")
 _UP = np.array([0.0, 1.0, 0.0])
@@ -126,7 +126,7 @@ def suggest_orientation_links(skeleton: Skeleton, retarget_map: Any) -> list[Ori
     for cm in retarget_map.chains:
         if cm.rule == "direct" and not cm.mirror and cm.source not in by_source:
             by_source[cm.source] = cm
-    humanoid = _looks_humanoid(retarget_map)
+    humanoid = looks_humanoid(retarget_map)
     head = None
     if "neck" in by_source:
         head = by_source["neck"].target[-1]
@@ -172,7 +172,7 @@ def suggest_orientation_links(skeleton: Skeleton, retarget_map: Any) -> list[Ori
     return out
 
 
-def _looks_humanoid(retarget_map: Any) -> bool:
+def looks_humanoid(retarget_map: Any) -> bool:
     """Mapped bone for bone (a humanoid): the arms start at a shoulder, not at the spine joint."""
     spine = next((c for c in retarget_map.chains if c.source == "spine"), None)
     arm = next((c for c in retarget_map.chains if c.source == "left_arm" and not c.mirror), None)

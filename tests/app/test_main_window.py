@@ -260,11 +260,22 @@ def test_retarget_map_edit_is_saved_beside_the_rig(window, qapp, tmp_path: Path)
         panel.links_table.selectRow(links - 1)
         panel.remove_selected_links()
         assert panel.links_table.rowCount() == links - 1
+        # Face and hands: the dragon's wing fingers are suggested as grips; no jaw; a smaller fold.
+        grips = panel.grips_table.rowCount()
+        assert grips == 16 and panel.face_combos["jaw"].currentText() == "(automatic)"
+        panel.face_combos["jaw"].setCurrentText("(none)")
+        panel.grips_table.cellWidget(0, 2).setValue(25.0)
+        panel.grips_table.selectRow(grips - 1)
+        panel.remove_selected_grips()
         assert panel.save()
         saved = load_map(map_path_for(rig_file), window.session.rig.skeleton)
         assert saved.chains[row].delay_frames == 7
         assert len(saved.orientations) == links - 1
         assert next(link for link in saved.orientations if link.joint == "Head").weight == 0.5
+        assert saved.face_hands.jaw == "" and len(saved.face_hands.grips) == grips - 1
+        assert saved.face_hands.grips[0].angle_deg == 25.0
+        # The running processor drives the rig with the saved map, face and hand joints included.
+        assert window.session.pipeline.processor.retarget.map.face_hands == saved.face_hands
         assert "Saved map" in panel.path_label.text()
         panel.suggest()
         assert panel.table.cellWidget(row, 4).value() == window.session.suggested_map().chains[row].delay_frames

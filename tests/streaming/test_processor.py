@@ -506,3 +506,27 @@ def test_the_face_landmarkers_head_turn_drives_the_rig_head() -> None:
     lost = head_yaws(False, _TurnedFace(30.0, found=2), 5, step_ms=250)  # lost after 2 frames, 250 ms apart
     assert lost[1] == pytest.approx(30.0, abs=1.5)
     assert 30.0 * np.exp(-0.8) < lost[3] < lost[2] < 30.0  # fading with a 1 s time constant, not dropped
+
+
+def test_a_new_retarget_map_brings_its_orientation_links_and_face_hand_joints(dragon) -> None:
+    """``use_retarget`` (the app's edited map, a calibration wrapper): the links and the grips,
+    jaw and eyes of the new map drive the rig from the next frame."""
+    from engine.retarget.face_hand_joints import FaceHandJoints, GripLink
+    from engine.retarget.mapping import suggest_map
+    from engine.retarget.retargeter import Retargeter
+    from engine.solvers.analytic_ik import AnalyticIKSolver
+    from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage
+    from streaming.processor import GeometricPerformer
+
+    sk = dragon.skeleton
+    stage = FaceHandsStage(FaceHandsConfig(hands=False, background=False), face_adapter=_TurnedFace(0.0))
+    proc = LiveProcessor(dragon, perception=SimulatedPerception(), performer=GeometricPerformer(),
+                         retarget=Retargeter(sk, suggest_map(sk, dragon.name)), solver=AnalyticIKSolver(), face_hands=stage)
+    assert proc.face_hand_targets.jaw is not None and sum(map(len, proc.face_hand_targets.grips.values())) == 16
+    edited = suggest_map(sk, dragon.name)
+    edited.orientations = [link for link in edited.orientations if link.joint != "Head"]
+    edited.face_hands = FaceHandJoints(jaw="", grips=[GripLink("LeftWingFinger1_1", "left", 30.0)])
+    proc.use_retarget(Retargeter(sk, edited))
+    assert proc.face_hand_targets.jaw is None and [len(v) for v in proc.face_hand_targets.grips.values()] == [1]
+    assert all(link.joint != "Head" for link in proc.orientation.links)
+    proc.close()

@@ -86,3 +86,37 @@ def test_eye_joints_turn_with_the_gaze() -> None:
     right_look = rot.quat_apply(turned[3], forward)
     assert left_look[0] == pytest.approx(np.sin(0.3)) and left_look[1] == pytest.approx(0.0, abs=1e-9)
     assert right_look[1] == pytest.approx(np.sin(0.2)) and right_look[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_fist_folds_the_dragons_wing_fingers_down_and_an_open_hand_leaves_them() -> None:
+    """Grips from the retarget map: the left wing's fingers turn by their angle times the left
+    hand's closure (a fist: 1), tips downward; the right wing's stay; the map's jaw wins."""
+    from engine.face_hands.fingers import FIST_CURL_RAD, REST_FINGER_POSE, hand_closure
+    from engine.retarget.face_hand_joints import FaceHandJoints, GripLink
+    from engine.retarget.mapping import suggest_map
+
+    rig = build_rig("dragon").rig
+    sk = rig.skeleton
+    grips = suggest_map(sk, rig.name).face_hands.grips
+    targets = find_face_hand_targets(rig, FaceHandJoints(jaw="", grips=grips))
+    assert targets.jaw is None  # "" = no jaw, whatever the search would find
+    fist = FingerPose(np.full((5, 3), FIST_CURL_RAD), np.zeros(5), 0.0)
+    half = FingerPose(np.full((5, 3), 0.5 * FIST_CURL_RAD), np.zeros(5), 0.0)
+    assert hand_closure(REST_FINGER_POSE) == 0.0 and hand_closure(fist) == 1.0 and hand_closure(half) == pytest.approx(0.5)
+    ref = rig.reference_rotations()
+    closed = offset_rotations(ref, face_hand_offsets(targets, hands={"left": fist, "right": REST_FINGER_POSE}))
+    r0, p0 = world(rig, ref)
+    r1, _ = world(rig, closed)
+    changed = {sk.names[j] for j in np.flatnonzero(np.any(np.abs(closed - ref) > 1e-12, axis=1))}
+    assert changed == {g.joint for g in grips if g.side == "left"}
+    j = sk.index("LeftWingFinger1_1")
+    bone = p0[sk.index("LeftWingFinger1_2")] - p0[j]
+    after = r1[j] @ r0[j].T @ bone
+    angle = np.degrees(np.arccos(np.clip(after @ bone / (bone @ bone), -1.0, 1.0)))
+    assert angle == pytest.approx(grips[0].angle_deg, abs=1e-6) and after[1] < bone[1]  # turned by the angle, tip down
+    custom = find_face_hand_targets(rig, FaceHandJoints(grips=[GripLink("LeftWingFinger1_1", "left", 20.0)]))
+    assert custom.jaw is not None  # None = found automatically
+    half_closed = offset_rotations(ref, face_hand_offsets(custom, hands={"left": half}))
+    r2, _ = world(rig, half_closed)
+    after = r2[j] @ r0[j].T @ bone
+    assert np.degrees(np.arccos(np.clip(after @ bone / (bone @ bone), -1.0, 1.0))) == pytest.approx(10.0, abs=1e-6)

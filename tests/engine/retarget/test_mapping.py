@@ -99,6 +99,13 @@ def test_json_round_trip_beside_the_rig(tmp_path: Path) -> None:
         (lambda d: d["chains"][0].update(delay_frames=-1), "delay_frames"),
         (lambda d: d["chains"][0].update(colour="red"), "unknown keys ['colour']"),
         (lambda d: d.update(forward=[0, 1]), "'forward'"),
+        (lambda d: d["face_hands"].update(jaw="NoSuchJaw"), "face_hands.jaw names joint 'NoSuchJaw'"),
+        (lambda d: d["face_hands"].update(left_eye=3), "face_hands.left_eye must be a joint name"),
+        (lambda d: d["face_hands"]["grips"][0].update(side="middle"), "face_hands.grips[0].side"),
+        (lambda d: d["face_hands"]["grips"][0].update(angle_deg=float("nan")), "face_hands.grips[0].angle_deg"),
+        (lambda d: d["face_hands"]["grips"][0].update(joint=""), "face_hands.grips[0].joint must name a joint"),
+        (lambda d: d["face_hands"].update(mouth="Jaw"), "face_hands has unknown keys ['mouth']"),
+        (lambda d: d.update(version=2), "'face_hands' needs schema version 3"),
     ],
 )
 def test_malformed_maps_name_the_fault(tmp_path: Path, mutate, fault: str) -> None:
@@ -152,3 +159,20 @@ def test_quadruped_with_humanoid_names_faces_its_head(shared_data: Path) -> None
     assert float(ahead @ m.forward) > 0.9 * float(np.linalg.norm(ahead * [1, 0, 1]))
     by_tip = _by_tip(m)
     assert by_tip["LeftHand"].source_pose == "arms_down" and by_tip["Tail1"].rule == "follow"
+
+
+def test_wing_fingers_are_suggested_as_grips_and_older_maps_get_them_on_load(tmp_path: Path) -> None:
+    """The dragon's wing fingers (below the arm-driven chain, driven by none) close with the hand
+    of their side; a humanoid's hand joints are fingers (the finger curls), so no grips; a version
+    2 file (no ``face_hands``) loads with the suggested grips and the automatic jaw and eyes."""
+    sk, m = _map("dragon")
+    grips = {(g.joint, g.side) for g in m.face_hands.grips}
+    assert len(grips) == 16 and ("LeftWingFinger4_2", "left") in grips and ("RightWingFinger1_1", "right") in grips
+    assert m.face_hands.jaw is None and m.face_hands.left_eye is None
+    assert _map("humanoid")[1].face_hands.grips == []
+    data = m.to_dict()
+    data["version"] = 2
+    del data["face_hands"]
+    path = tmp_path / "v2.retarget.json"
+    path.write_text(json.dumps(data))
+    assert load_map(path, sk).face_hands == m.face_hands
