@@ -40,6 +40,7 @@ from engine.perception.person_gate import PersonGate, PersonVerdict
 from engine.perception.root_motion import estimate_hip_translation, root_offset_internal
 from engine.performer import performer_positions_from_landmarks
 from engine.performer.pose_modes import leg_segments_at_rest, legs_at_rest, mirror_performer, mirror_segments
+from engine.perception.limb_depth import ArmDepth
 from engine.performer.segments import SegmentTracker
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
@@ -266,6 +267,8 @@ class LiveProcessor:
         orientation: ``"auto"`` (the orientation links of ``retarget.map`` when the retargeter has
             one), ``None`` (positions only), or a callable ``(local rotations, SegmentPose) -> local rotations``.
         continuity: the speed limit (``None``: no limit, no hemisphere alignment).
+        arm_depth: restore the arms' depth from their remembered lengths where MediaPipe flattens
+            it (:mod:`engine.perception.limb_depth`), before the performer and the segments.
     """
 
     def __init__(
@@ -288,6 +291,7 @@ class LiveProcessor:
         face_hands: FaceHandsStage | FaceHandsWorker | None = None,
         orientation: Any = "auto",
         continuity: ContinuityConfig | None = ContinuityConfig(),
+        arm_depth: bool = True,
     ) -> None:
         self.rig = rig
         self.modes = modes
@@ -315,6 +319,7 @@ class LiveProcessor:
         self.orientation = orientation
         self._segments = SegmentTracker() if orientation is not None else None
         self.continuity = RotationContinuity(continuity) if continuity is not None else None
+        self.arm_depth = ArmDepth() if arm_depth else None
         ref_world = self._bind_solver()
         if warmup_steps:
             # A compiled model compiles on its first steps: do it here, not on the live thread.
@@ -411,6 +416,8 @@ class LiveProcessor:
         self.last_face_hands = None
         if self.face_hands is not None:
             self.face_hands.reset()
+        if self.arm_depth is not None:
+            self.arm_depth.reset()
         if self.continuity is not None:
             self.continuity.reset()
         if self._segments is not None:
@@ -461,6 +468,8 @@ class LiveProcessor:
             return self._no_person(frame)
         self.tracking_state = TrackingState.LOST if perceived.holding else TrackingState.PERSON
         landmarks, face_hands = perceived.landmarks, perceived.face_hands
+        if self.arm_depth is not None:
+            landmarks = self.arm_depth(landmarks)
         modes = self.modes  # one read per frame: the GUI may swap it meanwhile
         performer = self.performer.step(landmarks)  # (28, 3) metres, hip-centred
         if self.root_motion and not modes.upper_body:
