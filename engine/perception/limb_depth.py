@@ -36,6 +36,7 @@ IMPLIED_DEG = (25.0, 40.0)
 _TRUST_RAW = 0.75  # MediaPipe's depth sign is kept when its depth is at least this share of the restored one
 _DECAY = 1e-4  # per frame: the remembered length forgets 3 % in 10 s at 30 fps
 _HAND = ("WRIST", "INDEX", "PINKY", "THUMB")
+_MAX_BONE_M = 2.0  # longer "bones" (broken landmarks) are neither remembered nor deepened
 
 
 class ArmDepth:
@@ -52,7 +53,10 @@ class ArmDepth:
         """``landmarks`` with the arms' world landmarks deepened (image landmarks untouched)."""
         if not landmarks.person_found:
             return landmarks
-        points = self.restore(world_to_internal(landmarks.world))
+        before = world_to_internal(landmarks.world)
+        points = self.restore(before)
+        if not np.isfinite(points).all() or np.array_equal(points, before):  # broken (the next stages drop it) or unchanged
+            return landmarks
         return LandmarkFrame(internal_to_world(points), landmarks.image, landmarks.visibility, landmarks.presence,
                              landmarks.person_found, landmarks.t_ms)
 
@@ -67,6 +71,8 @@ class ArmDepth:
                 a, b = int(L[f"{side}_{start}"]), int(L[f"{side}_{end}"])
                 v = p[b] - p[a]
                 length = float(np.linalg.norm(v))
+                if not np.isfinite(length) or length > _MAX_BONE_M:
+                    continue
                 key = (side, start)
                 remembered = max(length, self._length.get(key, 0.0) * (1.0 - _DECAY))
                 self._length[key] = remembered

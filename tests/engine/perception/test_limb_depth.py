@@ -74,3 +74,19 @@ def test_the_frame_adapter_keeps_image_landmarks_and_a_reset_forgets_the_lengths
     depth.reset()
     again = depth(LandmarkFrame(internal_to_world(flat), image, ones, ones, True, 66))
     np.testing.assert_allclose(again.world, internal_to_world(flat))  # no remembered length: nothing to restore
+
+
+def test_broken_landmarks_pass_through_and_are_not_remembered() -> None:
+    """Overflowing or NaN landmarks are the next stages' to drop; the remembered lengths stay sane."""
+    rest = _relaxed()
+    ones = np.ones(33)
+    depth = ArmDepth()
+    depth(LandmarkFrame(internal_to_world(rest), np.zeros((33, 3)), ones, ones, True, 0))
+    huge = rest.copy()
+    huge[L.LEFT_ELBOW] = 1e308
+    frame = LandmarkFrame(internal_to_world(huge), np.zeros((33, 3)), ones, ones, True, 33)  # finite, but overflows
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert depth(frame) is frame
+    flat = _raise_left_arm_forward(rest, 70.0, flatten=True)
+    out = depth.restore(flat)
+    assert 0.1 < np.linalg.norm(out[L.LEFT_ELBOW] - out[L.LEFT_SHOULDER]) < 0.5
