@@ -217,11 +217,17 @@ def offset_rotations(rotations: np.ndarray, offsets: list[tuple[JointAxis, float
     Several offsets on one joint compose in the given order. Returns a new array.
     """
     out = np.array(rotations, dtype=np.float64)
-    for target, angle in offsets:
-        if angle == 0.0:
-            continue
-        delta = rot.axis_angle_to_quat(np.asarray(target.axis) * angle)
-        out[target.joint] = rot.quat_multiply(out[target.joint], delta)
+    live = [(target, angle) for target, angle in offsets if angle != 0.0]
+    if not live:
+        return out
+    joints = np.array([target.joint for target, _ in live])
+    deltas = rot.axis_angle_to_quat(np.array([target.axis for target, _ in live]) * np.array([angle for _, angle in live])[:, None])
+    # One vectorised product per round: round k applies each joint's k-th offset (their order kept).
+    seen: dict[int, int] = {}
+    rounds = np.array([seen.__setitem__(j, seen.get(j, -1) + 1) or seen[j] for j in joints.tolist()])
+    for k in range(int(rounds.max()) + 1):
+        pick = rounds == k
+        out[joints[pick]] = rot.quat_multiply(out[joints[pick]], deltas[pick])
     return out
 
 

@@ -120,3 +120,18 @@ def test_a_fist_folds_the_dragons_wing_fingers_down_and_an_open_hand_leaves_them
     r2, _ = world(rig, half_closed)
     after = r2[j] @ r0[j].T @ bone
     assert np.degrees(np.arccos(np.clip(after @ bone / (bone @ bone), -1.0, 1.0))) == pytest.approx(10.0, abs=1e-6)
+
+
+def test_offsets_compose_per_joint_in_the_given_order() -> None:
+    """The vectorised offsets equal applying them one by one (several on one joint, in order)."""
+    from engine.face_hands.rig_targets import JointAxis
+
+    rng = np.random.default_rng(0)
+    q = rot.quat_normalize(rng.normal(size=(12, 4)))
+    offsets = [(JointAxis(int(j), tuple(a / np.linalg.norm(a))), float(x))
+               for j, a, x in zip(rng.integers(0, 12, 30), rng.normal(size=(30, 3)), rng.normal(size=30))]
+    offsets.append((offsets[0][0], 0.0))  # a zero angle changes nothing
+    expected = np.array(q)
+    for target, angle in offsets:
+        expected[target.joint] = rot.quat_multiply(expected[target.joint], rot.axis_angle_to_quat(np.asarray(target.axis) * angle))
+    np.testing.assert_allclose(offset_rotations(q, offsets), expected, atol=1e-12)
