@@ -625,6 +625,7 @@ def build_processor(
     solver: str = "analytic_ik",
     modes: ProcessingModes = ProcessingModes(),
     face_hands: FaceHandsConfig | None = None,
+    arm_depth: bool = True,
 ) -> LiveProcessor:
     """The best available processor for ``rig`` on this machine.
 
@@ -648,6 +649,7 @@ def build_processor(
             thread and 317 ms with 2 on the 2-core machine while the pipeline's other threads and
             processes ran (OpenMP workers spin against them).
         modes: mirror and upper-body mode.
+        arm_depth: restore the arms' depth (:mod:`engine.perception.limb_depth`; off only to measure it).
     """
     if rig.skeleton.num_joints > LIVE_JOINT_BUDGET:
         logger.warning(
@@ -682,6 +684,7 @@ def build_processor(
         device=used_device,
         modes=modes,
         face_hands=_face_hands_stage(face_hands),
+        arm_depth=arm_depth,
     )
 
 

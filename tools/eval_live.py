@@ -315,6 +315,8 @@ def add_eval_live_args(parser: argparse.ArgumentParser) -> None:
                         help="the person gate's accept rate on every video of ../shared/video (tools/live_probes.py)")
     parser.add_argument("--probe-frames", type=int, default=120, help="frames per probe (default 120)")
     parser.add_argument("--probe-names", default=None, help="comma-separated probes (default: all)")
+    parser.add_argument("--no-arm-depth", action="store_true",
+                        help="--probes / --video FILE without restoring the arms' depth (engine/perception/limb_depth.py), to measure it")
     parser.add_argument("--body-only", action="store_true",
                         help="--probes / --video FILE without the face and hand landmarkers (default: they run, on the app's default "
                              "schedule, and the face landmarker's head rotation drives the head)")

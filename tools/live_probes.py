@@ -123,11 +123,12 @@ def probe_landmarks(name: str, frames: int, cache: Path | None = None, model_pat
     return ProbeRun(motion, landmarks, tuple(rc.images.shape[1:]), recording)
 
 
-def live_processor(rig: Rig, solver: str = "analytic_ik", v2p_weights: str | None = None):
+def live_processor(rig: Rig, solver: str = "analytic_ik", v2p_weights: str | None = None, arm_depth: bool = True):
     """The app's processor for ``rig`` (:func:`streaming.processor.build_processor`, CPU, eager), perception replaced later."""
     from streaming.processor import build_processor
 
-    return build_processor(rig, perception="simulated", device="cpu", backend="eager", solver=solver, v2p_weights=v2p_weights)
+    return build_processor(rig, perception="simulated", device="cpu", backend="eager", solver=solver, v2p_weights=v2p_weights,
+                           arm_depth=arm_depth)
 
 
 def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[int, ...], fps: float,
@@ -205,7 +206,8 @@ def score_probe(processor, run: ProbeRun, rots: np.ndarray, valid: np.ndarray, a
 
 
 def evaluate_probes(probes: list[str], rigs: list[str], frames: int, solver: str = "analytic_ik", v2p_weights: str | None = None,
-                    cache: Path | None = None, model_path: str | None = None, face_hands: bool = True) -> list[dict]:
+                    cache: Path | None = None, model_path: str | None = None, face_hands: bool = True,
+                    arm_depth: bool = True) -> list[dict]:
     """Every probe on every rig: a list of ``{"probe", "authored", "frames", "detection_rate",
     "face_rate", "rigs": {rig: report}}`` (``face_hands``: the face and hands stage runs too, as in
     the app)."""
@@ -219,7 +221,7 @@ def evaluate_probes(probes: list[str], rigs: list[str], frames: int, solver: str
              "rigs": {}} for r in runs]
     for rig_name in rigs:
         rig = load_bundled_rig(rig_name)
-        processor = live_processor(rig, solver, v2p_weights)
+        processor = live_processor(rig, solver, v2p_weights, arm_depth)
         try:
             for run, row in zip(runs, rows):
                 rots, valid, accepted = drive_probe(processor, run.landmarks, run.image_shape, run.motion.clip.fps, run.face_hands)
@@ -325,7 +327,7 @@ def _video_face_hands(path: Path, landmarks: list[LandmarkFrame], fps: float, ma
 
 
 def evaluate_video(path: Path, rig_name: str, solver: str = "analytic_ik", v2p_weights: str | None = None, max_frames: int | None = None,
-                   cache: Path | None = None, face_hands: bool = True) -> dict:
+                   cache: Path | None = None, face_hands: bool = True, arm_depth: bool = True) -> dict:
     """A real video through the live path onto ``rig_name``: detection, gate accept rate, jumps,
     jitter (``face_hands``: with the face and hands stage, as the app runs by default)."""
     import cv2
@@ -341,7 +343,7 @@ def evaluate_video(path: Path, rig_name: str, solver: str = "analytic_ik", v2p_w
     shape = (int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), 3)
     cap.release()
     recording = _video_face_hands(path, landmarks, fps, max_frames, cache) if face_hands else None
-    processor = live_processor(rig, solver, v2p_weights)
+    processor = live_processor(rig, solver, v2p_weights, arm_depth)
     try:
         rots, valid, accepted = drive_probe(processor, landmarks, shape, fps, recording)
     finally:
@@ -441,7 +443,8 @@ def run_probes_command(args: argparse.Namespace) -> int:
     """``eval-live --probes`` / ``--video FILE`` / ``--gate``."""
     cache = Path(args.landmark_cache) if args.landmark_cache else None
     face_hands = not getattr(args, "body_only", False)
-    report: dict = {"solver": args.solver, "face_hands": face_hands}
+    arm_depth = not getattr(args, "no_arm_depth", False)
+    report: dict = {"solver": args.solver, "face_hands": face_hands, "arm_depth": arm_depth}
     if args.probes:
         names = args.probe_names.split(",") if args.probe_names else [p.name for p in PROBES]
         rigs = args.probe_rigs.split(",") if args.probe_rigs else list(PROBE_RIGS)
@@ -455,7 +458,8 @@ def run_probes_command(args: argparse.Namespace) -> int:
         except (KeyError, ValueError, FileNotFoundError) as e:
             logger.error("eval-live --probes: %s", e.args[0] if e.args else e)
             return 2
-        rows = evaluate_probes(names, rigs, args.probe_frames, args.solver, args.v2p_weights, cache, face_hands=face_hands)
+        rows = evaluate_probes(names, rigs, args.probe_frames, args.solver, args.v2p_weights, cache, face_hands=face_hands,
+                               arm_depth=arm_depth)
         report["probes"] = rows
         report["targets"] = probe_targets(rows)
         for line in probe_table(rows).splitlines():
@@ -468,7 +472,7 @@ def run_probes_command(args: argparse.Namespace) -> int:
             logger.error("eval-live --video: no file %s", args.video)
             return 2
         try:
-            row = evaluate_video(Path(args.video), args.rig, args.solver, args.v2p_weights, args.video_frames, cache, face_hands)
+            row = evaluate_video(Path(args.video), args.rig, args.solver, args.v2p_weights, args.video_frames, cache, face_hands, arm_depth)
         except (AnyRigError, FileNotFoundError) as e:
             logger.error("eval-live --video --rig %s: %s", args.rig, e)
             return 2

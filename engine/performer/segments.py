@@ -223,6 +223,14 @@ class SegmentPose:
         return self.turns[source_pose][SEGMENTS.index(segment)]
 
 
+# Fastest believable turn of the trunk and head segments, deg/s (a quick head shake is ~400-600):
+# MediaPipe now and then swaps to a side view for a frame or two (on the head-yaw probe the
+# shoulder span collapsed from 0.32 to 0.07 m in one frame, an 86 degree chest turn); a segment
+# frame turns at most this fast toward the new reading. Limbs and hands are not limited (a fast
+# pronation passes 1000 deg/s).
+_MAX_TURN_DEG_S = {"pelvis": 600.0, "chest": 600.0, "head": 900.0}
+_FRESH_GAP_S = 0.25  # a longer gap between frames starts afresh (no limit)
+_MIN_STEP_S = 1.0 / 30.0  # each frame may turn at least a 30 fps frame's worth (replays run faster than real time)
 _WIDTH_DECAY = 1e-4  # per frame: the remembered shoulder width forgets 3 % in 10 s at 30 fps
 _DEPTH_FIX_DEG = (10.0, 20.0)  # implied shoulder turn: no depth fix below, full above
 _DEPTH_GAIN_MAX = 1.6  # the restored turn is at most this many times the turn MediaPipe's depth shows
@@ -267,6 +275,8 @@ class SegmentTracker:
     def __init__(self) -> None:
         self.shoulder_width = 0.0
         self._head = FaceHeadBridge()
+        self._last: dict[int, np.ndarray] = {}  # the trunk and head frames of the previous call
+        self._last_t: float | None = None
         self._rest_t = {pose: np.swapaxes(rest_segment_frames(pose), -1, -2) for pose in SOURCE_POSES}
         self._rest_axes = {pose: rest_t[:, 0, :].copy() for pose, rest_t in self._rest_t.items()}
 
@@ -289,12 +299,30 @@ class SegmentTracker:
         frames[head] = self._head.update(frames[head], face, t_s)
         if face is not None:
             conf[head] = 1.0  # the face landmarker found the face: its rotation does not need the pose's visibility
+        self._limit_speed(frames, float(t_s))
         return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames, self._rest_axes)
 
+    def _limit_speed(self, frames: np.ndarray, t_s: float) -> None:
+        """Turn the trunk and head frames at most :data:`_MAX_TURN_DEG_S` from the previous call's (in place)."""
+        dt = None if self._last_t is None else t_s - self._last_t
+        self._last_t = t_s
+        for name, speed in _MAX_TURN_DEG_S.items():
+            s = SEGMENTS.index(name)
+            prev = self._last.get(s)
+            if prev is not None and dt is not None and dt <= _FRESH_GAP_S:
+                step = frames[s] @ prev.T
+                angle = float(np.arccos(np.clip(0.5 * (np.trace(step) - 1.0), -1.0, 1.0)))
+                most = np.radians(speed) * max(dt, _MIN_STEP_S)
+                if angle > most:
+                    frames[s] = rot.axis_angle_to_matrix(rot.matrix_to_axis_angle(step) * (most / angle)) @ prev
+            self._last[s] = frames[s].copy()
+
     def reset(self) -> None:
-        """Forget the shoulder width and the head's face offset (a new performer)."""
+        """Forget the shoulder width, the head's face offset and the last frames (a new performer)."""
         self.shoulder_width = 0.0
         self._head.reset()
+        self._last.clear()
+        self._last_t = None
 
     def __call__(self, landmarks: LandmarkFrame, image_size: tuple[int, int] | None = None,
                  face_head: np.ndarray | None = None) -> SegmentPose:

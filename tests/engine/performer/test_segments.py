@@ -60,3 +60,18 @@ def test_frames_are_rotations():
     assert frames.shape == (len(SEGMENTS), 3, 3) and conf.shape == (len(SEGMENTS),)
     assert np.allclose(frames @ np.swapaxes(frames, -1, -2), np.eye(3), atol=1e-9)
     assert np.allclose(np.linalg.det(frames), 1.0)
+
+
+def test_a_one_frame_trunk_flip_is_turned_at_most_the_speed_limit_and_a_pause_starts_afresh():
+    """MediaPipe's one-frame side-view swaps: the chest (and pelvis, head) turn at most 600 deg/s
+    toward the new reading; after a gap of more than 0.25 s the reading is taken as it is."""
+    rest = landmarks_from_performer(performer_rest_positions())
+    turned = rest @ _yaw(80.0).T  # the whole body seen 80 deg turned
+    tracker = SegmentTracker()
+    tracker.from_points(rest, t_s=0.0)
+    pose = tracker.from_points(turned, t_s=1 / 30)
+    chest = np.degrees(rot.geodesic_angle(pose.turn("chest"), np.eye(3)))
+    assert chest == pytest.approx(20.0, abs=0.5)  # 600 deg/s for 1/30 s
+    assert np.degrees(rot.geodesic_angle(pose.turn("left_lower_leg"), _yaw(80.0))) < 1e-4  # limbs are not limited
+    later = tracker.from_points(turned, t_s=1 / 30 + 1.0)
+    assert np.degrees(rot.geodesic_angle(later.turn("chest"), _yaw(80.0))) < 1e-4
