@@ -41,7 +41,7 @@ from engine.perception.root_motion import estimate_hip_translation, root_offset_
 from engine.performer import performer_positions_from_landmarks
 from engine.performer.pose_modes import leg_segments_at_rest, legs_at_rest, mirror_performer, mirror_segments
 from engine.perception.limb_depth import ArmDepth
-from engine.performer.segments import SegmentTracker
+from engine.performer.segments import SegmentPose, SegmentTracker
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
 from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage, FaceHandsState
@@ -318,6 +318,7 @@ class LiveProcessor:
             orientation = _orientation_for(rig, retarget)
         self.orientation = orientation
         self._segments = SegmentTracker() if orientation is not None else None
+        self.last_segments: SegmentPose | None = None  # the last solved frame's segment turns (plain attribute: diagnostics)
         self.continuity = RotationContinuity(continuity) if continuity is not None else None
         self.arm_depth = ArmDepth() if arm_depth else None
         ref_world = self._bind_solver()
@@ -494,6 +495,7 @@ class LiveProcessor:
             segments = leg_segments_at_rest(segments)
         if segments is not None and modes.mirror:
             segments = mirror_segments(segments)
+        self.last_segments = segments
         t_retarget = time.monotonic_ns()
         rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
         if self.orientation is not None:

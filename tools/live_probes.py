@@ -132,7 +132,7 @@ def live_processor(rig: Rig, solver: str = "analytic_ik", v2p_weights: str | Non
 
 
 def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[int, ...], fps: float,
-                face_hands: FaceHandsRecording | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                face_hands: FaceHandsRecording | None = None, segments: list | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replay ``landmarks`` (and the face and hands of ``face_hands``, on the app's default
     schedule but on the calling thread, so without the worker's frame or two of lag) through
     ``processor`` (reset first).
@@ -158,6 +158,8 @@ def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[in
             rots[t] = np.asarray(result.rotations, dtype=np.float64).reshape(J, 4)
             valid[t] = True
         accepted[t] = _gate_accepts(processor)
+        if segments is not None:
+            segments.append(getattr(processor, "last_segments", None) if result is not None else None)
     return rots, valid, accepted
 
 
@@ -224,12 +226,43 @@ def evaluate_probes(probes: list[str], rigs: list[str], frames: int, solver: str
         processor = live_processor(rig, solver, v2p_weights, arm_depth)
         try:
             for run, row in zip(runs, rows):
-                rots, valid, accepted = drive_probe(processor, run.landmarks, run.image_shape, run.motion.clip.fps, run.face_hands)
+                seen: list | None = [] if "perceived" not in row else None
+                rots, valid, accepted = drive_probe(processor, run.landmarks, run.image_shape, run.motion.clip.fps, run.face_hands, seen)
+                if seen is not None:
+                    row["perceived"] = perceived_gains(run.motion, seen)
                 row["rigs"][rig_name] = score_probe(processor, run, rots, valid, accepted, rig_name == "humanoid")
                 logger.info("probe %s on %s: %s", run.motion.spec.name, rig_name, _brief(row["rigs"][rig_name]))
         finally:
             processor.close()
     return rows
+
+
+def perceived_gains(motion: ProbeMotion, segments: list) -> dict | None:
+    """For the head and torso probes: the gain of the performer's head, chest and pelvis segment
+    turns (world, before retargeting) about the probe's axis, i.e. how much of the motion the
+    perception delivered (neutral: the mean over frames with the authored angle within 3 degrees)."""
+    from engine.evaluation.probe_motions import WORLD_AXES
+
+    spec = motion.spec
+    if spec.part not in ("head", "torso") or spec.axis not in WORLD_AXES:
+        return None
+    axis = np.asarray(WORLD_AXES[spec.axis], dtype=np.float64)
+    keep = [t for t, s in enumerate(segments) if s is not None]
+    authored = np.asarray(motion.angle_deg, dtype=np.float64)[keep]
+    if len(keep) < 3 or not np.any(np.abs(authored) < 3.0) or authored @ authored < 1e-9:
+        return None
+    out = {}
+    for name in ("head", "chest", "pelvis"):
+        angle = np.array([_twist_deg(segments[t].turn(name), axis) for t in keep])
+        angle -= angle[np.abs(authored) < 3.0].mean()
+        out[name] = float(authored @ angle / (authored @ authored))
+    return out
+
+
+def _twist_deg(M: np.ndarray, axis: np.ndarray) -> float:
+    """Angle of the twist of rotation matrix ``M`` about unit ``axis`` (swing-twist split), degrees."""
+    along = float(axis @ np.array([M[2, 1] - M[1, 2], M[0, 2] - M[2, 0], M[1, 0] - M[0, 1]]))
+    return float(np.degrees(2.0 * np.arctan2(along, 1.0 + np.trace(M))))
 
 
 def probe_targets(rows: list[dict]) -> list[dict]:

@@ -1,13 +1,14 @@
 """The head's orientation from the face landmarker, bridged by the body's face fit when the face is lost.
 
 The body's landmarks give the head's frame through a weak-perspective fit of nine face points
-(:func:`engine.performer.segments.face_rotation`), which reads a head turn short (yaw gain 0.64 on
-the rendered head-yaw probe) and a level head as pitched about 40 degrees down. MediaPipe's
-FaceLandmarker fits its 468-point canonical face in 3D; on the same rendered probes its rotation
-reads yaw and roll 1:1 (gain 1.00 and 0.99, correlation > 0.99) with a pitch offset of 5-8 degrees
-(README, "Probes"). So the face's rotation is the head's frame whenever the face was found.
+(:func:`engine.performer.segments.face_rotation`), which reads a head turn short and a level head
+as pitched about 40 degrees down. MediaPipe's FaceLandmarker fits its 468-point canonical face in
+3D; turned into the camera's axes (:func:`engine.perception.crops.view_rotation`) it drives the
+head whenever the face was found. On the rendered probes (``eval-live --probes``, ``perceived``)
+the head segment's gain became 0.78 / 0.98 / 0.24 for yaw / roll / pitch, against 0.64 / 0.70 /
+0.42 with the fit alone, whose pitch also sits ~40 degrees off at rest (README, "Probes").
 
-The face is lost at large turns (on the +-60 degree yaw probe in 40 % of the frames), behind a
+The face is lost at large turns (on the +-60 degree yaw probe in 34 % of the frames), behind a
 hand, or when the face stage is off. Switching straight back to the fit would drop the head by
 the fit's error; :class:`FaceHeadBridge` instead keeps the last offset between the two
 (``C = G F^T``, face frame ``G``, fit frame ``F`` of the same frame) and applies it to the fit

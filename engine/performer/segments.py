@@ -26,14 +26,18 @@ mouth) to the face's 2D image landmarks: the linear least-squares 2x3 projection
 row-orthonormal, gives the rotation (:func:`face_rotation`).
 
 When the face landmarker saw the face, its rotation (:mod:`engine.performer.face_head`) replaces
-the fit: it reads rendered head turns 1:1, where the fit reads yaw at 0.64 and a level head as
-pitched; while the face is lost the fit takes over, bridged by the last offset between the two.
+the fit: on the rendered probes it reads yaw and roll far closer (head gain 0.78 and 0.98, the
+fit's 0.64 and 0.70) and without the fit's ~40 degree pitch offset at rest; while the face is
+lost the fit takes over, bridged by the last offset between the two.
 
 The chest's turn is the other one MediaPipe flattens (a 40 deg torso twist reads as about 29 deg from
 the world shoulders): :class:`SegmentTracker` keeps the widest shoulder span it has seen (slowly
 forgotten) as the performer's shoulder width and, once the span seen sideways implies a turn of more
 than ~10-20 deg, restores the depth between the shoulders that this width requires (the sign
 stays MediaPipe's); smaller turns are left as measured, where the correction would only add noise.
+
+The trunk and head segments turn at most ``_MAX_TURN_DEG_S`` (600 / 900 deg/s) toward a new
+reading, so MediaPipe's occasional one-frame swap to a side view does not swing the spine and neck.
 
 Retargeting needs each segment's turn *from the performer's rest*: :class:`SegmentTracker` keeps
 the rest frames (computed by the same functions from the rest landmarks, so the axis choice above

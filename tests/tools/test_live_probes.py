@@ -37,6 +37,7 @@ def test_probe_command_writes_a_report_for_every_probe_and_rig(shared_models: Pa
     assert set(rows) == {"head_yaw", "arms_relaxed"}
     yaw = rows["head_yaw"]
     assert yaw["frames"] == 6 and yaw["detection_rate"] >= 0.8
+    assert set(yaw["perceived"]) == {"head", "chest", "pelvis"} and rows["arms_relaxed"]["perceived"] is None
     assert report["face_hands"] is True and yaw["face_rate"] >= 0.5  # the face landmarker finds the rendered face (3 of the first 6 frames here)
     assert set(yaw["rigs"]) == {"humanoid", "dragon", "snake"}
     hum = yaw["rigs"]["humanoid"]
