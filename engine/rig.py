@@ -85,6 +85,9 @@ class Mesh:
         indices: ``(F, 3)`` uint32 triangle vertex indices.
         joints: ``(V, 4)`` int, skeleton joint indices of the skin influences.
         weights: ``(V, 4)`` float32 skin weights (rows sum to 1).
+        morph_names: names of the morph targets (blendshapes), glTF ``extras.targetNames``.
+        morph_deltas: ``(M, V, 3)`` float32 bind-pose position offsets of each target, world space
+            (zeros for vertices of a primitive that lacks it), or ``None`` without targets.
     """
 
     positions: np.ndarray
@@ -92,6 +95,8 @@ class Mesh:
     joints: np.ndarray
     weights: np.ndarray
     normals: np.ndarray | None = None
+    morph_names: tuple[str, ...] = ()
+    morph_deltas: np.ndarray | None = None
 
 
 @dataclass

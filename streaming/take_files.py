@@ -10,8 +10,9 @@ Journal layout (little-endian; written by :class:`streaming.takes.TakeRecorder`)
 ``B`` is the header's ``"blendshapes"`` count (52, MediaPipe's order; 0 or absent in version-1
 journals, which therefore still load). Takes carry the face's blendshapes: ``.npz`` as the arrays
 ``blendshapes`` ``(T, 52)`` and ``blendshape_names``; ``.glb`` in the animation's
-``extras.blendshapes`` (``names``, ``fps``, ``weights`` per clip frame), since the rigs written there
-have no morph targets.
+``extras.blendshapes`` (``names``, ``fps``, ``weights`` per clip frame) and, when the rig's mesh has
+morph targets named after ARKit's shapes or the VRM 0 presets
+(:mod:`engine.face_hands.morph_targets`), as the animation's ``weights`` channel on them too.
 
 Records have a fixed size, so a reader needs only the joint count. A torn last record (short read)
 or a corrupt one (CRC mismatch) ends the take: everything before it loads.
@@ -322,8 +323,15 @@ def save_take(take: Take, path: str | Path) -> None:
         from engine.formats.gltf_write import write_glb
 
         mesh, humanoid = take.source_rig_parts()
-        write_glb(take.to_rig(mesh=mesh, humanoid=humanoid), path)  # the rig holds exactly the take's clip
+        rig = take.to_rig(mesh=mesh, humanoid=humanoid)  # the rig holds exactly the take's clip
         weights = take.blendshapes_on_grid()
+        morphs = None
+        if weights is not None and mesh is not None and mesh.morph_names:
+            from engine.face_hands.morph_targets import match_morph_targets, morph_target_weights
+
+            if any(match_morph_targets(mesh.morph_names)):  # the face drives the rig's own blendshapes
+                morphs = {rig.clips[0].name: morph_target_weights(weights, mesh.morph_names)}
+        write_glb(rig, path, morph_weights=morphs)
         if weights is not None:
             _add_animation_extras(path, {"blendshapes": {"names": list(BLENDSHAPE_NAMES), "fps": float(take.fps),
                                                          "weights": np.round(weights, 4).tolist()}})

@@ -57,6 +57,7 @@ class GltfDocument:
         self.limits = limits
         self.decoded_bytes = 0  # float64 bytes of every accessor decoded so far (limits.decoded_bytes)
         self.vertices = 0  # mesh vertices decoded so far (limits.vertices)
+        self.morph_values = 0  # morph target offsets decoded so far (limits.morph_values)
         self.json = doc
         self.is_glb = is_glb
         self._bin = bin_chunk

@@ -53,7 +53,7 @@ def build_mesh(
     Returns:
         The merged mesh, or ``None`` when nothing could be decoded.
     """
-    parts: list[tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]] = []
+    parts: list[tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]] = []
     for mesh_index, skin_mats, joint_map in node_meshes:
         mesh = doc.item("meshes", mesh_index)
         name = mesh.get("name") if isinstance(mesh.get("name"), str) else f"mesh_{mesh_index}"
@@ -61,10 +61,12 @@ def build_mesh(
         if not isinstance(prims, list):
             notes.append(f"mesh {name!r} skipped: it has no primitives array")
             continue
+        extras = mesh.get("extras")
+        target_names = extras.get("targetNames") if isinstance(extras, dict) else None
         failures: list[tuple[int, str]] = []
         for k, prim in enumerate(prims):
             try:
-                parts.append(_primitive(doc, prim, skin_mats, joint_map))
+                parts.append(_primitive(doc, prim, skin_mats, joint_map, target_names, name))
             except RigLimitError:
                 raise  # over a limit: the whole file is refused, not one primitive skipped
             except RigFormatError as exc:
@@ -81,7 +83,17 @@ def build_mesh(
         raise doc.fail("mesh vertex positions overflow float32 (non-finite after skinning)")
     offsets = np.cumsum([0] + [len(p[0]) for p in parts])
     has_normals = all(p[1] is not None for p in parts)
+    morph_names = tuple(dict.fromkeys(n for p in parts for n in p[5]))  # first-seen order, one per name
+    morph_deltas = None
+    if morph_names:  # stored densely: every target over every vertex
+        doc.check_limit("morph target offsets (targets x vertices)", len(morph_names) * int(offsets[-1]), "morph_values")
+        morph_deltas = np.zeros((len(morph_names), int(offsets[-1]), 3), dtype=np.float32)
+        for p, o in zip(parts, offsets):
+            for n, delta in p[5].items():
+                morph_deltas[morph_names.index(n), o:o + len(delta)] = delta
     return Mesh(
+        morph_names=morph_names,
+        morph_deltas=morph_deltas,
         positions=positions,
         normals=np.concatenate([p[1] for p in parts]).astype(np.float32) if has_normals else None,  # type: ignore[misc]
         indices=np.concatenate([p[2] + o for p, o in zip(parts, offsets)]).astype(np.uint32),
@@ -90,7 +102,8 @@ def build_mesh(
     )
 
 
-def _primitive(doc: GltfDocument, prim: Any, skin_mats: np.ndarray, joint_map: np.ndarray):
+def _primitive(doc: GltfDocument, prim: Any, skin_mats: np.ndarray, joint_map: np.ndarray, target_names: Any = None,
+               mesh_name: str = "mesh"):
     if not isinstance(prim, dict):
         raise doc.fail("primitive is not an object")
     ext = prim.get("extensions")
@@ -138,6 +151,8 @@ def _primitive(doc: GltfDocument, prim: Any, skin_mats: np.ndarray, joint_map: n
     nrm = doc.accessor(attrs["NORMAL"]) if _is_int(attrs.get("NORMAL")) else None
     if nrm is not None and not (nrm.shape == (V, 3) and np.isfinite(nrm).all()):
         nrm = None
+    morph_in = _morph_targets(doc, prim, V, target_names, mesh_name)
+    morphs = {n: np.empty((V, 3)) for n in morph_in}
     positions = np.empty((V, 3))
     normals = None if nrm is None else np.empty((V, 3))
     for v0 in range(0, V, VERTICES_PER_BLOCK):
@@ -146,7 +161,38 @@ def _primitive(doc: GltfDocument, prim: Any, skin_mats: np.ndarray, joint_map: n
         positions[v0:v1] = np.einsum("vab,vb->va", blend[:, :3, :3], pos[v0:v1]) + blend[:, :3, 3]
         if normals is not None:
             normals[v0:v1] = np.einsum("vab,vb->va", blend[:, :3, :3], nrm[v0:v1])
+        for n, delta in morph_in.items():  # offsets turn and scale with the vertex, no translation
+            morphs[n][v0:v1] = np.einsum("vab,vb->va", blend[:, :3, :3], delta[v0:v1])
     if normals is not None:
         length = np.linalg.norm(normals, axis=1, keepdims=True)
         normals = np.where(length > 1e-12, normals / np.where(length > 1e-12, length, 1.0), np.array([0.0, 1.0, 0.0]))
-    return positions, normals, idx.astype(np.int64).reshape(-1, 3), joint_map[joints], weights
+    with np.errstate(over="ignore"):
+        morphs32 = {n: d.astype(np.float32) for n, d in morphs.items()}
+    if not all(np.isfinite(d).all() for d in morphs32.values()):
+        raise doc.fail("morph target offsets overflow float32 (non-finite after skinning)")
+    return positions, normals, idx.astype(np.int64).reshape(-1, 3), joint_map[joints], weights, morphs32
+
+
+def _morph_targets(doc: GltfDocument, prim: dict, V: int, target_names: Any, mesh_name: str) -> dict[str, np.ndarray]:
+    """``name -> (V, 3)`` POSITION offsets of the primitive's morph targets (names from the
+    primitive's or the mesh's ``extras.targetNames``, else ``<mesh>_target_<k>``); targets without
+    POSITION are skipped."""
+    targets = prim.get("targets")
+    if targets is None:
+        return {}
+    if not isinstance(targets, list):
+        raise doc.fail("primitive 'targets' must be an array")
+    own = prim.get("extras", {}).get("targetNames") if isinstance(prim.get("extras"), dict) else None  # UniVRM puts them here
+    names = next((n for n in (own, target_names) if isinstance(n, list) and all(isinstance(x, str) for x in n)), [])
+    out: dict[str, np.ndarray] = {}
+    for k, target in enumerate(targets):
+        if not isinstance(target, dict) or not _is_int(target.get("POSITION")):
+            continue
+        doc.morph_values += V
+        doc.check_limit("morph target offsets", doc.morph_values, "morph_values")
+        delta = doc.accessor(target["POSITION"])
+        if delta.shape != (V, 3) or not np.isfinite(delta).all():
+            raise doc.fail(f"morph target {k} POSITION must be finite VEC3 with one element per vertex")
+        name = names[k] if k < len(names) and names[k] else f"{mesh_name}_target_{k}"
+        out.setdefault(name, delta)
+    return out

@@ -9,9 +9,10 @@ Layout of the file:
   ``rig.humanoid`` if set. The skin is written even without a mesh (the validator reports it as
   unused, a warning) because :func:`engine.formats.gltf.read_gltf` finds the skeleton through it;
 - the mesh, if the rig has one: POSITION, NORMAL, JOINTS_0 (unsigned short), WEIGHTS_0 (float,
-  rows summing to 1), triangle indices;
+  rows summing to 1), triangle indices, and its morph targets (POSITION offsets, names in the
+  mesh's ``extras.targetNames``);
 - one animation per clip: a translation and a rotation channel per joint, ``LINEAR``, key times
-  ``frame / fps`` seconds.
+  ``frame / fps`` seconds, and a ``weights`` channel on the mesh node when morph weights are given.
 
 Every accessor has its own 4-byte aligned bufferView in the single BIN chunk (glTF §3.6, §4.4).
 """
@@ -37,22 +38,25 @@ TYPES = {1: "SCALAR", 3: "VEC3", 4: "VEC4", 16: "MAT4"}
 DTYPES = {FLOAT: np.dtype("<f4"), UNSIGNED_SHORT: np.dtype("<u2"), UNSIGNED_INT: np.dtype("<u4")}
 
 
-def write_glb(rig: Rig, path: str | Path, *, clips: list[str] | None = None) -> None:
+def write_glb(rig: Rig, path: str | Path, *, clips: list[str] | None = None,
+              morph_weights: dict[str, np.ndarray] | None = None) -> None:
     """Write ``rig`` (skeleton, mesh if any, and clips) to ``path`` as a .glb file.
 
     Args:
         rig: the rig; its clips must have one column per skeleton joint.
         path: the output file (overwritten).
         clips: names of the clips to write (default: all of them, in order).
+        morph_weights: ``clip name -> (T, M)`` weights of the mesh's morph targets per clip frame
+            (order of ``rig.mesh.morph_names``), written as the clip's ``weights`` channel.
 
     Raises:
         KeyError: a requested clip does not exist.
-        ValueError: a clip does not match the skeleton.
+        ValueError: a clip does not match the skeleton, or morph weights do not match the clip and mesh.
     """
-    Path(path).write_bytes(glb_bytes(rig, clips=clips))
+    Path(path).write_bytes(glb_bytes(rig, clips=clips, morph_weights=morph_weights))
 
 
-def glb_bytes(rig: Rig, *, clips: list[str] | None = None) -> bytes:
+def glb_bytes(rig: Rig, *, clips: list[str] | None = None, morph_weights: dict[str, np.ndarray] | None = None) -> bytes:
     """The .glb file :func:`write_glb` would write, as bytes."""
     chosen = rig.clips if clips is None else [rig.clip(n) for n in clips]
     builder = _Builder()
@@ -84,14 +88,21 @@ def glb_bytes(rig: Rig, *, clips: list[str] | None = None) -> bytes:
         skin["extras"] = {"humanoid": dict(rig.humanoid)}
     doc["skins"] = [skin]
     scene_nodes = list(roots)
+    mesh_node = None
     if rig.mesh is not None:
         doc["meshes"] = [_mesh(builder, rig.mesh, J)]
         nodes.append({"name": f"{rig.name}_mesh", "mesh": 0, "skin": 0})
-        scene_nodes.append(len(nodes) - 1)
+        mesh_node = len(nodes) - 1
+        scene_nodes.append(mesh_node)
     doc["nodes"] = nodes
     doc["scenes"] = [{"name": rig.name, "nodes": scene_nodes}]
     doc["scene"] = 0
-    animations = [_animation(builder, c, J) for c in chosen if c.num_frames > 0]
+    morphs = len(rig.mesh.morph_names) if rig.mesh is not None else 0
+    for name, w in (morph_weights or {}).items():
+        clip = rig.clip(name)
+        if mesh_node is None or np.shape(w) != (clip.num_frames, morphs) or morphs == 0:
+            raise ValueError(f"morph weights of clip {name!r} must be ({clip.num_frames}, {morphs}) for a mesh with morph targets")
+    animations = [_animation(builder, c, J, (morph_weights or {}).get(c.name), mesh_node) for c in chosen if c.num_frames > 0]
     if animations:
         doc["animations"] = animations
     return builder.finish()
@@ -120,7 +131,13 @@ def _mesh(builder: _Builder, mesh: Mesh, J: int) -> dict[str, Any]:
     prim: dict[str, Any] = {"attributes": attributes, "mode": 4}
     if indices.size:
         prim["indices"] = builder.accessor(indices.astype(idt)[:, None], itype, target=ELEMENT_ARRAY_BUFFER)
-    return {"name": "mesh", "primitives": [prim]}
+    out: dict[str, Any] = {"name": "mesh", "primitives": [prim]}
+    if mesh.morph_names and mesh.morph_deltas is not None:
+        deltas = np.asarray(mesh.morph_deltas, dtype=np.float32).reshape(len(mesh.morph_names), V, 3)
+        prim["targets"] = [{"POSITION": builder.accessor(d, FLOAT, target=ARRAY_BUFFER, bounds=True)} for d in deltas]
+        out["weights"] = [0.0] * len(mesh.morph_names)
+        out["extras"] = {"targetNames": list(mesh.morph_names)}  # the de facto convention (Blender, three.js)
+    return out
 
 
 def _influences(joints: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +167,8 @@ def _influences(joints: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np
     return j4, w32
 
 
-def _animation(builder: _Builder, clip: Clip, J: int) -> dict[str, Any]:
+def _animation(builder: _Builder, clip: Clip, J: int, morph_weights: np.ndarray | None = None,
+               mesh_node: int | None = None) -> dict[str, Any]:
     T, Jc, _ = clip.rotations.shape
     if Jc != J:
         raise ValueError(f"clip {clip.name!r} has {Jc} joints, the skeleton {J}")
@@ -162,6 +180,10 @@ def _animation(builder: _Builder, clip: Clip, J: int) -> dict[str, Any]:
         for path, values in (("translation", clip.translations[:, j].astype(np.float32)), ("rotation", quats[:, j])):
             samplers.append({"input": inp, "output": builder.accessor(values, FLOAT), "interpolation": "LINEAR"})
             channels.append({"sampler": len(samplers) - 1, "target": {"node": j, "path": path}})
+    if morph_weights is not None and mesh_node is not None:  # glTF: T x M scalars, frame by frame
+        values = np.asarray(morph_weights, dtype=np.float32).reshape(-1, 1)
+        samplers.append({"input": inp, "output": builder.accessor(values, FLOAT), "interpolation": "LINEAR"})
+        channels.append({"sampler": len(samplers) - 1, "target": {"node": mesh_node, "path": "weights"}})
     # extras.fps lets engine.formats.gltf.read_gltf resample at the exact rate instead of inferring it.
     return {"name": clip.name, "samplers": samplers, "channels": channels, "extras": {"fps": float(clip.fps)}}
 

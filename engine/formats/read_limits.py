@@ -31,6 +31,7 @@ class ReadLimits:
             joint-frame needs a polar decomposition (an SVD, about 2 us each).
         keys: keyframes of one glTF animation sampler.
         vertices: mesh vertices, all primitives together.
+        morph_values: morph target vertex offsets, all targets of all primitives together.
         decoded_bytes: float64 bytes decoded from glTF accessors, all together.
         json_depth: nesting depth of the glTF JSON (arrays and objects).
     """
@@ -43,6 +44,7 @@ class ReadLimits:
     nonuniform_clip_values: int = 500_000  # about 1 s of SVDs; e.g. 50 joints x 5.5 minutes at 30 fps
     keys: int = 4_000_000
     vertices: int = 2_000_000
+    morph_values: int = 50_000_000  # e.g. 100 targets on a 500k-vertex avatar; 600 MB as float32 offsets
     decoded_bytes: int = 768 << 20
     json_depth: int = 64  # glTF itself nests about 6 deep; extras rarely more than a few levels
 

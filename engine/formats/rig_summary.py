@@ -56,7 +56,8 @@ def describe(rig: Rig) -> dict[str, Any]:
     counts = np.bincount(sk.parents[sk.parents >= 0], minlength=sk.num_joints)  # (J,) children per joint
     mesh = None
     if rig.mesh is not None:
-        mesh = {"vertices": int(len(rig.mesh.positions)), "triangles": int(len(rig.mesh.indices))}
+        mesh = {"vertices": int(len(rig.mesh.positions)), "triangles": int(len(rig.mesh.indices)),
+                "morph_targets": list(rig.mesh.morph_names)}
     return {
         "name": rig.name,
         "path": rig.source.path,
@@ -117,6 +118,9 @@ def format_description(d: dict[str, Any]) -> str:
         why = ", ".join(found["missing"][:4]) if found and found["missing"] else "; ".join((found or {}).get("issues", [])[:2])
         out.append(f"humanoid map: none (not a humanoid: {why or 'no human bone names'})")
     out.append(f"mesh: {d['mesh']['vertices']} vertices, {d['mesh']['triangles']} triangles" if d["mesh"] else "mesh: none")
+    if d["mesh"] and d["mesh"].get("morph_targets"):
+        names = d["mesh"]["morph_targets"]
+        out.append(f"morph targets: {len(names)} ({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})")
     out += [f"note: {n}" for n in d["notes"]]
     out += ["hierarchy:", h["tree"]]
     return "\n".join(out)

@@ -106,6 +106,8 @@ def turn_around_y(rig: Rig) -> Rig:
             joints=mesh.joints,
             weights=mesh.weights,
             normals=None if mesh.normals is None else (mesh.normals @ _TURN_M.T).astype(np.float32),
+            morph_names=mesh.morph_names,
+            morph_deltas=None if mesh.morph_deltas is None else (mesh.morph_deltas @ _TURN_M.T).astype(np.float32),
         )
     reference = rig.reference_pose
     if reference is not None:
