@@ -96,7 +96,7 @@ class LiveUpdater(QtCore.QObject):
         if played is not None:  # a take is played back: it owns the viewport
             result, rig = played, self.session.playback.rig
         if result is not None and rig is not None and result.num_joints == rig.skeleton.num_joints:
-            self.viewport.set_pose(result.rotations, result.root_translation)
+            self.viewport.set_pose(result.rotations, result.root_translation, getattr(result, "blendshapes", None))
             latencies = {k: v for k, v in result.latencies_ms().items() if k != "total"}
             latencies["end_to_end"] = self.session.end_to_end_ms()
             self.plots.add_sample(self.session.status_fps, latencies, result.rotations)

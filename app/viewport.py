@@ -2,7 +2,9 @@
 
 pygfx objects are built once per rig; each new pose writes into the existing buffer arrays, marks
 them changed and requests a draw (STYLE rule 13). The mesh is skinned on the CPU (linear blend
-skinning), which is cheap for the few thousand vertices of a preview mesh.
+skinning), which is cheap for the few thousand vertices of a preview mesh; its morph targets that
+match the face's blendshapes by name (:mod:`engine.face_hands.morph_targets`) are added to the
+bind pose first.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PyQt6 import QtWidgets
 from rendercanvas.qt import QRenderWidget
 
 from engine import rotations as rot
+from engine.face_hands.morph_targets import match_morph_targets, morph_target_weights
 from engine.kinematics import forward_kinematics
 from engine.rig import Rig
 
@@ -98,6 +101,7 @@ class RigViewport(QtWidgets.QWidget):
         self._joints_geometry: gfx.Geometry | None = None
         self._mesh_geometry: gfx.Geometry | None = None
         self._bind_world: np.ndarray | None = None
+        self._morph_matched = False  # the rig's mesh has morph targets the face drives
         self.show_mesh = True
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -113,6 +117,7 @@ class RigViewport(QtWidgets.QWidget):
         self._bone_pairs = _bone_pairs(skel.parents)
         rest_r, rest_p = skel.rest_world()
         self._mesh_geometry = None
+        self._morph_matched = rig.mesh is not None and any(match_morph_targets(rig.mesh.morph_names))
         if rig.mesh is not None and len(rig.mesh.indices):
             mesh = rig.mesh
             self._mesh_buffer = np.asarray(mesh.positions, dtype=np.float32).copy()
@@ -139,8 +144,10 @@ class RigViewport(QtWidgets.QWidget):
         self._write_pose(rest_r, rest_p)
         self.frame_rig()
 
-    def set_pose(self, local_rotations: np.ndarray, root_translation: np.ndarray | None = None) -> None:
-        """Show a pose: ``(J, 4)`` x y z w local rotations and the root's translation ``(3,)`` metres."""
+    def set_pose(self, local_rotations: np.ndarray, root_translation: np.ndarray | None = None,
+                 blendshapes: np.ndarray | None = None) -> None:
+        """Show a pose: ``(J, 4)`` x y z w local rotations, the root's translation ``(3,)`` metres and
+        the face's ``(52,)`` blendshapes (driving the mesh's morph targets that match by name)."""
         if self._rig is None:
             return
         skel = self._rig.skeleton
@@ -148,9 +155,20 @@ class RigViewport(QtWidgets.QWidget):
         if root_translation is not None:
             trans[0] = root_translation
         world_r, world_p = forward_kinematics(skel.parents, rot.quat_to_matrix(local_rotations), trans)
-        self._write_pose(world_r, world_p)
+        self._write_pose(world_r, world_p, blendshapes)
 
-    def _write_pose(self, world_r: np.ndarray, world_p: np.ndarray) -> None:
+    def _bind_positions(self, blendshapes: np.ndarray | None) -> np.ndarray:
+        """The mesh's bind-pose positions with its matched morph targets applied (:mod:`engine.face_hands.morph_targets`)."""
+        mesh = self._rig.mesh
+        if blendshapes is None or not self._morph_matched or mesh.morph_deltas is None:
+            return mesh.positions
+        weights = morph_target_weights(np.asarray(blendshapes, dtype=np.float64)[None], mesh.morph_names)[0]
+        live = np.flatnonzero(weights > 1e-4)
+        if not len(live):
+            return mesh.positions
+        return mesh.positions + np.tensordot(weights[live], mesh.morph_deltas[live], axes=1).astype(np.float32)
+
+    def _write_pose(self, world_r: np.ndarray, world_p: np.ndarray, blendshapes: np.ndarray | None = None) -> None:
         assert self._bone_buffer is not None and self._joint_buffer is not None
         if len(self._bone_pairs):
             self._bone_buffer[:] = world_p[self._bone_pairs.reshape(-1)]
@@ -159,7 +177,7 @@ class RigViewport(QtWidgets.QWidget):
         self._joints_geometry.positions.update_full()
         if self._mesh_geometry is not None and self._rig is not None and self._rig.mesh is not None:
             mesh = self._rig.mesh
-            self._mesh_buffer[:] = skin_vertices(mesh.positions, mesh.joints, mesh.weights, self._bind_world, world_r, world_p)
+            self._mesh_buffer[:] = skin_vertices(self._bind_positions(blendshapes), mesh.joints, mesh.weights, self._bind_world, world_r, world_p)
             self._mesh_geometry.positions.update_full()
         self._canvas.request_draw()
 
