@@ -48,6 +48,10 @@ logger = logging.getLogger(__name__)
 SIDES = ("left", "right")
 FACE_CROP_MAX = 256  # crop pixels handed to the face landmarker (it works at 192)
 HAND_CROP_MAX = 256  # and to the hand landmarker (palm detector 192, landmarks 224)
+# Fingers follow the hand landmarker's readings with this time constant instead of jumping to each:
+# on the default schedule a hand is seen every 4th frame, and the steps between its readings were
+# most of the humanoid's rotation jitter on real video (README, "Face and hands").
+FINGER_FOLLOW_MS = 60.0
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ class FaceHandsStage:
         self._blend = EaseToRest(np.zeros(len(BLENDSHAPE_NAMES)))
         self._blend_filter = VectorOneEuro(config.blendshape_filter) if config.blendshape_filter is not None else None
         self._blendshapes = self._blend.value.copy()  # held / eased, then filtered
-        self._fingers = {side: EaseToRest(_pack(REST_FINGER_POSE)) for side in SIDES}
+        self._fingers = {side: EaseToRest(_pack(REST_FINGER_POSE), follow_ms=FINGER_FOLLOW_MS) for side in SIDES}
         self._head: np.ndarray | None = None
         self._frame = 0
         self._turn = 0  # which hand runs next when alternating
