@@ -63,16 +63,8 @@ class RetargetPanel(QtWidgets.QWidget):
         self.table.setHorizontalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.verticalHeader().setVisible(False)
         layout.addWidget(self.table, 1)
-        layout.addWidget(QtWidgets.QLabel("Orientation links (head, twists, hands, feet)"))
-        self.links_table = QtWidgets.QTableWidget(0, len(LINK_COLUMNS))
-        self.links_table.setHorizontalHeaderLabels(list(LINK_COLUMNS))
-        self.links_table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.links_table.verticalHeader().setVisible(False)
-        self.links_table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        layout.addWidget(self.links_table, 1)
-        self.remove_link_button = QtWidgets.QPushButton("Remove link")
-        self.remove_link_button.clicked.connect(self.remove_selected_links)
-        layout.addWidget(self.remove_link_button)
+        self.links_table, self.remove_link_button = _removable_rows(
+            layout, "Orientation links (head, twists, hands, feet)", LINK_COLUMNS, "Remove link", self.remove_selected_links)
         face = QtWidgets.QFormLayout()
         self.face_combos: dict[str, QtWidgets.QComboBox] = {}
         for field, label in (("jaw", "Jaw (opens with the mouth)"), ("left_eye", "Left eye"), ("right_eye", "Right eye")):
@@ -81,16 +73,8 @@ class RetargetPanel(QtWidgets.QWidget):
             self.face_combos[field] = combo
             face.addRow(label, combo)
         layout.addLayout(face)
-        layout.addWidget(QtWidgets.QLabel("Grips (joints that close with a hand: claws, wing fingers)"))
-        self.grips_table = QtWidgets.QTableWidget(0, len(GRIP_COLUMNS))
-        self.grips_table.setHorizontalHeaderLabels(list(GRIP_COLUMNS))
-        self.grips_table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.grips_table.verticalHeader().setVisible(False)
-        self.grips_table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        layout.addWidget(self.grips_table, 1)
-        self.remove_grip_button = QtWidgets.QPushButton("Remove grip")
-        self.remove_grip_button.clicked.connect(self.remove_selected_grips)
-        layout.addWidget(self.remove_grip_button)
+        self.grips_table, self.remove_grip_button = _removable_rows(
+            layout, "Grips (joints that close with a hand: claws, wing fingers)", GRIP_COLUMNS, "Remove grip", self.remove_selected_grips)
         row = QtWidgets.QHBoxLayout()
         self.suggest_button = QtWidgets.QPushButton("Suggest (reset)")
         self.revert_button = QtWidgets.QPushButton("Revert")
@@ -250,3 +234,19 @@ class RetargetPanel(QtWidgets.QWidget):
             return False
         self.message.emit(f"Retarget map saved: {path}")
         return True
+
+
+def _removable_rows(layout: QtWidgets.QVBoxLayout, title: str, columns: tuple[str, ...], remove: str,
+                    on_remove) -> tuple[QtWidgets.QTableWidget, QtWidgets.QPushButton]:
+    """A titled table of whole-row selections with a button under it that removes the selected rows."""
+    layout.addWidget(QtWidgets.QLabel(title))
+    table = QtWidgets.QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+    table.verticalHeader().setVisible(False)
+    table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+    layout.addWidget(table, 1)
+    button = QtWidgets.QPushButton(remove)
+    button.clicked.connect(on_remove)
+    layout.addWidget(button)
+    return table, button

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.retarget.json_objects import object_with_fields
 from engine.skeleton import Skeleton
 
 __all__ = ["GRIP_SIDES", "GripLink", "FaceHandJoints", "suggest_grips", "validate_face_hand_joints"]
@@ -67,19 +68,14 @@ def _joint_or_auto(value: Any, where: str, skeleton: Skeleton | None) -> str | N
 
 def validate_face_hand_joints(data: Any, where: str, skeleton: Skeleton | None = None) -> FaceHandJoints:
     """A :class:`FaceHandJoints` from a JSON object; raises ``ValueError`` naming the fault."""
-    if not isinstance(data, dict):
-        raise ValueError(f"{where} must be an object")
-    extra = set(data) - set(FaceHandJoints.__dataclass_fields__)
-    if extra:
-        raise ValueError(f"{where} has unknown keys {sorted(extra)}")
+    object_with_fields(data, where, FaceHandJoints)
     out = FaceHandJoints(*(_joint_or_auto(data.get(k), f"{where}.{k}", skeleton) for k in ("jaw", "left_eye", "right_eye")))
     grips = data.get("grips", [])
     if not isinstance(grips, list):
         raise ValueError(f"{where}.grips must be a list")
     for i, g in enumerate(grips):
         at = f"{where}.grips[{i}]"
-        if not isinstance(g, dict) or set(g) - set(GripLink.__dataclass_fields__):
-            raise ValueError(f"{at} must be an object with keys joint, side, angle_deg")
+        object_with_fields(g, at, GripLink)
         joint = _joint_or_auto(g.get("joint"), f"{at}.joint", skeleton)
         if not joint:
             raise ValueError(f"{at}.joint must name a joint")

@@ -36,6 +36,7 @@ import numpy as np
 from engine import rotations as rot
 from engine.performer.segments import SEGMENTS, SOURCE_POSES, SegmentPose
 from engine.retarget.chains import joint_part
+from engine.retarget.json_objects import object_with_fields
 from engine.skeleton import Skeleton
 
 __all__ = ["LINK_MODES", "OrientationLink", "OrientationRetarget", "facing_turn", "looks_humanoid", "suggest_orientation_links", "validate_link"]
@@ -72,11 +73,7 @@ class OrientationLink:
 
 def validate_link(data: Any, where: str, skeleton: Skeleton | None = None) -> OrientationLink:
     """An :class:`OrientationLink` from a JSON object; raises ``ValueError`` naming the fault."""
-    if not isinstance(data, dict):
-        raise ValueError(f"{where} must be an object")
-    extra = set(data) - set(OrientationLink.__dataclass_fields__)
-    if extra:
-        raise ValueError(f"{where} has unknown keys {sorted(extra)}")
+    object_with_fields(data, where, OrientationLink)
     if not isinstance(data.get("joint"), str) or not isinstance(data.get("segment"), str):
         raise ValueError(f"{where} needs 'joint' and 'segment' names")
     link = OrientationLink(**data)
