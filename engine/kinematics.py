@@ -6,6 +6,7 @@ position is ``P[p] + W[p] @ t[j]``; a root's local transform is its world transf
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,14 +39,24 @@ def forward_kinematics(
     world_p = np.empty(batch + (J, 3))
     rots = np.broadcast_to(local_rotations, batch + (J, 3, 3))
     trans = np.broadcast_to(local_translations, batch + (J, 3))
-    for j, p in enumerate(parents):
-        if p < 0:
-            world_r[..., j, :, :] = rots[..., j, :, :]
-            world_p[..., j, :] = trans[..., j, :]
-        else:
-            world_r[..., j, :, :] = world_r[..., p, :, :] @ rots[..., j, :, :]
-            world_p[..., j, :] = world_p[..., p, :] + np.einsum("...ab,...b->...a", world_r[..., p, :, :], trans[..., j, :])
+    roots, levels = _depth_levels(tuple(int(p) for p in parents))
+    world_r[..., roots, :, :] = rots[..., roots, :, :]
+    world_p[..., roots, :] = trans[..., roots, :]
+    for js, ps in levels:  # one batched product per depth: every parent is done before its children
+        world_r[..., js, :, :] = world_r[..., ps, :, :] @ rots[..., js, :, :]
+        world_p[..., js, :] = world_p[..., ps, :] + np.einsum("...jab,...jb->...ja", world_r[..., ps, :, :], trans[..., js, :])
     return world_r, world_p
+
+
+@lru_cache(maxsize=64)
+def _depth_levels(parents: tuple[int, ...]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """The roots and, per depth below them, ``(joints, their parents)`` (index arrays)."""
+    depth = np.zeros(len(parents), dtype=np.int64)
+    for j, p in enumerate(parents):
+        depth[j] = 0 if p < 0 else depth[p] + 1
+    parent = np.asarray(parents, dtype=np.int64)
+    levels = [(np.flatnonzero(depth == d), parent[depth == d]) for d in range(1, int(depth.max(initial=0)) + 1)]
+    return np.flatnonzero(depth == 0), levels
 
 
 def forward_kinematics_torch(
