@@ -17,7 +17,7 @@ from PyQt6 import QtWidgets
 from rendercanvas.qt import QRenderWidget
 
 from engine import rotations as rot
-from engine.face_hands.morph_targets import match_morph_targets, morph_target_weights
+from engine.face_hands.morph_targets import drives_morph_targets, morph_target_weights
 from engine.kinematics import forward_kinematics
 from engine.rig import Rig
 
@@ -117,7 +117,7 @@ class RigViewport(QtWidgets.QWidget):
         self._bone_pairs = _bone_pairs(skel.parents)
         rest_r, rest_p = skel.rest_world()
         self._mesh_geometry = None
-        self._morph_matched = rig.mesh is not None and any(match_morph_targets(rig.mesh.morph_names))
+        self._morph_matched = rig.mesh is not None and drives_morph_targets(rig.mesh.morph_names, rig.mesh.expressions)
         if rig.mesh is not None and len(rig.mesh.indices):
             mesh = rig.mesh
             self._mesh_buffer = np.asarray(mesh.positions, dtype=np.float32).copy()
@@ -162,7 +162,7 @@ class RigViewport(QtWidgets.QWidget):
         mesh = self._rig.mesh
         if blendshapes is None or not self._morph_matched or mesh.morph_deltas is None:
             return mesh.positions
-        weights = morph_target_weights(np.asarray(blendshapes, dtype=np.float64)[None], mesh.morph_names)[0]
+        weights = morph_target_weights(np.asarray(blendshapes, dtype=np.float64)[None], mesh.morph_names, mesh.expressions)[0]
         live = np.flatnonzero(weights > 1e-4)
         if not len(live):
             return mesh.positions

@@ -88,6 +88,8 @@ class Mesh:
         morph_names: names of the morph targets (blendshapes), glTF ``extras.targetNames``.
         morph_deltas: ``(M, V, 3)`` float32 bind-pose position offsets of each target, world space
             (zeros for vertices of a primitive that lacks it), or ``None`` without targets.
+        expressions: a VRM file's expressions: VRM 0 preset name (``A``, ``Blink_L``, ``Joy`` ...)
+            -> ``((morph target name, weight in [0, 1]), ...)`` it sets.
     """
 
     positions: np.ndarray
@@ -97,6 +99,7 @@ class Mesh:
     normals: np.ndarray | None = None
     morph_names: tuple[str, ...] = ()
     morph_deltas: np.ndarray | None = None
+    expressions: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
 
 @dataclass

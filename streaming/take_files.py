@@ -327,10 +327,10 @@ def save_take(take: Take, path: str | Path) -> None:
         weights = take.blendshapes_on_grid()
         morphs = None
         if weights is not None and mesh is not None and mesh.morph_names:
-            from engine.face_hands.morph_targets import match_morph_targets, morph_target_weights
+            from engine.face_hands.morph_targets import drives_morph_targets, morph_target_weights
 
-            if any(match_morph_targets(mesh.morph_names)):  # the face drives the rig's own blendshapes
-                morphs = {rig.clips[0].name: morph_target_weights(weights, mesh.morph_names)}
+            if drives_morph_targets(mesh.morph_names, mesh.expressions):  # the face drives the rig's own blendshapes
+                morphs = {rig.clips[0].name: morph_target_weights(weights, mesh.morph_names, mesh.expressions)}
         write_glb(rig, path, morph_weights=morphs)
         if weights is not None:
             _add_animation_extras(path, {"blendshapes": {"names": list(BLENDSHAPE_NAMES), "fps": float(take.fps),

@@ -16,7 +16,7 @@ from engine.formats._gltf_accessors import GltfDocument, _is_int
 from engine.errors import RigFormatError, RigLimitError
 from engine.rig import Mesh
 
-__all__ = ["build_mesh", "inverse_bind_matrices"]
+__all__ = ["build_mesh", "inverse_bind_matrices", "morph_target_name"]
 
 MODE_TRIANGLES = 4
 VERTICES_PER_BLOCK = 65_536  # skinning works on blocks of vertices: (block, 4, 4) temporaries only
@@ -182,8 +182,7 @@ def _morph_targets(doc: GltfDocument, prim: dict, V: int, target_names: Any, mes
         return {}
     if not isinstance(targets, list):
         raise doc.fail("primitive 'targets' must be an array")
-    own = prim.get("extras", {}).get("targetNames") if isinstance(prim.get("extras"), dict) else None  # UniVRM puts them here
-    names = next((n for n in (own, target_names) if isinstance(n, list) and all(isinstance(x, str) for x in n)), [])
+    names = _names_list(prim.get("extras", {}).get("targetNames") if isinstance(prim.get("extras"), dict) else None) or _names_list(target_names)
     out: dict[str, np.ndarray] = {}
     for k, target in enumerate(targets):
         if not isinstance(target, dict) or not _is_int(target.get("POSITION")):
@@ -193,6 +192,21 @@ def _morph_targets(doc: GltfDocument, prim: dict, V: int, target_names: Any, mes
         delta = doc.accessor(target["POSITION"])
         if delta.shape != (V, 3) or not np.isfinite(delta).all():
             raise doc.fail(f"morph target {k} POSITION must be finite VEC3 with one element per vertex")
-        name = names[k] if k < len(names) and names[k] else f"{mesh_name}_target_{k}"
-        out.setdefault(name, delta)
+        out.setdefault(names[k] if k < len(names) and names[k] else f"{mesh_name}_target_{k}", delta)
     return out
+
+
+def _names_list(value: Any) -> list[str]:
+    return list(value) if isinstance(value, list) and all(isinstance(x, str) for x in value) else []
+
+
+def morph_target_name(mesh: Any, mesh_index: int, k: int) -> str:
+    """The name :func:`build_mesh` gives target ``k`` of glTF mesh ``mesh`` (its first primitive's
+    ``extras.targetNames`` (UniVRM), else the mesh's, else ``<mesh>_target_<k>``)."""
+    name = mesh.get("name") if isinstance(mesh, dict) and isinstance(mesh.get("name"), str) else f"mesh_{mesh_index}"
+    prims = mesh.get("primitives") if isinstance(mesh, dict) else None
+    first = prims[0] if isinstance(prims, list) and prims and isinstance(prims[0], dict) else {}
+    extras = mesh.get("extras") if isinstance(mesh, dict) else None
+    names = _names_list(first.get("extras", {}).get("targetNames") if isinstance(first.get("extras"), dict) else None) or _names_list(
+        extras.get("targetNames") if isinstance(extras, dict) else None)
+    return names[k] if k < len(names) and names[k] else f"{name}_target_{k}"

@@ -35,7 +35,7 @@ from engine import rotations as rot
 from engine.formats import vrm
 from engine.formats._gltf_accessors import GltfDocument, _is_int, parse_document
 from engine.formats._gltf_animation import infer_fps, sample
-from engine.formats._gltf_mesh import build_mesh, inverse_bind_matrices
+from engine.formats._gltf_mesh import build_mesh, inverse_bind_matrices, morph_target_name
 from engine.formats._gltf_nodes import NodeGraph, bake_uniform_scale, locals_from_world, skeleton_nodes, trs_matrix
 from engine.errors import RigFormatError
 from engine.formats.read_limits import DEFAULT_LIMITS, ReadLimits, check_limit
@@ -134,6 +134,10 @@ class _Reader:
         mesh = self._mesh(world, skins, slot, skeleton) if skins else None
         fmt = "glb" if doc.is_glb else "gltf"
         version = vrm.vrm_version(doc.json)
+        if mesh is not None and mesh.morph_names and version is not None:
+            meshes = doc.array("meshes")
+            found = vrm.expressions(doc.json, lambda m, k: morph_target_name(meshes[m], m, k))
+            mesh.expressions = {p: t for p, t in ((p, tuple(x for x in t if x[0] in mesh.morph_names)) for p, t in found.items()) if t}
         if version is not None or self.path.suffix.lower() == ".vrm":
             fmt = "vrm"
         rig = Rig(

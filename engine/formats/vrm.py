@@ -13,6 +13,7 @@ degrees about Y so that every rig faces +Z.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,14 @@ from engine.humanoid_bones import UNITY_FROM_VRM0, UNITY_FROM_VRM1
 from engine.rig import Clip, Mesh, Rig
 from engine.skeleton import Skeleton
 
-__all__ = ["humanoid_map", "turn_around_y", "vrm_version"]
+__all__ = ["expressions", "humanoid_map", "turn_around_y", "vrm_version"]
+
+# VRM expression presets -> the VRM 0 names the face drives (engine.face_hands.expressions);
+# "Blink" (both eyes) is the lesser of the two blinks.
+_PRESETS_VRM0 = {"a": "A", "i": "I", "u": "U", "e": "E", "o": "O", "blink_l": "Blink_L", "blink_r": "Blink_R", "blink": "Blink",
+                 "joy": "Joy", "angry": "Angry", "sorrow": "Sorrow", "fun": "Fun"}
+_PRESETS_VRM1 = {"aa": "A", "ih": "I", "ou": "U", "ee": "E", "oh": "O", "blinkLeft": "Blink_L", "blinkRight": "Blink_R",
+                 "blink": "Blink", "happy": "Joy", "angry": "Angry", "sad": "Sorrow", "relaxed": "Fun"}
 
 # 180 degrees about +Y: (x, y, z) -> (-x, y, -z); quaternion x y z w = (0, 1, 0, 0).
 _TURN_Q = np.array([0.0, 1.0, 0.0, 0.0])
@@ -79,6 +87,51 @@ def humanoid_map(gltf_json: dict[str, Any], node_joint_names: dict[int, str], no
     return out
 
 
+def expressions(gltf_json: dict[str, Any], target_name: Callable[[int, int], str]) -> dict[str, tuple[tuple[str, float], ...]]:
+    """A VRM file's expression presets: VRM 0 name -> ``((morph target name, weight 0..1), ...)``.
+
+    VRM 0.x: ``extensions.VRM.blendShapeMaster.blendShapeGroups`` (``presetName``, ``binds`` of
+    ``{mesh, index, weight 0..100}``); VRM 1.0: ``extensions.VRMC_vrm.expressions.preset``
+    (``morphTargetBinds`` of ``{node, index, weight 0..1}``, the node's mesh). Presets the face does
+    not drive (``neutral``, ``lookUp`` ...) and malformed entries are left out.
+
+    Args:
+        gltf_json: the top-level glTF JSON object.
+        target_name: ``(mesh index, target index) -> name`` as the loaded mesh names its targets.
+    """
+    version = vrm_version(gltf_json)
+    ext = gltf_json["extensions"]["VRMC_vrm" if version == 1 else "VRM"] if version is not None else {}
+    groups: list[tuple[Any, Any, float]] = []  # (preset, binds, weight scale)
+    if version == 0:
+        master = ext.get("blendShapeMaster")
+        for g in (master.get("blendShapeGroups") if isinstance(master, dict) else None) or []:
+            if isinstance(g, dict):
+                groups.append((_PRESETS_VRM0.get(str(g.get("presetName", "")).lower()), g.get("binds"), 0.01))
+    elif version == 1:
+        table = ext.get("expressions", {}).get("preset") if isinstance(ext.get("expressions"), dict) else None
+        nodes = gltf_json.get("nodes") if isinstance(gltf_json.get("nodes"), list) else []
+        for name, e in (table.items() if isinstance(table, dict) else ()):
+            if isinstance(e, dict) and isinstance(e.get("morphTargetBinds"), list):
+                binds = [{"mesh": nodes[b["node"]].get("mesh") if _index(b.get("node"), len(nodes)) and isinstance(nodes[b["node"]], dict) else None,
+                          "index": b.get("index"), "weight": b.get("weight")} for b in e["morphTargetBinds"] if isinstance(b, dict)]
+                groups.append((_PRESETS_VRM1.get(name), binds, 1.0))
+    meshes = gltf_json.get("meshes") if isinstance(gltf_json.get("meshes"), list) else []
+    out: dict[str, tuple[tuple[str, float], ...]] = {}
+    for preset, binds, scale in groups:
+        if preset is None or not isinstance(binds, list):
+            continue
+        targets = tuple((target_name(b["mesh"], b["index"]), float(np.clip(b["weight"] * scale, 0.0, 1.0)))
+                        for b in binds if isinstance(b, dict) and _index(b.get("mesh"), len(meshes)) and _index(b.get("index"), 10**6)
+                        and isinstance(b.get("weight"), (int, float)) and not isinstance(b.get("weight"), bool) and np.isfinite(b["weight"]))
+        if targets:
+            out[preset] = targets
+    return out
+
+
+def _index(value: Any, n: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < n
+
+
 def turn_around_y(rig: Rig) -> Rig:
     """The same rig rotated 180 degrees about +Y (rest pose, every clip and the mesh).
 
@@ -107,6 +160,7 @@ def turn_around_y(rig: Rig) -> Rig:
             weights=mesh.weights,
             normals=None if mesh.normals is None else (mesh.normals @ _TURN_M.T).astype(np.float32),
             morph_names=mesh.morph_names,
+            expressions=dict(mesh.expressions),
             morph_deltas=None if mesh.morph_deltas is None else (mesh.morph_deltas @ _TURN_M.T).astype(np.float32),
         )
     reference = rig.reference_pose

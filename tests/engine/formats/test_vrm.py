@@ -108,3 +108,45 @@ def test_malformed_humanoid_section_loads_without_map(ext):
 def test_plain_glb_has_no_humanoid_map():
     rig = read_gltf("a.glb", data=glb_bytes(_rig(1.0)))
     assert rig.humanoid == {} and rig.source.format == "glb"
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_vrm_expressions_bind_presets_to_the_meshs_morph_targets(version: int, tmp_path) -> None:
+    """VRM 0 blendShapeGroups (weights 0-100) and VRM 1 expression presets (0-1, by node) read as
+    VRM 0 preset -> (target, weight); the face then drives targets whose names match nothing."""
+    import dataclasses
+
+    from engine.face_hands.expressions import vrm0_expressions
+    from engine.face_hands.morph_targets import morph_target_weights
+    from engine.perception.face_landmarker import BLENDSHAPE_NAMES
+    from engine.rigs.bundled import build_rig
+
+    base = build_rig("humanoid").rig
+    V = len(base.mesh.positions)
+    names = ("MouthWide", "LidsDownLeft", "LidsDownRight", "Smirk")
+    mesh = dataclasses.replace(base.mesh, morph_names=names, morph_deltas=np.zeros((4, V, 3), np.float32))
+    glb = glb_bytes(dataclasses.replace(base, mesh=mesh, clips=[]))
+    (json_len,) = struct.unpack_from("<I", glb, 12)
+    doc = json.loads(glb[20:20 + json_len])
+    mesh_node = next(i for i, n in enumerate(doc["nodes"]) if "mesh" in n)
+    if version == 0:
+        groups = [{"name": "A", "presetName": "a", "binds": [{"mesh": 0, "index": 0, "weight": 100}]},
+                  {"name": "Blink", "presetName": "blink", "binds": [{"mesh": 0, "index": 1, "weight": 100}, {"mesh": 0, "index": 2, "weight": 50}]},
+                  {"name": "Neutral", "presetName": "neutral", "binds": [{"mesh": 0, "index": 3, "weight": 100}]},
+                  {"name": "Bad", "presetName": "joy", "binds": [{"mesh": 7, "index": 0, "weight": 100}]}]
+        ext = {"VRM": {"specVersion": "0.0", "humanoid": {"humanBones": []}, "blendShapeMaster": {"blendShapeGroups": groups}}}
+    else:
+        preset = {"aa": {"morphTargetBinds": [{"node": mesh_node, "index": 0, "weight": 1.0}]},
+                  "blink": {"morphTargetBinds": [{"node": mesh_node, "index": 1, "weight": 1.0}, {"node": mesh_node, "index": 2, "weight": 0.5}]},
+                  "neutral": {"morphTargetBinds": [{"node": mesh_node, "index": 3, "weight": 1.0}]},
+                  "happy": {"morphTargetBinds": [{"node": 999, "index": 0, "weight": 1.0}]}}
+        ext = {"VRMC_vrm": {"specVersion": "1.0", "humanoid": {"humanBones": {}}, "expressions": {"preset": preset}}}
+    rig = read_gltf("avatar.vrm", data=_with_extensions(glb, ext))
+    assert rig.mesh.morph_names == names
+    assert rig.mesh.expressions == {"A": (("MouthWide", 1.0),), "Blink": (("LidsDownLeft", 1.0), ("LidsDownRight", 0.5))}
+    face = np.zeros((2, len(BLENDSHAPE_NAMES)))
+    face[1, BLENDSHAPE_NAMES.index("jawOpen")] = 0.5
+    face[1, [BLENDSHAPE_NAMES.index("eyeBlinkLeft"), BLENDSHAPE_NAMES.index("eyeBlinkRight")]] = [0.9, 0.6]
+    w = morph_target_weights(face, rig.mesh.morph_names, rig.mesh.expressions)
+    assert np.all(w[0] == 0.0)
+    np.testing.assert_allclose(w[1], [vrm0_expressions(face[1])["A"], 0.6, 0.3, 0.0])  # Blink = the lesser blink
