@@ -7,10 +7,10 @@ hierarchy from the roots, so each joint's parent world rotation is already solve
 - a joint with **two or more children** at non-collinear rest offsets gets the best-fit rotation
   (Kabsch: SVD of ``sum_c o_c t_c^T``) that maps its rest child offsets ``t_c`` (its own frame)
   onto the observed offsets ``o_c = x_c - x_j`` (world);
-- a joint with **one child** (or collinear children) starts from the reference pair's local
-  rotation under the solved parent, ``C = W_parent @ L_ref``, and takes the shortest-arc swing
-  that turns its bone ``C @ t_c`` onto the observed one: twist is what the reference had
-  relative to the parent (minimal twist);
+- a joint with **one child** (or collinear children: the longest is the bone, the others carry
+  no reliable twist) starts from the reference pair's local rotation under the solved parent,
+  ``C = W_parent @ L_ref``, and takes the shortest-arc swing that turns its bone ``C @ t_c`` onto
+  the observed one: twist is what the reference had relative to the parent (minimal twist);
 - a **leaf** (no child at a non-zero offset) keeps the reference's local rotation.
 
 Children whose offset in the reference pose does not match their rest offset (a translated
@@ -47,8 +47,7 @@ class _Level:
     """Joints of one tree depth, grouped so the solver handles them together.
 
     ``single``/``multi`` index into ``joints``; ``pair_*`` list (owner in ``multi``, child, rest
-    offset) for every cue child of the multi-child joints; ``twist`` lists single-mode joints with
-    extra (nearly collinear) children.
+    offset) for every cue child of the multi-child joints.
     """
 
     joints: np.ndarray
@@ -56,7 +55,6 @@ class _Level:
     single: np.ndarray
     single_child: np.ndarray
     single_offset: np.ndarray
-    twist: list[int]
     multi: np.ndarray
     pair_owner: np.ndarray
     pair_child: np.ndarray
@@ -144,12 +142,11 @@ class AnalyticIKSolver:
                 self._mode[j] = _MULTI if s[1] > _COLLINEAR * s[0] else _SINGLE
             elif len(kids) == 1:
                 self._mode[j] = _SINGLE
-            if self._mode[j] == _SINGLE and len(kids) > 1:
-                # Extra children exactly along the main bone carry no twist information.
-                axis = t[0] / np.linalg.norm(t[0])
-                lever = np.linalg.norm(np.cross(t[1:], axis), axis=-1) / np.linalg.norm(t[1:], axis=-1)
-                keep = np.concatenate([[True], lever > 1e-3])
-                kids, t = [c for c, k in zip(kids, keep) if k], t[keep]
+            if self._mode[j] == _SINGLE:
+                # Extra children (nearly) along the main bone carry no reliable twist: fitting the
+                # twist to them turned a few millimetres of position noise into a roll (the snake's
+                # head, 2 mm off the axis of its spine, rolled the whole body 87 deg on live input).
+                kids, t = kids[:1], t[:1]
             self._kids.append(np.array(kids, dtype=np.int64))
             self._kid_offsets.append(t)
         self._levels = [self._plan_level(skeleton, idx) for idx in depth_levels(skeleton.parents)]
@@ -171,7 +168,6 @@ class AnalyticIKSolver:
             single=single,
             single_child=np.array([self._kids[joints[k]][0] for k in single], dtype=np.int64),
             single_offset=np.array([self._kid_offsets[joints[k]][0] for k in single]).reshape(-1, 3),
-            twist=[int(k) for k in single if len(self._kids[joints[k]]) > 1],
             multi=multi,
             pair_owner=np.array(owner, dtype=np.int64),
             pair_child=np.array(child, dtype=np.int64),
@@ -222,10 +218,6 @@ class AnalyticIKSolver:
             if self.position_noise > 0:
                 swing = self._shrink(swing, np.sum(level.single_offset**2, axis=-1))
             cand[:, level.single] = rot.quat_to_matrix(swing) @ cand[:, level.single]
-            for k in level.twist:  # rare: nearly collinear extra children fix the twist
-                j = level.joints[k]
-                kids, offs = self._kids[j], self._kid_offsets[j]
-                cand[:, k] = self._fit_twist(cand[:, k], x[:, kids[0]] - x[:, j], offs[1:], x[:, kids[1:]] - x[:, j : j + 1])
         if len(level.multi):
             joints = level.joints[level.multi]
             o = x[:, level.pair_child] - x[:, joints[level.pair_owner]]  # (T, P, 3) observed offsets
@@ -249,20 +241,3 @@ class AnalyticIKSolver:
         sigma = self.position_noise * self._skeleton.height
         w = PRIOR_VARIANCE / (PRIOR_VARIANCE + 2.0 * sigma**2 / np.maximum(sq_len, 1e-12))  # (n,)
         return rot.axis_angle_to_quat(rot.quat_to_axis_angle(change) * w[:, None])
-
-    @staticmethod
-    def _fit_twist(world: np.ndarray, axis: np.ndarray, offsets: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        """Turn ``world`` ``(T, 3, 3)`` about ``axis`` ``(T, 3)`` so the nearly collinear extra
-        children (rest ``offsets`` ``(C, 3)``, ``observed`` world offsets ``(T, C, 3)``) fit best.
-
-        The least-squares twist angle is ``atan2(sum (a x b) . n, sum a . b)`` over the components
-        ``a`` (predicted) and ``b`` (observed) perpendicular to the axis ``n``.
-        """
-        n = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-12)  # (T, 3)
-        a = np.einsum("tab,cb->tca", world, offsets)  # (T, C, 3)
-        a = a - np.sum(a * n[:, None], -1, keepdims=True) * n[:, None]
-        b = observed - np.sum(observed * n[:, None], -1, keepdims=True) * n[:, None]
-        sin = np.sum(np.cross(a, b) * n[:, None], axis=(-1, -2))
-        cos = np.sum(a * b, axis=(-1, -2))
-        angle = np.arctan2(sin, cos)  # (T,); 0 when the children are exactly collinear
-        return rot.axis_angle_to_matrix(n * angle[:, None]) @ world

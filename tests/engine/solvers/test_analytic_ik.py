@@ -157,3 +157,23 @@ def test_known_noise_level_shrinks_towards_the_reference():
     assert np.mean(shrunk_err) < 0.8 * np.mean(raw_err)
     with pytest.raises(ValueError, match="position_noise"):
         AnalyticIKSolver(position_noise=-1.0)
+
+
+def test_a_nearly_collinear_extra_child_does_not_roll_the_joint() -> None:
+    """The snake's root has its spine behind and its head 4 cm ahead, 2 mm above the spine's axis:
+    millimetres of noise on the head must not roll the root (it rolled the whole snake 87 deg on
+    live positions when that child fixed the twist); the twist stays the reference's."""
+    from engine.kinematics import forward_kinematics
+    from engine.rigs.bundled import load_bundled_rig
+
+    rig = load_bundled_rig("snake")
+    sk = rig.skeleton
+    ref = rig.reference_rotations()
+    _, ref_pos = forward_kinematics(sk.parents, rot.quat_to_matrix(ref), sk.rest_translations)
+    solver = AnalyticIKSolver()
+    solver.reset(sk, ref_pos, ref)
+    noisy = ref_pos.copy()
+    noisy[sk.index("Head")] += [-0.005, -0.008, 0.0]  # 5 mm left, 8 mm down
+    noisy[sk.index("Jaw")] += [-0.005, -0.008, 0.0]
+    root = solver.step(noisy)[sk.index("Spine01")]
+    assert np.degrees(rot.quat_geodesic_angle(root, ref[sk.index("Spine01")])) < 1.0
