@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -53,8 +55,15 @@ def test_main_py_opens_the_window_under_a_real_x_server(x_display: str, tmp_path
     env.update(DISPLAY=x_display, HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
                ANYRIG_CONFIG=str(tmp_path / "anyrig"), XDG_DOCUMENTS_DIR=str(tmp_path / "docs"))
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "main.py", "--seconds", "8", "--screenshot", str(shot), "--source", "synthetic"],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+    for attempt in range(2):
+        done = subprocess.run([sys.executable, "main.py", "--seconds", "8", "--screenshot", str(shot), "--source", "synthetic"],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+        if done.returncode != -signal.SIGSEGV:
+            break
+        # Seen once in many runs: llvmpipe (software Vulkan/GL) crashing under Xvfb right after the
+        # window's first draw. One more try; a second crash fails the test.
+        warnings.warn(f"main.py crashed with SIGSEGV under Xvfb (attempt {attempt + 1}); retrying once")
+        start = time.monotonic()
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-3000:]
     assert "Qt platform: xcb" in log and "headless" not in log
