@@ -34,7 +34,8 @@ def test_vmc_sender_sends_vrm0_or_arkit_names_to_a_real_receiver() -> None:
     with OscReceiver() as receiver:
         with VmcSender("127.0.0.1", receiver.port, mode="generic") as sender:
             assert sender.send(_pose(shapes), ["a", "b"])
-        got = receiver.wait_for(1, "/VMC/Ext/Blend/Apply")
+        receiver.wait_for(1, "/VMC/Ext/Blend/Apply")
+        got = receiver.wait_for(11, "/VMC/Ext/Blend/Val")
         vals = {args[0]: args[1] for address, args in got if address == "/VMC/Ext/Blend/Val"}
         assert set(vals) == {"A", "I", "U", "E", "O", "Blink_L", "Blink_R", "Joy", "Angry", "Sorrow", "Fun"}
         assert abs(vals["A"] - 0.6) < 1e-6 and vals["Blink_L"] == 1.0 and vals["Blink_R"] == 0.0
@@ -45,7 +46,11 @@ def test_vmc_sender_sends_vrm0_or_arkit_names_to_a_real_receiver() -> None:
         with VmcSender("127.0.0.1", receiver.port, mode="generic", blendshapes="arkit") as sender:
             sender.send(_pose(shapes), ["a", "b"])
             sender.send(_pose(None), ["a", "b"])  # no face: no blend messages
-        got = receiver.wait_for(2, "/VMC/Ext/Bone/Pos")
+        # The receiver handles each datagram on a thread of its own, so arrival order is not send
+        # order: wait for everything asserted below, not only for the last message sent.
+        receiver.wait_for(2, "/VMC/Ext/Bone/Pos")
+        receiver.wait_for(1, "/VMC/Ext/Blend/Apply")
+        got = receiver.wait_for(52, "/VMC/Ext/Blend/Val")
         vals = {args[0]: args[1] for address, args in got if address == "/VMC/Ext/Blend/Val"}
         assert len(vals) == 52 and vals["jawOpen"] == 0.5 and vals["tongueOut"] == 0.0
         assert receiver.addresses["/VMC/Ext/Blend/Apply"] == 1
