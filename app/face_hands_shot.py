@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from app.picture_files import rgb_image, save_png
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["measure_extremes", "save_face_hands_picture"]
@@ -73,9 +75,7 @@ def _snapshot(viewport, rig, rotations: np.ndarray, app: QtWidgets.QApplication,
     viewport.frame_joints(joints, radius=radius, view_dir=view_dir)
     for _ in range(5):
         app.processEvents()
-    rgba = np.ascontiguousarray(viewport.snapshot()[..., :3])
-    h, w = rgba.shape[:2]
-    return QtGui.QImage(rgba.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
+    return rgb_image(viewport.snapshot())
 
 
 def save_face_hands_picture(out: str | Path, *, video: Path | None = None, models: Path | None = None) -> Path:
@@ -142,10 +142,7 @@ def _compose(out: Path, panels: list[tuple[QtGui.QImage, str]], expressions: dic
         painter.drawText(x0 + 226, y + 14, f"{value:.2f}")
     painter.drawText(8, 2 * PANEL + 20, f"values measured on {video} (face and hands on every frame); no footage is shown")
     painter.end()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not canvas.save(str(out), "PNG"):
-        raise OSError(f"{out}: the picture could not be written")
-    return out
+    return save_png(canvas, out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,17 +17,13 @@ from pathlib import Path
 import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from app.picture_files import rgb_image, save_png
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["save_head_turn_picture"]
 
 PANEL = 320  # pixels per panel
-
-
-def _image(rgb: np.ndarray) -> QtGui.QImage:
-    rgb = np.ascontiguousarray(rgb[..., :3])
-    h, w = rgb.shape[:2]
-    return QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
 
 
 def save_head_turn_picture(out: str | Path, *, frames: int = 120, cache: Path | None = None) -> Path:
@@ -66,11 +62,11 @@ def save_head_turn_picture(out: str | Path, *, frames: int = 120, cache: Path | 
         viewport.frame_joints([head, dragon.skeleton.index("Chest")], radius=1.6, view_dir=(0.0, -1.0, -0.05))
         for _ in range(5):
             app.processEvents()
-        views.append(_image(viewport.snapshot()))
+        views.append(rgb_image(viewport.snapshot()))
     viewport.close_viewport()
     viewport.close()
     labels = [f"head yaw {angle[t]:+.0f} deg (frame {t})" for t in picks]
-    return _compose(Path(out), [_image(rendered.images[t][..., ::-1]) for t in picks], views, labels)
+    return _compose(Path(out), [rgb_image(rendered.images[t][..., ::-1]) for t in picks], views, labels)
 
 
 def _compose(out: Path, top: list[QtGui.QImage], bottom: list[QtGui.QImage], labels: list[str]) -> Path:
@@ -90,10 +86,7 @@ def _compose(out: Path, top: list[QtGui.QImage], bottom: list[QtGui.QImage], lab
     painter.fillRect(0, PANEL, 3 * PANEL, 22, QtGui.QColor(255, 255, 255, 200))
     painter.drawText(6, PANEL + 16, "the bundled dragon through the live path, seen from above (head toward the bottom)")
     painter.end()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not canvas.save(str(out), "PNG"):
-        raise OSError(f"{out}: the picture could not be written")
-    return out
+    return save_png(canvas, out)
 
 
 def main(argv: list[str] | None = None) -> int:
