@@ -42,6 +42,7 @@ from engine.performer import performer_positions_from_landmarks
 from engine.performer.pose_modes import leg_segments_at_rest, legs_at_rest, mirror_performer, mirror_segments
 from engine.perception.limb_depth import ArmDepth
 from engine.performer.segments import SegmentPose, SegmentTracker
+from engine.performer.trunk_coupling import turn_hips
 from engine.rig import Rig
 from engine.solvers.base import RotationSolver
 from streaming.face_hands_stage import FaceHandsConfig, FaceHandsStage, FaceHandsState
@@ -472,6 +473,10 @@ class LiveProcessor:
         if self.arm_depth is not None:
             landmarks = self.arm_depth(landmarks)
         modes = self.modes  # one read per frame: the GUI may swap it meanwhile
+        face_head = None if face_hands is None else face_hands.head_rotation
+        segments = self._segments(landmarks, _image_size(frame), face_head) if self._segments is not None else None
+        if segments is not None and segments.pelvis_fix is not None:
+            landmarks = turn_hips(landmarks, segments.pelvis_fix)  # the root follows the decoupled pelvis
         performer = self.performer.step(landmarks)  # (28, 3) metres, hip-centred
         if self.root_motion and not modes.upper_body:
             performer = performer + self._root_offset(landmarks, frame)
@@ -489,8 +494,6 @@ class LiveProcessor:
             if hasattr(self.retarget, "reset"):
                 self.retarget.reset()
             return self._drop_nonfinite("retarget", frame)
-        face_head = None if face_hands is None else face_hands.head_rotation
-        segments = self._segments(landmarks, _image_size(frame), face_head) if self._segments is not None else None
         if segments is not None and modes.upper_body:
             segments = leg_segments_at_rest(segments)
         if segments is not None and modes.mirror:

@@ -36,6 +36,10 @@ forgotten) as the performer's shoulder width and, once the span seen sideways im
 than ~10-20 deg, restores the depth between the shoulders that this width requires (the sign
 stays MediaPipe's); smaller turns are left as measured, where the correction would only add noise.
 
+MediaPipe also turns the chest with a head turn and the hips with a chest twist; the tracker
+takes a fixed share of each back out (:mod:`engine.performer.trunk_coupling`) and reports the
+pelvis's correction (``SegmentPose.pelvis_fix``) so the hip landmarks can be turned to match.
+
 The trunk and head segments turn at most ``_MAX_TURN_DEG_S`` (600 / 900 deg/s) toward a new
 reading, so MediaPipe's occasional one-frame swap to a side view does not swing the spine and neck.
 
@@ -54,6 +58,7 @@ from engine import rotations as rot
 from engine.perception.landmarks import Landmark as L
 from engine.perception.landmarks import LandmarkFrame, world_to_internal
 from engine.performer.face_head import FaceHeadBridge
+from engine.performer.trunk_coupling import MEDIAPIPE_TRUNK_COUPLING, TrunkCoupling, decouple_trunk
 
 __all__ = ["SEGMENTS", "SOURCE_POSES", "face_rotation", "restore_shoulder_depth", "segment_frames", "rest_segment_frames", "SegmentTracker", "SegmentPose"]
 
@@ -214,13 +219,16 @@ class SegmentPose:
         confidence: ``(S,)`` in [0, 1].
         frames: ``(S, 3, 3)`` the segment frames themselves.
         rest_axes: ``{source_pose: (S, 3)}`` each segment's primary axis at rest (a limb's bone), world.
+        pelvis_fix: ``(3, 3)`` the turn that undid the pelvis's coupling to the chest (world), or
+            None (:mod:`engine.performer.trunk_coupling`; the hip landmarks need the same turn).
     """
 
-    __slots__ = ("turns", "confidence", "frames", "rest_axes")
+    __slots__ = ("turns", "confidence", "frames", "rest_axes", "pelvis_fix")
 
     def __init__(self, turns: dict[str, np.ndarray], confidence: np.ndarray, frames: np.ndarray,
-                 rest_axes: dict[str, np.ndarray]) -> None:
+                 rest_axes: dict[str, np.ndarray], pelvis_fix: np.ndarray | None = None) -> None:
         self.turns, self.confidence, self.frames, self.rest_axes = turns, confidence, frames, rest_axes
+        self.pelvis_fix = pelvis_fix
 
     def turn(self, segment: str, source_pose: str = "t_pose") -> np.ndarray:
         """``(3, 3)`` the world rotation of ``segment`` from its rest in ``source_pose``."""
@@ -273,10 +281,16 @@ class SegmentTracker:
     """Landmark frames -> :class:`SegmentPose`; keeps the rest frames, the shoulder width seen so
     far and the face-to-fit offset of the head (:class:`~engine.performer.face_head.FaceHeadBridge`).
 
+    Args:
+        coupling: the share of each trunk segment's twist MediaPipe puts into the one below it,
+            undone before the speed limit (:mod:`engine.performer.trunk_coupling`); None keeps
+            the segments as seen.
+
     Call :meth:`reset` when the performer changes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, coupling: TrunkCoupling | None = MEDIAPIPE_TRUNK_COUPLING) -> None:
+        self.coupling = coupling
         self.shoulder_width = 0.0
         self._head = FaceHeadBridge()
         self._last: dict[int, np.ndarray] = {}  # the trunk and head frames of the previous call
@@ -303,8 +317,22 @@ class SegmentTracker:
         frames[head] = self._head.update(frames[head], face, t_s)
         if face is not None:
             conf[head] = 1.0  # the face landmarker found the face: its rotation does not need the pose's visibility
+        pelvis_fix = self._decouple(frames) if self.coupling is not None else None
         self._limit_speed(frames, float(t_s))
-        return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames, self._rest_axes)
+        return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames, self._rest_axes,
+                           pelvis_fix)
+
+    def _decouple(self, frames: np.ndarray) -> np.ndarray:
+        """Undo the trunk coupling on the pelvis and chest frames (in place); returns the pelvis's
+        correction (world rotation)."""
+        rest_t = self._rest_t["t_pose"]
+        index = {name: SEGMENTS.index(name) for name in ("pelvis", "chest", "head")}
+        turns = {name: frames[s] @ rest_t[s] for name, s in index.items()}
+        up = {name: turns[name][:, 1] for name in ("pelvis", "chest")}  # rest frames stand upright: their up is world Y
+        fixed = decouple_trunk(turns, up, self.coupling)
+        for name, turn in fixed.items():
+            frames[index[name]] = turn @ rest_t[index[name]].T
+        return fixed["pelvis"] @ turns["pelvis"].T
 
     def _limit_speed(self, frames: np.ndarray, t_s: float) -> None:
         """Turn the trunk and head frames at most :data:`_MAX_TURN_DEG_S` from the previous call's (in place)."""

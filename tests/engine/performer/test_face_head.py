@@ -48,7 +48,7 @@ def test_the_tracker_turns_the_head_segment_by_the_face_rotation():
     from rest, whatever the body's landmarks say; a face rotation of identity is the rest head."""
     points = landmarks_from_performer(performer_rest_positions())
     face = rot.matrix_to_quat(_yaw(40.0) @ rot.axis_angle_to_matrix(np.array([np.radians(10.0), 0.0, 0.0])))
-    tracker = SegmentTracker()
+    tracker = SegmentTracker(coupling=None)  # the segments as seen (tests/engine/performer/test_trunk_coupling.py)
     pose = tracker.from_points(points, face_head=face, t_s=0.0)
     assert _deg(pose.turn("head"), rot.quat_to_matrix(face)) < 1e-6
     assert pose.confidence[2] == pytest.approx(1.0)

@@ -31,7 +31,7 @@ def _pose(head_yaw=0.0, head_roll=0.0, chest_twist=0.0):
     upper = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22]
     neck = 0.5 * (points[11] + points[12])
     points[upper] = neck + (points[upper] - neck) @ C.T
-    return SegmentTracker().from_points(points)
+    return SegmentTracker(coupling=None).from_points(points)  # the turns as given: no trunk decoupling
 
 
 def _world(rig, local):
