@@ -530,3 +530,45 @@ def test_a_new_retarget_map_brings_its_orientation_links_and_face_hand_joints(dr
     assert proc.face_hand_targets.jaw is None and [len(v) for v in proc.face_hand_targets.grips.values()] == [1]
     assert all(link.joint != "Head" for link in proc.orientation.links)
     proc.close()
+
+
+def test_the_rigs_hips_follow_the_decoupled_pelvis_not_the_hips_mediapipe_turned_with_the_chest() -> None:
+    """A 30 deg chest twist whose hips MediaPipe turned 12 deg along (0.4 of the twist, what the
+    trunk decoupling assumes): the humanoid's Hips stay facing forward and its UpperChest turns 30 deg."""
+    from engine.perception.landmark_simulator import landmarks_from_performer
+    from engine.perception.landmarks import NUM_LANDMARKS, internal_to_world
+    from engine.performer import performer_rest_positions
+    from engine.retarget.mapping import suggest_map
+    from engine.retarget.retargeter import Retargeter
+    from engine.solvers.analytic_ik import AnalyticIKSolver
+    from streaming.processor import GeometricPerformer
+    from streaming.synthetic_source import SyntheticFrame
+
+    def yaw(deg: float) -> np.ndarray:
+        return rot.axis_angle_to_matrix(np.array([0.0, np.radians(deg), 0.0]))
+
+    points = landmarks_from_performer(performer_rest_positions())
+    neck = 0.5 * (points[11] + points[12])
+    points[:23] = neck + (points[:23] - neck) @ yaw(30.0).T  # face, shoulders, arms
+    hips = 0.5 * (points[23] + points[24])
+    points[23:25] = hips + (points[23:25] - hips) @ yaw(0.4 * 30.0).T
+    points -= 0.5 * (points[23] + points[24])
+    ones = np.ones(NUM_LANDMARKS)
+    rig = build_rig("humanoid").rig
+    sk = rig.skeleton
+    proc = LiveProcessor(rig, perception=SimulatedPerception(), performer=GeometricPerformer(),
+                         retarget=Retargeter(sk, suggest_map(sk, rig.name)), solver=AnalyticIKSolver(),
+                         filter_config=PoseFilterConfig(enabled=False))
+    landmarks = LandmarkFrame(internal_to_world(points), np.zeros((33, 3)), ones, ones, True, 0)
+    r = proc.process(SyntheticFrame(np.zeros((4, 4, 3), np.uint8), 0, 0, "test", landmarks=landmarks))
+    proc.close()
+    W, _ = forward_kinematics(sk.parents, rot.quat_to_matrix(r.rotations), sk.rest_translations)
+    W0, _ = forward_kinematics(sk.parents, rot.quat_to_matrix(sk.rest_rotations), sk.rest_translations)
+
+    def world_yaw(name: str) -> float:
+        j = sk.index(name)
+        _, twist = rot.swing_twist(rot.matrix_to_quat(W[j] @ W0[j].T), np.array([0.0, 1.0, 0.0]))
+        return float(np.degrees(2 * np.arctan2(twist[1], twist[3])))
+
+    assert abs(world_yaw("Hips")) < 2.0  # MediaPipe's hips said 12
+    assert world_yaw("UpperChest") == pytest.approx(30.0, abs=2.0)
