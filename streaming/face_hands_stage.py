@@ -36,9 +36,10 @@ from engine import rotations as rot
 from engine.errors import AnyRigError
 from engine.face_hands.ease import EaseToRest
 from engine.face_hands.fingers import REST_FINGER_POSE, FingerPose, finger_pose
+from engine.face_hands.hand_orientation import clearly_side, continues_forearm, palm_axes
 from engine.perception.crops import cut, hand_box, head_box, view_rotation
 from engine.perception.face_landmarker import BLENDSHAPE_NAMES
-from engine.perception.landmarks import LandmarkFrame
+from engine.perception.landmarks import Landmark, LandmarkFrame, world_to_internal
 from streaming.one_euro import OneEuroConfig, VectorOneEuro
 
 __all__ = ["FaceHandsConfig", "FaceHandsState", "FaceHandsStage", "SIDES"]
@@ -111,6 +112,11 @@ class FaceHandsState:
         head_rotation: ``(4,)`` x y z w head relative to the camera, or None (no face).
         hands: ``side -> FingerPose`` (eased to rest while lost).
         hands_found: ``side -> bool``.
+        palms: ``side -> (2, 3)`` the hand's wrist -> knuckles and pinky -> index knuckle directions
+            (internal camera axes) from its last reading, when that reading was clearly the side's
+            own hand and continued the forearm (:mod:`engine.face_hands.hand_orientation`);
+            absent otherwise. The body path
+            turns the hand and the forearm's twist by them.
         face_ran, hands_ran: which landmarkers ran on this frame.
     """
 
@@ -119,8 +125,15 @@ class FaceHandsState:
     head_rotation: np.ndarray | None
     hands: dict[str, FingerPose]
     hands_found: dict[str, bool]
+    palms: dict[str, np.ndarray] = field(default_factory=dict)
     face_ran: bool = False
     hands_ran: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _forearm(landmarks: LandmarkFrame, side: str) -> np.ndarray:
+    """The pose's elbow -> wrist direction of ``side`` (internal axes, not normalised)."""
+    points = world_to_internal(landmarks.world)
+    return points[Landmark[f"{side.upper()}_WRIST"]] - points[Landmark[f"{side.upper()}_ELBOW"]]
 
 
 def _pack(pose: FingerPose) -> np.ndarray:
@@ -154,6 +167,7 @@ class FaceHandsStage:
         self._blendshapes = self._blend.value.copy()  # held / eased, then filtered
         self._fingers = {side: EaseToRest(_pack(REST_FINGER_POSE), follow_ms=FINGER_FOLLOW_MS) for side in SIDES}
         self._head: np.ndarray | None = None
+        self._palms: dict[str, np.ndarray] = {}
         self._frame = 0
         self._turn = 0  # which hand runs next when alternating
         self.counts = {"face_runs": 0, "face_found": 0, "hand_runs": 0, "hand_found": 0}
@@ -203,6 +217,7 @@ class FaceHandsStage:
         for ease in self._fingers.values():
             ease.reset()
         self._head = None
+        self._palms.clear()
         self._frame = 0
 
     def close(self) -> None:
@@ -263,6 +278,13 @@ class FaceHandsStage:
                     if hand.found:
                         self.counts["hand_found"] += 1
                         observation = _pack(finger_pose(hand.world))
+                    view = view_rotation(boxes[side], W, H)
+                    if hand.found and clearly_side(hand.world, side) and continues_forearm(hand.world, view, _forearm(landmarks, side)):
+                        self._palms[side] = palm_axes(hand.world, view)
+                    else:
+                        self._palms.pop(side, None)
+                elif looked:
+                    self._palms.pop(side, None)
                 self._fingers[side].update(t_ms, observation, looked)
         else:
             for side in SIDES:
@@ -296,6 +318,7 @@ class FaceHandsStage:
             head_rotation=None if self._head is None else self._head.copy(),
             hands={side: _unpack(ease.value) for side, ease in self._fingers.items()},
             hands_found={side: ease.found for side, ease in self._fingers.items()},
+            palms={side: axes.copy() for side, axes in self._palms.items()},
             face_ran=face_ran,
             hands_ran=hands_ran,
         )

@@ -474,7 +474,8 @@ class LiveProcessor:
             landmarks = self.arm_depth(landmarks)
         modes = self.modes  # one read per frame: the GUI may swap it meanwhile
         face_head = None if face_hands is None else face_hands.head_rotation
-        segments = self._segments(landmarks, _image_size(frame), face_head) if self._segments is not None else None
+        palms = None if face_hands is None else face_hands.palms
+        segments = self._segments(landmarks, _image_size(frame), face_head, palms) if self._segments is not None else None
         if segments is not None and segments.pelvis_fix is not None:
             landmarks = turn_hips(landmarks, segments.pelvis_fix)  # the root follows the decoupled pelvis
         performer = self.performer.step(landmarks)  # (28, 3) metres, hip-centred

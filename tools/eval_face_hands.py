@@ -80,6 +80,8 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
     fits: list[np.ndarray | None] = []  # the body path's head turn (2D face fit), for comparison with the face's
     tracker = SegmentTracker()
     curls: list[np.ndarray] = []
+    palms = {side: {"readings": 0, "clearly_side": 0, "used": 0, "continues_forearm_deg": [], "mirror_continues_forearm_deg": []}
+             for side in ("left", "right")}
     cost = {"face_wall_ms": [], "face_cpu_ms": [], "hand_wall_ms": [], "hand_cpu_ms": [], "pose_cpu_ms": []}
     try:
         while max_frames is None or n < max_frames:
@@ -116,6 +118,7 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
                 if seen_hand.found:
                     hands_found[side] += 1
                     curls.append(np.degrees(finger_pose(seen_hand.world).curl))
+                    _check_palm(palms[side], side, landmarks, seen_hand.world, view_rotation(hbox, W, H))
     finally:
         capture.release()
         pose.close()
@@ -154,10 +157,45 @@ def evaluate_video(path: Path, models: Path, max_frames: int | None = None) -> d
                          "filtered_mean_abs_change_median": round(float(np.median(still_filtered)), 4) if still_filtered else None},
         "jaw_open_filtered": _percentiles([f[jaw_i] for f in filtered if f is not None], (5, 50, 95, 100)),
         "head_face_vs_fit": _head_comparison(heads, fits),
+        "palm": {side: _palm_summary(v) for side, v in palms.items()},
         "finger_curl_deg": {"proximal": _percentiles(curl[:, 1:, 0].ravel()), "intermediate": _percentiles(curl[:, 1:, 1].ravel()),
                             "distal": _percentiles(curl[:, 1:, 2].ravel())},
         "cost_ms": {k: round(float(np.median(v)), 2) if v else None for k, v in cost.items()},
     }
+
+
+def _check_palm(acc: dict, side: str, landmarks: Any, world: np.ndarray, view: np.ndarray) -> None:
+    """Count a hand reading that is clearly ``side``'s hand, and one the live stage uses for the palm
+    (it also continues the forearm); for the first, where the forearm points into the depth, how
+    far the reading's hand direction and that of its depth mirror are from continuing the pose's forearm."""
+    from engine.face_hands.hand_orientation import DEPTH_FOREARM, clearly_side, continues_forearm
+    from engine.perception.landmarks import Landmark as L
+    from engine.perception.landmarks import world_to_internal
+
+    acc["readings"] += 1
+    if not clearly_side(world, side):
+        return
+    acc["clearly_side"] += 1
+    points = world_to_internal(landmarks.world)
+    forearm = points[L[f"{side.upper()}_WRIST"]] - points[L[f"{side.upper()}_ELBOW"]]
+    forearm /= max(float(np.linalg.norm(forearm)), 1e-9)
+    acc["used"] += int(continues_forearm(world, view, forearm))
+    if abs(forearm[2]) < DEPTH_FOREARM:
+        return
+    for key, depth in (("continues_forearm_deg", 1.0), ("mirror_continues_forearm_deg", -1.0)):
+        w = world_to_internal(np.asarray(world) * [1.0, 1.0, depth]) @ view.T
+        hand = w[9] - w[0]  # wrist -> middle knuckle
+        cos = float(hand @ forearm) / max(float(np.linalg.norm(hand)), 1e-9)
+        acc[key].append(float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))))
+
+
+def _palm_summary(acc: dict) -> dict[str, Any]:
+    seen, mirror = acc["continues_forearm_deg"], acc["mirror_continues_forearm_deg"]
+    return {"readings": acc["readings"], "clearly_side": acc["clearly_side"],
+            "clearly_side_rate": round(acc["clearly_side"] / max(acc["readings"], 1), 3), "used": acc["used"],
+            "in_depth": len(seen),
+            "hand_to_forearm_median_deg": round(float(np.median(seen)), 1) if seen else None,
+            "mirror_hand_to_forearm_median_deg": round(float(np.median(mirror)), 1) if mirror else None}
 
 
 def _still(blend: list, heads: list, k: int) -> bool:
@@ -308,6 +346,14 @@ def cmd_eval_face_hands(args: argparse.Namespace) -> int:
         print(f"| {r['video']} | {jit['mean_abs_change_median']} / {jit['filtered_mean_abs_change_median']} | "
               f"{r['jaw_open'].get('p95', '-')} / {r['jaw_open_filtered'].get('p95', '-')} | {hv['frames']} / {hv.get('angle_median_deg', '-')}° / "
               f"{hv.get('yaw_correlation', '-')} / {hv.get('yaw_slope_face_on_fit', '-')} / {hv.get('pitch_mean_difference_deg', '-')}° |")
+    print("| clip | palm: readings clearly that side's hand / also continuing the forearm (used), left; right | "
+          "those clearly that side's, forearm in depth: hand -> forearm median, reading / its mirror (left; right) |")
+    print("|---|---|---|")
+    for r in results:
+        pl, pr = r["palm"]["left"], r["palm"]["right"]
+        print(f"| {r['video']} | {pl['clearly_side']} / {pl['used']} of {pl['readings']}; {pr['clearly_side']} / {pr['used']} of {pr['readings']} | "
+              f"{pl['hand_to_forearm_median_deg']}° / {pl['mirror_hand_to_forearm_median_deg']}° (n={pl['in_depth']}); "
+              f"{pr['hand_to_forearm_median_deg']}° / {pr['mirror_hand_to_forearm_median_deg']}° (n={pr['in_depth']}) |")
     print(f"rendered hands: detected {rendered['detected']}, gain {rendered.get('gain')}, mean abs curl error {rendered.get('mean_abs_error_deg')} deg")
     print(f"median CPU per call: pose {cost['pose_cpu_ms']:.1f} ms, face {cost['face_cpu_ms']:.1f} ms, one hand {cost['hand_cpu_ms']:.1f} ms")
     for row in budget:

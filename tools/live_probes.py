@@ -132,10 +132,12 @@ def live_processor(rig: Rig, solver: str = "analytic_ik", v2p_weights: str | Non
 
 
 def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[int, ...], fps: float,
-                face_hands: FaceHandsRecording | None = None, segments: list | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                face_hands: FaceHandsRecording | None = None, segments: list | None = None,
+                face_hand_states: list | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replay ``landmarks`` (and the face and hands of ``face_hands``, on the app's default
     schedule but on the calling thread, so without the worker's frame or two of lag) through
-    ``processor`` (reset first).
+    ``processor`` (reset first). ``segments`` and ``face_hand_states``, when given, collect each
+    frame's segment turns and face and hands state (None where no result came).
 
     Returns local rotations ``(T, J, 4)`` (the reference pose where no result came), a ``(T,)``
     mask of frames with a result, and a ``(T,)`` mask of frames the person gate accepted (all True
@@ -160,6 +162,8 @@ def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[in
         accepted[t] = _gate_accepts(processor)
         if segments is not None:
             segments.append(getattr(processor, "last_segments", None) if result is not None else None)
+        if face_hand_states is not None:
+            face_hand_states.append(processor.last_face_hands if result is not None else None)
     return rots, valid, accepted
 
 
@@ -377,14 +381,17 @@ def evaluate_video(path: Path, rig_name: str, solver: str = "analytic_ik", v2p_w
     cap.release()
     recording = _video_face_hands(path, landmarks, fps, max_frames, cache) if face_hands else None
     processor = live_processor(rig, solver, v2p_weights, arm_depth)
+    states: list = []
     try:
-        rots, valid, accepted = drive_probe(processor, landmarks, shape, fps, recording)
+        rots, valid, accepted = drive_probe(processor, landmarks, shape, fps, recording, face_hand_states=states)
     finally:
         processor.close()
+    palm_rate = None if recording is None else {side: float(np.mean([s is not None and side in s.palms for s in states]))
+                                                for side in ("left", "right")}
     jumps = count_jumps(rots, valid)
     found = np.array([lm.person_found for lm in landmarks])
     face_rate = None if recording is None else float(np.mean([o.found for o in recording.face.values()] or [0.0]))
-    return {"video": path.name, "rig": rig.name, "frames": len(landmarks), "fps": fps, "face_rate": face_rate,
+    return {"video": path.name, "rig": rig.name, "frames": len(landmarks), "fps": fps, "face_rate": face_rate, "palm_rate": palm_rate,
             "detection_rate": float(found.mean()),
             "result_rate": float(valid.mean()), "person_gate_accept_rate": float(accepted.mean()),
             "jumps_over_90": jumps["frames"], "max_joint_step_deg": jumps["max_deg"],

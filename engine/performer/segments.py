@@ -36,6 +36,10 @@ forgotten) as the performer's shoulder width and, once the span seen sideways im
 than ~10-20 deg, restores the depth between the shoulders that this width requires (the sign
 stays MediaPipe's); smaller turns are left as measured, where the correction would only add noise.
 
+Likewise the hand landmarker's palm, when its reading is clearly the performer's hand
+(:mod:`engine.face_hands.hand_orientation`), sets the hand's frame and the forearm's twist (the
+pose's knuckles do not turn with a pronation), bridged the same way while the hand is lost.
+
 MediaPipe also turns the chest with a head turn and the hips with a chest twist; the tracker
 takes a fixed share of each back out (:mod:`engine.performer.trunk_coupling`) and reports the
 pelvis's correction (``SegmentPose.pelvis_fix``) so the hip landmarks can be turned to match.
@@ -293,6 +297,8 @@ class SegmentTracker:
         self.coupling = coupling
         self.shoulder_width = 0.0
         self._head = FaceHeadBridge()
+        # The hand landmarker's palm, bridged like the face (the hand and the forearm's twist).
+        self._palm_bridges = {(side, part): FaceHeadBridge() for side in ("left", "right") for part in ("lower_arm", "hand")}
         self._last: dict[int, np.ndarray] = {}  # the trunk and head frames of the previous call
         self._last_t: float | None = None
         self._rest_t = {pose: np.swapaxes(rest_segment_frames(pose), -1, -2) for pose in SOURCE_POSES}
@@ -300,12 +306,16 @@ class SegmentTracker:
 
     def from_points(self, points: np.ndarray, visibility: np.ndarray | None = None, image: np.ndarray | None = None,
                     image_size: tuple[int, int] | None = None, face_head: np.ndarray | None = None,
-                    t_s: float = 0.0) -> SegmentPose:
+                    t_s: float = 0.0, palms: dict[str, np.ndarray] | None = None) -> SegmentPose:
         """Segment turns of ``(33, 3)`` internal-frame landmarks (see :func:`segment_frames`).
 
         Args:
             face_head: ``(4,)`` x y z w the face landmarker's head rotation (canonical face ->
                 camera, which is the internal frame's axes), or None when the face was not seen.
+            palms: ``side -> (2, 3)`` the hand landmarker's wrist -> knuckles and pinky -> index
+                directions (internal axes) for the hands it sees: they set the hand's frame and the
+                forearm's twist (the pose's knuckles do not turn with a pronation); bridged like
+                the face while a hand is lost.
             t_s: the frame's time in seconds (the bridge's fade while the face is lost).
         """
         points = np.asarray(points, dtype=np.float64)
@@ -317,10 +327,28 @@ class SegmentTracker:
         frames[head] = self._head.update(frames[head], face, t_s)
         if face is not None:
             conf[head] = 1.0  # the face landmarker found the face: its rotation does not need the pose's visibility
+        self._bridge_palms(points, frames, conf, palms or {}, t_s)
         pelvis_fix = self._decouple(frames) if self.coupling is not None else None
         self._limit_speed(frames, float(t_s))
         return SegmentPose({pose: frames @ rest_t for pose, rest_t in self._rest_t.items()}, conf, frames, self._rest_axes,
                            pelvis_fix)
+
+    def _bridge_palms(self, points: np.ndarray, frames: np.ndarray, conf: np.ndarray, palms: dict[str, np.ndarray],
+                      t_s: float) -> None:
+        """The hands' and forearms' frames from the hand landmarker's palms where seen (in place)."""
+        for side in ("left", "right"):
+            axes = palms.get(side)
+            seen: dict[str, np.ndarray | None] = {"lower_arm": None, "hand": None}
+            if axes is not None:
+                S = side.upper()
+                forearm = points[L[f"{S}_WRIST"]] - points[L[f"{S}_ELBOW"]]
+                (arm, hand), sine = _frame(np.stack([forearm, axes[0]]), np.stack([axes[1], axes[1]]))
+                if sine.min() > 0.2:  # a palm across seen (nearly) along the forearm gives no twist
+                    seen = {"lower_arm": arm, "hand": hand}
+                    conf[SEGMENTS.index(f"{side}_hand")] = 1.0
+            for part, frame in seen.items():
+                s = SEGMENTS.index(f"{side}_{part}")
+                frames[s] = self._palm_bridges[(side, part)].update(frames[s], frame, t_s)
 
     def _decouple(self, frames: np.ndarray) -> np.ndarray:
         """Undo the trunk coupling on the pelvis and chest frames (in place); returns the pelvis's
@@ -353,14 +381,16 @@ class SegmentTracker:
         """Forget the shoulder width, the head's face offset and the last frames (a new performer)."""
         self.shoulder_width = 0.0
         self._head.reset()
+        for bridge in self._palm_bridges.values():
+            bridge.reset()
         self._last.clear()
         self._last_t = None
 
     def __call__(self, landmarks: LandmarkFrame, image_size: tuple[int, int] | None = None,
-                 face_head: np.ndarray | None = None) -> SegmentPose:
+                 face_head: np.ndarray | None = None, palms: dict[str, np.ndarray] | None = None) -> SegmentPose:
         """Segment turns of a MediaPipe landmark frame (world landmarks, visibility; the image
         landmarks too when ``image_size`` = ``(width, height)`` is known; the face landmarker's
         head rotation ``face_head`` when the face was seen)."""
         image = landmarks.image if image_size is not None else None
         return self.from_points(world_to_internal(landmarks.world), landmarks.visibility, image, image_size,
-                                face_head, landmarks.t_ms / 1000.0)
+                                face_head, landmarks.t_ms / 1000.0, palms)

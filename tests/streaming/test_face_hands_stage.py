@@ -147,3 +147,34 @@ def test_blendshapes_are_smoothed_and_a_blink_still_closes_the_eyes(frames_with_
     assert jitter(smooth) < 0.75 * jitter(raw)
     blink = BLENDSHAPE_NAMES.index("eyeBlinkLeft")
     assert raw[30:34, blink].max() == 1.0 and smooth[30:34, blink].max() > 0.8  # the blink gets through
+
+
+class _FixedHand:
+    """A stand-in hand landmarker that reads the same hand every time."""
+
+    def __init__(self, world: np.ndarray) -> None:
+        self.world = world
+
+    def detect(self, crop, t_ms):
+        from engine.perception.hand_landmarker import HandObservation
+
+        return HandObservation(True, self.world, np.zeros((21, 3)), 0.9)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_palm_is_passed_on_only_when_the_reading_is_clearly_that_sides_hand(frames_with_landmarks) -> None:
+    """Both crops read as a left hand: the left side gets palm axes, the right side none (a mirrored
+    or other-side reading would turn the forearm the wrong way)."""
+    from tests.engine.face_hands.test_hand_orientation import _left_hand
+
+    stage = FaceHandsStage(FaceHandsConfig(face=False, hands_every=1, alternate_hands=False, background=False),
+                           hand_adapters={side: _FixedHand(_left_hand()) for side in ("left", "right")})
+    image, landmarks = frames_with_landmarks[0]
+    state = stage.step(image, landmarks, 0)[0]
+    stage.close()
+    assert state.hands_found == {"left": True, "right": True}  # the fingers are used either way
+    assert set(state.palms) == {"left"}
+    along, across = state.palms["left"]
+    assert np.linalg.norm(along) == pytest.approx(1.0) and abs(along @ across) < 0.3

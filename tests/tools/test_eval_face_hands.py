@@ -14,6 +14,9 @@ def test_a_few_video_frames(shared_video: Path, shared_models: Path) -> None:
     head = report["head_face_vs_fit"]  # the face landmarker's head against the body path's face fit
     assert head["frames"] >= 4 and 0.0 <= head["angle_median_deg"] <= 180.0
     assert report["cost_ms"]["face_cpu_ms"] > 0 and report["cost_ms"]["hand_cpu_ms"] > 0
+    for side in ("left", "right"):  # the palm check counts every hand reading
+        palm = report["palm"][side]
+        assert palm["readings"] == report["hands"][side]["found"] and 0 <= palm["clearly_side"] <= palm["readings"]
 
 
 def test_rendered_hands_are_detected_and_measured(shared_models: Path, tmp_path: Path) -> None:

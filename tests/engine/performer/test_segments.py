@@ -75,3 +75,31 @@ def test_a_one_frame_trunk_flip_is_turned_at_most_the_speed_limit_and_a_pause_st
     assert np.degrees(rot.geodesic_angle(pose.turn("left_lower_leg"), _yaw(80.0))) < 1e-4  # limbs are not limited
     later = tracker.from_points(turned, t_s=1 / 30 + 1.0)
     assert np.degrees(rot.geodesic_angle(later.turn("chest"), _yaw(80.0))) < 1e-4
+
+
+def test_the_hand_landmarkers_palm_turns_the_forearm_and_hand_and_is_bridged_when_lost():
+    """A palm read 40 deg pronated about the forearm (pose knuckles unchanged): the left forearm and
+    hand segments twist 40 deg; once the palm is gone, the twist stays and fades (1 s)."""
+    from engine.perception.landmarks import Landmark as L
+
+    points = landmarks_from_performer(performer_rest_positions())
+    fore = points[L.LEFT_WRIST] - points[L.LEFT_ELBOW]
+    fore /= np.linalg.norm(fore)
+    along = 0.5 * (points[L.LEFT_INDEX] + points[L.LEFT_PINKY]) - points[L.LEFT_WRIST]
+    across = points[L.LEFT_INDEX] - points[L.LEFT_PINKY]
+    R = rot.axis_angle_to_matrix(fore * np.radians(40.0))
+    palm = np.stack([along / np.linalg.norm(along), R @ across / np.linalg.norm(across)])
+    tracker = SegmentTracker()
+    seen = tracker.from_points(points, t_s=0.0, palms={"left": palm})
+
+    def twist_deg(turn):
+        _, tw = rot.swing_twist(rot.matrix_to_quat(turn), fore)
+        return float(np.degrees(2 * np.arctan2(np.dot(tw[:3], fore), tw[3])))
+
+    assert twist_deg(seen.turn("left_lower_arm")) == pytest.approx(40.0, abs=0.5)
+    assert twist_deg(seen.turn("left_hand")) == pytest.approx(40.0, abs=0.5)
+    assert rot.geodesic_angle(seen.turn("right_lower_arm"), np.eye(3)) < 1e-6
+    held = tracker.from_points(points, t_s=0.04)  # the palm not read on this frame
+    assert twist_deg(held.turn("left_lower_arm")) == pytest.approx(40.0 * np.exp(-0.04), abs=0.5)
+    later = tracker.from_points(points, t_s=3.0)
+    assert abs(twist_deg(later.turn("left_lower_arm"))) < 3.0
