@@ -45,7 +45,9 @@ takes a fixed share of each back out (:mod:`engine.performer.trunk_coupling`) an
 pelvis's correction (``SegmentPose.pelvis_fix``) so the hip landmarks can be turned to match.
 
 The trunk and head segments turn at most ``_MAX_TURN_DEG_S`` (600 / 900 deg/s) toward a new
-reading, so MediaPipe's occasional one-frame swap to a side view does not swing the spine and neck.
+reading, so MediaPipe's occasional one-frame swap to a side view does not swing the spine and neck;
+the upper arms' roll about their bone (from the elbow's bend normal, which swings on a nearly
+straight arm) at most ``_MAX_ROLL_DEG_S`` (450 deg/s), their direction not at all.
 
 Retargeting needs each segment's turn *from the performer's rest*: :class:`SegmentTracker` keeps
 the rest frames (computed by the same functions from the rest landmarks, so the axis choice above
@@ -242,7 +244,7 @@ class SegmentPose:
 # Fastest believable turn of the trunk and head segments, deg/s (a quick head shake is ~400-600):
 # MediaPipe now and then swaps to a side view for a frame or two (on the head-yaw probe the
 # shoulder span collapsed from 0.32 to 0.07 m in one frame, an 86 degree chest turn); a segment
-# frame turns at most this fast toward the new reading. Limbs and hands are not limited (a fast
+# frame turns at most this fast toward the new reading. Limbs and hands are not limited so (a fast
 # pronation passes 1000 deg/s).
 _MAX_TURN_DEG_S = {"pelvis": 600.0, "chest": 600.0, "head": 900.0}
 _FRESH_GAP_S = 0.25  # a longer gap between frames starts afresh (no limit)
@@ -250,6 +252,25 @@ _MIN_STEP_S = 1.0 / 30.0  # each frame may turn at least a 30 fps frame's worth 
 _WIDTH_DECAY = 1e-4  # per frame: the remembered shoulder width forgets 3 % in 10 s at 30 fps
 _DEPTH_FIX_DEG = (10.0, 20.0)  # implied shoulder turn: no depth fix below, full above
 _DEPTH_GAIN_MAX = 1.6  # the restored turn is at most this many times the turn MediaPipe's depth shows
+
+
+# The upper arms' roll about their bone (its twist, from the elbow's bend normal) turns at most this
+# fast: a nearly straight elbow's bend normal swings by 20-30 degrees within a frame or two where
+# the arm passes the camera's axis (the rendered front raise), which no arm does.
+_ROLL_LIMITED = ("left_upper_arm", "right_upper_arm")
+_MAX_ROLL_DEG_S = 450.0
+
+
+def _limit_roll(frame: np.ndarray, prev: np.ndarray, most: float) -> np.ndarray:
+    """``frame`` with its roll about its own first axis turned at most ``most`` radians from ``prev``'s
+    (``prev`` carried onto the new first axis by the shortest turn); the first axis is kept."""
+    a, a_prev = frame[:, 0], prev[:, 0]
+    carried = rot.quat_to_matrix(rot.quat_between(a_prev, a)) @ prev
+    b, b_carried = frame[:, 1], carried[:, 1]
+    roll = float(np.arctan2(np.cross(b_carried, b) @ a, b_carried @ b))
+    if abs(roll) <= most:
+        return frame
+    return rot.axis_angle_to_matrix(a * np.copysign(most, roll)) @ carried
 
 
 def restore_shoulder_depth(points: np.ndarray, width: float) -> np.ndarray:
@@ -299,7 +320,7 @@ class SegmentTracker:
         self._head = FaceHeadBridge()
         # The hand landmarker's palm, bridged like the face (the hand and the forearm's twist).
         self._palm_bridges = {(side, part): FaceHeadBridge() for side in ("left", "right") for part in ("lower_arm", "hand")}
-        self._last: dict[int, np.ndarray] = {}  # the trunk and head frames of the previous call
+        self._last: dict[int, np.ndarray] = {}  # the trunk, head and upper-arm frames of the previous call
         self._last_t: float | None = None
         self._rest_t = {pose: np.swapaxes(rest_segment_frames(pose), -1, -2) for pose in SOURCE_POSES}
         self._rest_axes = {pose: rest_t[:, 0, :].copy() for pose, rest_t in self._rest_t.items()}
@@ -375,6 +396,12 @@ class SegmentTracker:
                 most = np.radians(speed) * max(dt, _MIN_STEP_S)
                 if angle > most:
                     frames[s] = rot.axis_angle_to_matrix(rot.matrix_to_axis_angle(step) * (most / angle)) @ prev
+            self._last[s] = frames[s].copy()
+        for name in _ROLL_LIMITED:
+            s = SEGMENTS.index(name)
+            prev = self._last.get(s)
+            if prev is not None and dt is not None and dt <= _FRESH_GAP_S:
+                frames[s] = _limit_roll(frames[s], prev, np.radians(_MAX_ROLL_DEG_S) * max(dt, _MIN_STEP_S))
             self._last[s] = frames[s].copy()
 
     def reset(self) -> None:

@@ -103,3 +103,41 @@ def test_the_hand_landmarkers_palm_turns_the_forearm_and_hand_and_is_bridged_whe
     assert twist_deg(held.turn("left_lower_arm")) == pytest.approx(40.0 * np.exp(-0.04), abs=0.5)
     later = tracker.from_points(points, t_s=3.0)
     assert abs(twist_deg(later.turn("left_lower_arm"))) < 3.0
+
+
+def test_an_upper_arms_roll_turns_at_most_450_deg_s_and_its_bone_is_not_held_back():
+    """A nearly straight elbow's bend normal can swing 20-30 deg in a frame: the upper arm's roll
+    about its bone follows at most 15 deg per 30 fps frame, while the bone's direction is not limited."""
+    from engine.perception.landmarks import Landmark as L
+
+    rest = landmarks_from_performer(performer_rest_positions())
+    shoulder = rest[L.LEFT_SHOULDER]
+    bone = rest[L.LEFT_ELBOW] - shoulder
+    bone /= np.linalg.norm(bone)
+
+    def bent(roll_deg: float, swing_deg: float = 0.0) -> np.ndarray:
+        """The left elbow bent 40 deg, its bend plane rolled about the upper arm, the arm swung up."""
+        p = rest.copy()
+        elbow = p[L.LEFT_ELBOW]
+        lower = [L.LEFT_WRIST, L.LEFT_INDEX, L.LEFT_PINKY, L.LEFT_THUMB]
+        p[lower] = elbow + (p[lower] - elbow) @ rot.axis_angle_to_matrix(np.array([0.0, 0.0, 1.0]) * np.radians(40.0)).T
+        arm = [L.LEFT_ELBOW, *lower]
+        p[arm] = shoulder + (p[arm] - shoulder) @ rot.axis_angle_to_matrix(bone * np.radians(roll_deg)).T
+        p[arm] = shoulder + (p[arm] - shoulder) @ rot.axis_angle_to_matrix(np.array([0.0, 0.0, 1.0]) * np.radians(swing_deg)).T
+        return p
+
+    def roll_between(a, b):
+        return float(np.degrees(rot.geodesic_angle(a.frames[SEGMENTS.index("left_upper_arm")], b.frames[SEGMENTS.index("left_upper_arm")])))
+
+    tracker = SegmentTracker()
+    first = tracker.from_points(bent(0.0), t_s=0.0)
+    second = tracker.from_points(bent(60.0), t_s=1 / 30)
+    assert roll_between(first, second) == pytest.approx(15.0, abs=0.5)
+    slow = tracker.from_points(bent(60.0), t_s=2 / 30)  # the next frame goes on toward the reading
+    assert roll_between(second, slow) == pytest.approx(15.0, abs=0.5)
+    # The bone itself swings freely: 50 deg in one frame, its direction is the reading's.
+    p = bent(60.0, swing_deg=50.0)
+    swung = tracker.from_points(p, t_s=3 / 30)
+    reading = (p[L.LEFT_ELBOW] - p[L.LEFT_SHOULDER]) / np.linalg.norm(p[L.LEFT_ELBOW] - p[L.LEFT_SHOULDER])
+    along = swung.frames[SEGMENTS.index("left_upper_arm")][:, 0]
+    assert np.degrees(np.arccos(np.clip(along @ reading, -1.0, 1.0))) < 1e-6
