@@ -19,7 +19,6 @@ Outputs per frame (:class:`FaceObservation`):
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +26,9 @@ import numpy as np
 
 from engine import rotations as rot
 from engine.perception.model_files import FACE_LANDMARKER, resolve_pose_model
-from engine.perception.pose_landmarker import PerceptionError
+from engine.perception.video_landmarker import VideoLandmarker
 
-__all__ = ["BLENDSHAPE_NAMES", "FaceObservation", "FaceLandmarkerAdapter", "VideoClock", "to_mediapipe_image"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["BLENDSHAPE_NAMES", "FaceObservation", "FaceLandmarkerAdapter"]
 
 BLENDSHAPE_NAMES: tuple[str, ...] = (
     "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
@@ -43,20 +40,6 @@ BLENDSHAPE_NAMES: tuple[str, ...] = (
     "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight",
     "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
 )
-
-
-class VideoClock:
-    """Strictly increasing millisecond timestamps for a VIDEO-mode landmarker (a repeat moves 1 ms on)."""
-
-    def __init__(self) -> None:
-        self._last: int | None = None
-
-    def next(self, t_ms: int) -> int:
-        ts = int(t_ms)
-        if self._last is not None and ts <= self._last:
-            ts = self._last + 1
-        self._last = ts
-        return ts
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,16 +63,7 @@ class FaceObservation:
         return FaceObservation(False, np.zeros(len(BLENDSHAPE_NAMES)), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros((0, 3)))
 
 
-def to_mediapipe_image(mp: object, image: np.ndarray, rgb: bool) -> object:
-    """A MediaPipe SRGB image from ``(H, W, 3)`` uint8 (BGR unless ``rgb``)."""
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise PerceptionError(f"image must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
-    data = np.ascontiguousarray(image if rgb else image[:, :, ::-1])
-    return mp.Image(image_format=mp.ImageFormat.SRGB, data=data)  # type: ignore[attr-defined]
-
-
-class FaceLandmarkerAdapter:
+class FaceLandmarkerAdapter(VideoLandmarker):
     """Blendshapes and head rotation of one face per crop (VIDEO mode: tracking between calls).
 
     Args:
@@ -103,23 +77,18 @@ class FaceLandmarkerAdapter:
     """
 
     def __init__(self, model_path: str | Path | None = None, *, rgb: bool = False, allow_download: bool = True) -> None:
-        import mediapipe as mp
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
-        self._mp = mp
-        self.model_path = resolve_pose_model(model_path, model=FACE_LANDMARKER, allow_download=allow_download)
-        self.rgb = rgb
+        model = resolve_pose_model(model_path, model=FACE_LANDMARKER, allow_download=allow_download)
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            base_options=BaseOptions(model_asset_path=str(model)),
             running_mode=vision.RunningMode.VIDEO,
             num_faces=1,
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
-        self._clock = VideoClock()
-        logger.info("FaceLandmarker ready (%s)", self.model_path.name)
+        self._open(vision.FaceLandmarker, options, model, rgb)
 
     def detect(self, crop: np.ndarray, t_ms: int) -> FaceObservation:
         """The face in ``crop`` (``(S, S, 3)`` uint8) at capture time ``t_ms``.
@@ -127,9 +96,7 @@ class FaceLandmarkerAdapter:
         Raises:
             PerceptionError: the adapter is closed or the crop is not ``(H, W, 3)`` uint8.
         """
-        if self._landmarker is None:
-            raise PerceptionError("detect() called on a closed FaceLandmarkerAdapter")
-        result = self._landmarker.detect_for_video(to_mediapipe_image(self._mp, crop, self.rgb), self._clock.next(t_ms))
+        result = self._run(crop, t_ms)
         if not result.face_landmarks or not result.face_blendshapes:
             return FaceObservation.lost()
         scores = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
@@ -141,15 +108,3 @@ class FaceLandmarkerAdapter:
             head = rot.quat_normalize(rot.matrix_to_quat(u @ vt))
         points = np.array([[p.x, p.y, p.z] for p in result.face_landmarks[0]], dtype=np.float64)
         return FaceObservation(True, blend, head, points)
-
-    def close(self) -> None:
-        """Release the landmarker (idempotent; MediaPipe contacts a Google logging host here, DESIGN §9)."""
-        if self._landmarker is not None:
-            landmarker, self._landmarker = self._landmarker, None
-            landmarker.close()
-
-    def __enter__(self) -> FaceLandmarkerAdapter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -13,19 +13,15 @@ away) and crop-normalised image points.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from engine.perception.face_landmarker import VideoClock, to_mediapipe_image
 from engine.perception.model_files import HAND_LANDMARKER, resolve_pose_model
-from engine.perception.pose_landmarker import PerceptionError
+from engine.perception.video_landmarker import VideoLandmarker
 
 __all__ = ["NUM_HAND_LANDMARKS", "HandObservation", "HandLandmarkerAdapter"]
-
-logger = logging.getLogger(__name__)
 
 NUM_HAND_LANDMARKS = 21
 
@@ -52,7 +48,7 @@ class HandObservation:
         return HandObservation(False, z, z, 0.0)
 
 
-class HandLandmarkerAdapter:
+class HandLandmarkerAdapter(VideoLandmarker):
     """The 21 landmarks of the one hand in a wrist crop.
 
     Args:
@@ -67,24 +63,19 @@ class HandLandmarkerAdapter:
 
     def __init__(self, model_path: str | Path | None = None, *, rgb: bool = False, min_confidence: float = 0.5,
                  allow_download: bool = True) -> None:
-        import mediapipe as mp
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
-        self._mp = mp
-        self.model_path = resolve_pose_model(model_path, model=HAND_LANDMARKER, allow_download=allow_download)
-        self.rgb = rgb
+        model = resolve_pose_model(model_path, model=HAND_LANDMARKER, allow_download=allow_download)
         options = vision.HandLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            base_options=BaseOptions(model_asset_path=str(model)),
             running_mode=vision.RunningMode.VIDEO,
             num_hands=1,
             min_hand_detection_confidence=min_confidence,
             min_hand_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
-        self._landmarker = vision.HandLandmarker.create_from_options(options)
-        self._clock = VideoClock()
-        logger.info("HandLandmarker ready (%s)", self.model_path.name)
+        self._open(vision.HandLandmarker, options, model, rgb)
 
     def detect(self, crop: np.ndarray, t_ms: int) -> HandObservation:
         """The hand in ``crop`` at capture time ``t_ms``.
@@ -92,24 +83,10 @@ class HandLandmarkerAdapter:
         Raises:
             PerceptionError: the adapter is closed or the crop is not ``(H, W, 3)`` uint8.
         """
-        if self._landmarker is None:
-            raise PerceptionError("detect() called on a closed HandLandmarkerAdapter")
-        result = self._landmarker.detect_for_video(to_mediapipe_image(self._mp, crop, self.rgb), self._clock.next(t_ms))
+        result = self._run(crop, t_ms)
         if not result.hand_landmarks or not result.hand_world_landmarks:
             return HandObservation.lost()
         image = np.array([[p.x, p.y, p.z] for p in result.hand_landmarks[0]], dtype=np.float64)
         world = np.array([[p.x, p.y, p.z] for p in result.hand_world_landmarks[0]], dtype=np.float64)
         score = float(result.handedness[0][0].score) if result.handedness and result.handedness[0] else 1.0
         return HandObservation(True, world, image, score)
-
-    def close(self) -> None:
-        """Release the landmarker (idempotent)."""
-        if self._landmarker is not None:
-            landmarker, self._landmarker = self._landmarker, None
-            landmarker.close()
-
-    def __enter__(self) -> HandLandmarkerAdapter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

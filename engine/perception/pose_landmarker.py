@@ -11,25 +11,17 @@ last pose is the caller's job (:class:`engine.perception.hold.LandmarkHold`).
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
 
-from engine.errors import AnyRigError
 from engine.perception.landmarks import NUM_LANDMARKS, LandmarkFrame
 from engine.perception.model_files import resolve_pose_model
+from engine.perception.video_landmarker import PerceptionError, VideoLandmarker
 
 __all__ = ["PoseLandmarkerAdapter", "PerceptionError"]
 
-logger = logging.getLogger(__name__)
-
-
-class PerceptionError(AnyRigError):
-    """Misuse or failure of the perception adapter (bad image, closed adapter)."""
-
-
-class PoseLandmarkerAdapter:
+class PoseLandmarkerAdapter(VideoLandmarker):
     """Landmarks of one person per video frame.
 
     Args:
@@ -45,29 +37,19 @@ class PoseLandmarkerAdapter:
     def __init__(self, model_path: str | Path | None = None, *, num_poses: int = 1,
                  min_detection_confidence: float = 0.5, min_presence_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, rgb: bool = False) -> None:
-        import mediapipe as mp
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
-        self._mp = mp
-
-        self.model_path = resolve_pose_model(model_path)
-        self.rgb = rgb
+        model = resolve_pose_model(model_path)
         options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            base_options=BaseOptions(model_asset_path=str(model)),
             running_mode=vision.RunningMode.VIDEO,
             num_poses=num_poses,
             min_pose_detection_confidence=min_detection_confidence,
             min_pose_presence_confidence=min_presence_confidence,
             min_tracking_confidence=min_tracking_confidence,
         )
-        self._landmarker = vision.PoseLandmarker.create_from_options(options)
-        self._last_ts: int | None = None
-        logger.info("PoseLandmarker ready (%s)", self.model_path.name)
-
-    @property
-    def closed(self) -> bool:
-        return self._landmarker is None
+        self._open(vision.PoseLandmarker, options, model, rgb)
 
     def detect(self, image: np.ndarray, t_ms: int) -> LandmarkFrame:
         """Landmarks of the first person in ``image``.
@@ -81,19 +63,7 @@ class PoseLandmarkerAdapter:
         Raises:
             PerceptionError: the adapter is closed or the image is not ``(H, W, 3)`` uint8.
         """
-        if self._landmarker is None:
-            raise PerceptionError("detect() called on a closed PoseLandmarkerAdapter")
-        image = np.asarray(image)
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise PerceptionError(f"image must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
-        ts = int(t_ms)
-        if self._last_ts is not None and ts <= self._last_ts:
-            logger.debug("timestamp %d ms not after %d ms; using %d", ts, self._last_ts, self._last_ts + 1)
-            ts = self._last_ts + 1
-        self._last_ts = ts
-        rgb = image if self.rgb else image[:, :, ::-1]
-        mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        result = self._landmarker.detect_for_video(mp_image, ts)
+        result = self._run(image, t_ms)
         if not result.pose_landmarks:
             return LandmarkFrame.empty(int(t_ms))
         img = result.pose_landmarks[0]
@@ -104,15 +74,3 @@ class PoseLandmarkerAdapter:
         vis = np.array([p.visibility if p.visibility is not None else 0.0 for p in img[:n]], dtype=np.float64)
         pres = np.array([p.presence if p.presence is not None else 0.0 for p in img[:n]], dtype=np.float64)
         return LandmarkFrame(world_arr, image_arr, vis, pres, True, int(t_ms))
-
-    def close(self) -> None:
-        """Release the landmarker (idempotent). MediaPipe looks up a Google logging host here (see the module docstring)."""
-        if self._landmarker is not None:
-            landmarker, self._landmarker = self._landmarker, None
-            landmarker.close()
-
-    def __enter__(self) -> PoseLandmarkerAdapter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
