@@ -6,7 +6,8 @@ as pitched about 40 degrees down. MediaPipe's FaceLandmarker fits its 468-point 
 3D; turned into the camera's axes (:func:`engine.perception.crops.view_rotation`) it drives the
 head whenever the face was found. On the rendered probes (``eval-live --probes``, ``perceived``)
 the head segment's gain became 0.78 / 0.98 / 0.24 for yaw / roll / pitch, against 0.64 / 0.70 /
-0.42 with the fit alone, whose pitch also sits ~40 degrees off at rest (README, "Probes").
+0.42 with the fit alone, whose pitch also sat ~40 degrees off at rest (now turned back up,
+``engine.performer.segments.FIT_PITCH_DEG``; README, "Probes").
 
 The face is lost at large turns (on the +-60 degree yaw probe in 34 % of the frames), behind a
 hand, or when the face stage is off. Switching straight back to the fit would drop the head by

@@ -27,7 +27,8 @@ row-orthonormal, gives the rotation (:func:`face_rotation`).
 
 When the face landmarker saw the face, its rotation (:mod:`engine.performer.face_head`) replaces
 the fit: on the rendered probes it reads yaw and roll far closer (head gain 0.78 and 0.98, the
-fit's 0.64 and 0.70) and without the fit's ~40 degree pitch offset at rest; while the face is
+fit's 0.64 and 0.70) and without the fit's pitch bias (the fit is turned up by ``FIT_PITCH_DEG``:
+it read a level rendered head as 38-40 degrees pitched down); while the face is
 lost the fit takes over, bridged by the last offset between the two.
 
 The chest's turn is the other one MediaPipe flattens (a 40 deg torso twist reads as about 29 deg from
@@ -171,7 +172,7 @@ def segment_frames(points: np.ndarray, visibility: np.ndarray | None = None, ima
         need += [_MIN_BEND_SIN, 0.2, 0.2, 0.2, 0.2, 0.2]
     frames, sine = _frame(np.stack(primary), np.stack(secondary))
     if image is not None and image_size is not None:
-        frames[2] = face_rotation(image, image_size) @ _HEAD_MODEL_FRAME
+        frames[2] = face_rotation(image, image_size) @ _FIT_LEVEL @ _HEAD_MODEL_FRAME
     conf = np.minimum(np.asarray(seen), np.clip(sine / np.asarray(need), 0.0, 1.0))
     return frames, conf
 
@@ -187,6 +188,12 @@ def _head_model_frame() -> np.ndarray:
 
 
 _HEAD_MODEL_FRAME = _head_model_frame()
+# MediaPipe places the face's points differently from the face model: the fit read a level head as
+# pitched 38-40 degrees down on every rendered probe (at rest; eval-live --probes --body-only) and
+# 25-44 degrees below the face landmarker's head on the real clips (eval-face-hands,
+# head_face_vs_fit). The fit is turned back up by the rendered value.
+FIT_PITCH_DEG = 40.0
+_FIT_LEVEL = rot.axis_angle_to_matrix(np.array([np.radians(FIT_PITCH_DEG), 0.0, 0.0]))
 
 
 def rest_segment_frames(source_pose: str = "t_pose") -> np.ndarray:
