@@ -170,17 +170,24 @@ def make_solver(kind: str = "analytic_ik"):
     return AnalyticIKSolver()
 
 
-def drive_rig(rig: Rig, images: np.ndarray, landmarks: list[LandmarkFrame], estimator, fps: float, solver: str = "analytic_ik") -> tuple[np.ndarray, np.ndarray]:
-    """Run the live processor on the frames: local rotations ``(T, J, 4)`` and a ``(T,)`` mask of frames with a result."""
+def drive_rig(rig: Rig, images: np.ndarray, landmarks: list[LandmarkFrame], estimator, fps: float, solver: str = "analytic_ik",
+              face_hands=None) -> tuple[np.ndarray, np.ndarray]:
+    """Run the live processor on the frames: local rotations ``(T, J, 4)`` and a ``(T,)`` mask of frames with a result.
+
+    ``face_hands``: a :class:`tools.face_hands_replay.FaceHandsRecording` of the frames, replayed on
+    the app's default schedule (the face then drives the head, as in the app); None: body only.
+    """
     from engine.retarget.mapping import suggest_map
     from engine.retarget.retargeter import Retargeter
     from streaming.frames import Frame
     from streaming.processor import LiveProcessor
+    from tools.face_hands_replay import APP_SCHEDULE, replay_stage
 
     solver = make_solver(solver)
     estimator.reset()
     proc = LiveProcessor(rig, perception=ReplayPerception(landmarks), performer=estimator,
-                         retarget=Retargeter(rig.skeleton, suggest_map(rig.skeleton, rig.name)), solver=solver)
+                         retarget=Retargeter(rig.skeleton, suggest_map(rig.skeleton, rig.name)), solver=solver,
+                         face_hands=None if face_hands is None else replay_stage(face_hands, APP_SCHEDULE))
     J = rig.skeleton.num_joints
     rots = np.tile(rig.reference_rotations(), (len(images), 1, 1))
     valid = np.zeros(len(images), dtype=bool)
@@ -208,8 +215,22 @@ def _rendered_clips(frames: int, data_dir: Path | None) -> list[tuple[str, Skele
     return out
 
 
-def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimators: dict[str, object], solver: str = "analytic_ik") -> list[dict]:
-    """Render each clip, run the live path, score it (see the module docstring)."""
+def _face_hands_of(images: np.ndarray, landmarks: list[LandmarkFrame], fps: float):
+    """The face and hand landmarkers' observations of the frames, or None (with a warning) when their model files are missing."""
+    from engine.perception.model_files import ModelFileError
+    from tools.face_hands_replay import record_face_hands
+
+    try:
+        return record_face_hands(images, landmarks, fps)
+    except ModelFileError as e:
+        logger.warning("rendered clips: face and hands not measured (%s)", e)
+        return None
+
+
+def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimators: dict[str, object], solver: str = "analytic_ik",
+                      face_hands: bool = True) -> list[dict]:
+    """Render each clip, run the live path, score it (see the module docstring); ``face_hands``:
+    with the face and hands stage, as the app runs by default (the face drives the head)."""
     from engine.rigs.bundled import load_bundled_rig
 
     rig = load_bundled_rig(rig_name)
@@ -221,16 +242,20 @@ def evaluate_rendered(rig_name: str, frames: int, data_dir: Path | None, estimat
         t_render = time.monotonic() - t0
         landmarks = detect(rc.images, rc.fps)
         found = np.array([lm.person_found for lm in landmarks])
+        recording = _face_hands_of(rc.images, landmarks, rc.fps) if face_hands else None
         row = {"clip": name, "frames": len(landmarks), "detection_rate": float(found.mean()),
-               "render_ms_per_frame": 1000 * t_render / len(landmarks), "performer": {}}
+               "render_ms_per_frame": 1000 * t_render / len(landmarks), "face_hands": recording is not None, "performer": {}}
         for est_name, est in estimators.items():
             track = performer_tracks(landmarks, est)
             entry = {"mpjpe_cm": mpjpe_cm(track, rc.performer_gt, found), "pa_mpjpe_cm": pa_mpjpe_cm(track, rc.performer_gt, found),
                      "jitter_ms2": jitter_ms2(track, found, rc.fps), "gt_jitter_ms2": jitter_ms2(rc.performer_gt, np.ones_like(found), rc.fps)}
-            rots, valid = drive_rig(rig, rc.images, landmarks, est, rc.fps, solver)
+            rots, valid = drive_rig(rig, rc.images, landmarks, est, rc.fps, solver, recording)
             entry["rig_finite"] = bool(np.isfinite(rots).all())
             if is_rig and rig_name == "humanoid":
                 entry["rotation_error_deg"] = rotation_error_deg(rots, rc.rotations_gt, body, valid)["mean"]
+                # The baseline a solver has to beat: the rig held in its reference pose throughout.
+                hold = np.broadcast_to(rig.reference_rotations(), rots.shape)
+                entry["hold_reference_rotation_error_deg"] = rotation_error_deg(hold, rc.rotations_gt, body, valid)["mean"]
             row["performer"][est_name] = entry
         rows.append(row)
         logger.info("%s: %s", name, json.dumps(row))
@@ -285,12 +310,12 @@ def evaluate_videos(video_dir: Path, estimators: dict[str, object], max_frames: 
 
 def _table(rendered: list[dict], videos: list[dict]) -> str:
     lines = ["rendered clips (MediaPipe on offscreen frames):",
-             f"{'clip':<52} {'det':>5} {'performer':>10} {'MPJPE cm':>9} {'PA cm':>7} {'jit m/s2':>9} {'rot deg':>8}"]
+             f"{'clip':<52} {'det':>5} {'performer':>10} {'MPJPE cm':>9} {'PA cm':>7} {'jit m/s2':>9} {'rot deg':>8} {'hold deg':>9}"]
     for r in rendered:
         for est, e in r["performer"].items():
-            rot_err = e.get("rotation_error_deg")
+            rot_err, hold = e.get("rotation_error_deg"), e.get("hold_reference_rotation_error_deg")
             lines.append(f"{r['clip']:<52} {r['detection_rate']:>5.2f} {est:>10} {e['mpjpe_cm']:>9.2f} {e['pa_mpjpe_cm']:>7.2f} "
-                         f"{e['jitter_ms2']:>9.2f} {'' if rot_err is None else f'{rot_err:8.2f}':>8}")
+                         f"{e['jitter_ms2']:>9.2f} {'' if rot_err is None else f'{rot_err:8.2f}':>8} {'' if hold is None else f'{hold:9.2f}':>9}")
     if videos:
         lines += ["real videos:", f"{'video':<36} {'det':>5} {'performer':>10} {'jitter m/s2':>12} {'bone std/mean':>14} {'limbs only':>11}"]
         for v in videos:
@@ -318,8 +343,8 @@ def add_eval_live_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-arm-depth", action="store_true",
                         help="--probes / --video FILE without restoring the arms' depth (engine/perception/limb_depth.py), to measure it")
     parser.add_argument("--body-only", action="store_true",
-                        help="--probes / --video FILE without the face and hand landmarkers (default: they run, on the app's default "
-                             "schedule, and the face landmarker's head rotation drives the head)")
+                        help="without the face and hand landmarkers (default: they run, on the app's default schedule, and the face "
+                             "landmarker's head rotation drives the head)")
     parser.add_argument("--probe-rigs", default=None, help="comma-separated bundled rigs (default: humanoid,dragon,quadruped,bird,snake,spider)")
     parser.add_argument("--video-frames", type=int, default=None, help="at most this many frames per real clip")
     parser.add_argument("--data", default=None, help="shared data folder for the held-out clip (default ../shared/data when present)")
@@ -341,7 +366,8 @@ def cmd_eval_live(args: argparse.Namespace) -> int:
     data_dir = Path(args.data) if args.data else (SHARED / "data" if (SHARED / "data").is_dir() else None)
     estimators = make_estimators(args.v2p_weights)
     solver = make_solver(args.solver).name
-    rendered = [] if args.no_render else evaluate_rendered(args.rig, args.frames, data_dir, estimators, args.solver)
+    rendered = [] if args.no_render else evaluate_rendered(args.rig, args.frames, data_dir, estimators, args.solver,
+                                                          face_hands=not getattr(args, "body_only", False))
     videos: list[dict] = []
     if args.video:
         video_dir = Path(args.video_dir) if args.video_dir else SHARED / "video"
@@ -352,7 +378,8 @@ def cmd_eval_live(args: argparse.Namespace) -> int:
         videos = evaluate_videos(video_dir, estimators, args.video_frames, cache)
     report = {"rig": args.rig, "frames": args.frames, "solver": solver, "estimators": list(estimators), "rendered": rendered, "videos": videos,
               "notes": "MPJPE: pelvis-relative, ground truth in the render camera's axes (no fitting); PA: per-frame similarity "
-                       "alignment; rotation error: local rotations of the body bones (no fingers) of the bundled humanoid"}
+                       "alignment; rotation error: local rotations of the body bones (no fingers) of the bundled humanoid; "
+                       "hold: the same error with the rig held in its reference pose"}
     for line in _table(rendered, videos).splitlines():
         logger.info("%s", line)
     if args.json_out:

@@ -19,8 +19,13 @@ from engine.perception.face_landmarker import BLENDSHAPE_NAMES, FaceObservation
 from engine.perception.hand_landmarker import NUM_HAND_LANDMARKS, HandObservation
 from engine.perception.landmarks import LandmarkFrame
 from streaming.face_hands_stage import SIDES, FaceHandsConfig, FaceHandsStage
+from streaming.headless import DEFAULT_ALTERNATE_HANDS, DEFAULT_FACE_EVERY, DEFAULT_HANDS_EVERY
 
-__all__ = ["FaceHandsRecording", "frame_t_ms", "record_face_hands", "replay_stage"]
+__all__ = ["APP_SCHEDULE", "FaceHandsRecording", "frame_t_ms", "record_face_hands", "replay_stage"]
+
+# The app's default face and hands schedule, on the replaying thread.
+APP_SCHEDULE = FaceHandsConfig(face_every=DEFAULT_FACE_EVERY, hands_every=DEFAULT_HANDS_EVERY,
+                               alternate_hands=DEFAULT_ALTERNATE_HANDS, background=False)
 
 
 def frame_t_ms(index: int, fps: float) -> int:

@@ -38,10 +38,8 @@ from engine.evaluation.probe_motions import PROBES, ProbeMotion, author_probe, p
 from engine.perception.landmarks import LandmarkFrame
 from engine.rig import Rig
 from engine.perception.model_files import ModelFileError
-from streaming.face_hands_stage import FaceHandsConfig
-from streaming.headless import DEFAULT_ALTERNATE_HANDS, DEFAULT_FACE_EVERY, DEFAULT_HANDS_EVERY
 from tools.eval_live import ReplayPerception
-from tools.face_hands_replay import FaceHandsRecording, record_face_hands, replay_stage
+from tools.face_hands_replay import APP_SCHEDULE, FaceHandsRecording, record_face_hands, replay_stage
 
 __all__ = ["PROBE_RIGS", "cmd_eval_live", "probe_targets", "ProbeRun", "drive_probe", "evaluate_probes", "evaluate_video", "probe_landmarks", "probe_table", "run_probes_command"]
 
@@ -51,9 +49,6 @@ PROBE_RIGS = ("humanoid", "dragon", "quadruped", "bird", "snake", "spider")
 # Bump when the probe motions or the renderer change: cached probe landmarks carry it in their name.
 PROBE_CACHE_VERSION = 2  # 2: the renderer draws palms and fingers (issue 13)
 _IMAGE_SHAPE = (480, 640, 3)  # the renderer's frames (tools.offscreen_render.CameraSpec defaults)
-# The app's default face and hands schedule, on the replaying thread.
-_PROBE_FACE_HANDS = FaceHandsConfig(face_every=DEFAULT_FACE_EVERY, hands_every=DEFAULT_HANDS_EVERY,
-                                    alternate_hands=DEFAULT_ALTERNATE_HANDS, background=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,7 +140,7 @@ def drive_probe(processor, landmarks: list[LandmarkFrame], image_shape: tuple[in
     """
     from streaming.frames import Frame
 
-    processor.use_face_hands(None if face_hands is None else replay_stage(face_hands, _PROBE_FACE_HANDS))
+    processor.use_face_hands(None if face_hands is None else replay_stage(face_hands, APP_SCHEDULE))
     processor.reset()
     processor.perception = ReplayPerception(landmarks)
     rig = processor.rig
