@@ -251,7 +251,7 @@ class SegmentPose:
 # Fastest believable turn of the trunk and head segments, deg/s (a quick head shake is ~400-600):
 # MediaPipe now and then swaps to a side view for a frame or two (on the head-yaw probe the
 # shoulder span collapsed from 0.32 to 0.07 m in one frame, an 86 degree chest turn); a segment
-# frame turns at most this fast toward the new reading. Limbs and hands are not limited so (a fast
+# frame turns at most this fast toward the new reading. Limbs and hands are not held back like this (a fast
 # pronation passes 1000 deg/s).
 _MAX_TURN_DEG_S = {"pelvis": 600.0, "chest": 600.0, "head": 900.0}
 _FRESH_GAP_S = 0.25  # a longer gap between frames starts afresh (no limit)
