@@ -53,6 +53,13 @@ class FaceHeadBridge:
         """Forget the offset (a new performer, or the tracking restarted)."""
         self._offset = None
 
+    def weight(self, t_s: float) -> float:
+        """How much of the last reading the bridge still carries at ``t_s``: 1 while seen, fading
+        with ``fade_s`` once lost, 0 when it never saw one (or forgot it)."""
+        if self._offset is None:
+            return 0.0
+        return math.exp(-max(float(t_s) - self._seen_s, 0.0) / self.fade_s)
+
     def update(self, fit: np.ndarray, face: np.ndarray | None, t_s: float) -> np.ndarray:
         """The head's frame ``(3, 3)`` for this frame.
 

@@ -363,7 +363,15 @@ class SegmentTracker:
 
     def _bridge_palms(self, points: np.ndarray, frames: np.ndarray, conf: np.ndarray, palms: dict[str, np.ndarray],
                       t_s: float) -> None:
-        """The hands' and forearms' frames from the hand landmarker's palms where seen (in place)."""
+        """The hands' and forearms' frames from the hand landmarker's palms where seen (in place).
+
+        Only the palm gives these two segments their roll: the pose's index and pinky knuckles do
+        not turn with a pronation (gain 0.00 on the rendered probe), and the twist they gave made
+        the humanoid's and the held-out CMU rig's local rotations worse on every rendered clip
+        (README, "Live capture accuracy"). So their confidence is the palm's: 1 while seen, fading
+        with the bridge once lost, 0 without one (the rig's forearm and hand then keep the
+        solver's twist).
+        """
         for side in ("left", "right"):
             axes = palms.get(side)
             seen: dict[str, np.ndarray | None] = {"lower_arm": None, "hand": None}
@@ -373,10 +381,11 @@ class SegmentTracker:
                 (arm, hand), sine = _frame(np.stack([forearm, axes[0]]), np.stack([axes[1], axes[1]]))
                 if sine.min() > 0.2:  # a palm across seen (nearly) along the forearm gives no twist
                     seen = {"lower_arm": arm, "hand": hand}
-                    conf[SEGMENTS.index(f"{side}_hand")] = 1.0
             for part, frame in seen.items():
                 s = SEGMENTS.index(f"{side}_{part}")
-                frames[s] = self._palm_bridges[(side, part)].update(frames[s], frame, t_s)
+                bridge = self._palm_bridges[(side, part)]
+                frames[s] = bridge.update(frames[s], frame, t_s)
+                conf[s] = bridge.weight(t_s)
 
     def _decouple(self, frames: np.ndarray) -> np.ndarray:
         """Undo the trunk coupling on the pelvis and chest frames (in place); returns the pelvis's

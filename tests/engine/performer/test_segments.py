@@ -101,6 +101,12 @@ def test_the_hand_landmarkers_palm_turns_the_forearm_and_hand_and_is_bridged_whe
     assert rot.geodesic_angle(seen.turn("right_lower_arm"), np.eye(3)) < 1e-6
     held = tracker.from_points(points, t_s=0.04)  # the palm not read on this frame
     assert twist_deg(held.turn("left_lower_arm")) == pytest.approx(40.0 * np.exp(-0.04), abs=0.5)
+    # Only the palm drives the forearm and hand: full confidence while seen, fading with the
+    # bridge, none without a palm (the right side never had one).
+    lower, hand = SEGMENTS.index("left_lower_arm"), SEGMENTS.index("left_hand")
+    assert seen.confidence[lower] == pytest.approx(1.0) and seen.confidence[hand] == pytest.approx(1.0)
+    assert held.confidence[lower] == pytest.approx(np.exp(-0.04), abs=1e-6)
+    assert seen.confidence[SEGMENTS.index("right_lower_arm")] == 0.0 and seen.confidence[SEGMENTS.index("right_hand")] == 0.0
     later = tracker.from_points(points, t_s=3.0)
     assert abs(twist_deg(later.turn("left_lower_arm"))) < 3.0
 
