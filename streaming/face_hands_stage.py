@@ -36,10 +36,10 @@ from engine import rotations as rot
 from engine.errors import AnyRigError
 from engine.face_hands.ease import EaseToRest
 from engine.face_hands.fingers import REST_FINGER_POSE, FingerPose, finger_pose
-from engine.face_hands.hand_orientation import clearly_side, continues_forearm, palm_axes
+from engine.face_hands.hand_orientation import clearly_side, continues_forearm, forearm_direction, palm_axes
 from engine.perception.crops import cut, hand_box, head_box, view_rotation
 from engine.perception.face_landmarker import BLENDSHAPE_NAMES
-from engine.perception.landmarks import Landmark, LandmarkFrame, world_to_internal
+from engine.perception.landmarks import LandmarkFrame
 from streaming.one_euro import OneEuroConfig, VectorOneEuro
 
 __all__ = ["FaceHandsConfig", "FaceHandsState", "FaceHandsStage", "SIDES"]
@@ -115,8 +115,7 @@ class FaceHandsState:
         palms: ``side -> (2, 3)`` the hand's wrist -> knuckles and pinky -> index knuckle directions
             (internal camera axes) from its last reading, when that reading was clearly the side's
             own hand and continued the forearm (:mod:`engine.face_hands.hand_orientation`);
-            absent otherwise. The body path
-            turns the hand and the forearm's twist by them.
+            absent otherwise. The body path turns the hand and the forearm's twist by them.
         face_ran, hands_ran: which landmarkers ran on this frame.
     """
 
@@ -128,12 +127,6 @@ class FaceHandsState:
     palms: dict[str, np.ndarray] = field(default_factory=dict)
     face_ran: bool = False
     hands_ran: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _forearm(landmarks: LandmarkFrame, side: str) -> np.ndarray:
-    """The pose's elbow -> wrist direction of ``side`` (internal axes, not normalised)."""
-    points = world_to_internal(landmarks.world)
-    return points[Landmark[f"{side.upper()}_WRIST"]] - points[Landmark[f"{side.upper()}_ELBOW"]]
 
 
 def _pack(pose: FingerPose) -> np.ndarray:
@@ -279,7 +272,7 @@ class FaceHandsStage:
                         self.counts["hand_found"] += 1
                         observation = _pack(finger_pose(hand.world))
                     view = view_rotation(boxes[side], W, H)
-                    if hand.found and clearly_side(hand.world, side) and continues_forearm(hand.world, view, _forearm(landmarks, side)):
+                    if hand.found and clearly_side(hand.world, side) and continues_forearm(hand.world, view, forearm_direction(landmarks, side)):
                         self._palms[side] = palm_axes(hand.world, view)
                     else:
                         self._palms.pop(side, None)

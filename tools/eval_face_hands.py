@@ -168,24 +168,18 @@ def _check_palm(acc: dict, side: str, landmarks: Any, world: np.ndarray, view: n
     """Count a hand reading that is clearly ``side``'s hand, and one the live stage uses for the palm
     (it also continues the forearm); for the first, where the forearm points into the depth, how
     far the reading's hand direction and that of its depth mirror are from continuing the pose's forearm."""
-    from engine.face_hands.hand_orientation import DEPTH_FOREARM, clearly_side, continues_forearm
-    from engine.perception.landmarks import Landmark as L
-    from engine.perception.landmarks import world_to_internal
+    from engine.face_hands.hand_orientation import DEPTH_FOREARM, clearly_side, continues_forearm, forearm_direction, hand_direction
 
     acc["readings"] += 1
     if not clearly_side(world, side):
         return
     acc["clearly_side"] += 1
-    points = world_to_internal(landmarks.world)
-    forearm = points[L[f"{side.upper()}_WRIST"]] - points[L[f"{side.upper()}_ELBOW"]]
-    forearm /= max(float(np.linalg.norm(forearm)), 1e-9)
+    forearm = forearm_direction(landmarks, side)
     acc["used"] += int(continues_forearm(world, view, forearm))
     if abs(forearm[2]) < DEPTH_FOREARM:
         return
-    for key, depth in (("continues_forearm_deg", 1.0), ("mirror_continues_forearm_deg", -1.0)):
-        w = world_to_internal(np.asarray(world) * [1.0, 1.0, depth]) @ view.T
-        hand = w[9] - w[0]  # wrist -> middle knuckle
-        cos = float(hand @ forearm) / max(float(np.linalg.norm(hand)), 1e-9)
+    for key, mirrored in (("continues_forearm_deg", False), ("mirror_continues_forearm_deg", True)):
+        cos = float(hand_direction(world, view, mirrored) @ forearm)
         acc[key].append(float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))))
 
 

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.perception.landmarks import world_to_internal
+from engine.perception.landmarks import Landmark, LandmarkFrame, world_to_internal
 
-__all__ = ["CHIRALITY", "MIN_CHIRALITY", "DEPTH_FOREARM", "hand_chirality", "clearly_side", "continues_forearm", "palm_axes"]
+__all__ = ["CHIRALITY", "MIN_CHIRALITY", "DEPTH_FOREARM", "hand_chirality", "clearly_side", "forearm_direction",
+           "hand_direction", "continues_forearm", "palm_axes"]
 
 # Sign of hand_chirality() for each hand, in MediaPipe's hand world axes (x right, y down, z away);
 # measured on the real clips (the juggling, tennis and walking clips: the left hand -, the right +).
@@ -36,7 +37,7 @@ CHIRALITY = {"left": -1.0, "right": 1.0}
 MIN_CHIRALITY = 0.3  # |chirality| at least this: the hand is bent enough to tell which hand it is
 DEPTH_FOREARM = 0.3  # a forearm whose unit direction has this much depth shows which way the hand's depth goes
 
-_WRIST, _THUMB_TIP, _INDEX_MCP, _MIDDLE_MCP, _RING_MCP, _PINKY_MCP = 0, 4, 5, 9, 13, 17
+_WRIST, _INDEX_MCP, _MIDDLE_MCP, _RING_MCP, _PINKY_MCP = 0, 5, 9, 13, 17
 _TIPS = [4, 8, 12, 16, 20]
 _BASES = [_WRIST, _INDEX_MCP, _MIDDLE_MCP, _RING_MCP, _PINKY_MCP]
 
@@ -58,6 +59,23 @@ def clearly_side(world: np.ndarray, side: str) -> bool:
     return abs(c) >= MIN_CHIRALITY and float(np.sign(c)) == CHIRALITY[side]
 
 
+def forearm_direction(landmarks: LandmarkFrame, side: str) -> np.ndarray:
+    """The pose's unit elbow -> wrist direction of the ``"left"`` or ``"right"`` arm, internal axes."""
+    points = world_to_internal(landmarks.world)
+    forearm = points[Landmark[f"{side.upper()}_WRIST"]] - points[Landmark[f"{side.upper()}_ELBOW"]]
+    return forearm / max(float(np.linalg.norm(forearm)), 1e-12)
+
+
+def hand_direction(world: np.ndarray, view: np.ndarray, mirrored: bool = False) -> np.ndarray:
+    """The reading's unit wrist -> middle knuckle direction in internal camera axes (``mirrored``:
+    that of its depth mirror image)."""
+    hand = np.asarray(world, dtype=np.float64)[_MIDDLE_MCP] - np.asarray(world, dtype=np.float64)[_WRIST]
+    if mirrored:
+        hand = hand * np.array([1.0, 1.0, -1.0])
+    d = world_to_internal(hand) @ np.asarray(view, dtype=np.float64).T
+    return d / max(float(np.linalg.norm(d)), 1e-12)
+
+
 def continues_forearm(world: np.ndarray, view: np.ndarray, forearm: np.ndarray) -> bool:
     """Whether the reading's hand (wrist -> middle knuckle) continues the pose's ``forearm``
     (internal axes) at least as well as its depth mirror would; True when the forearm lies too
@@ -66,11 +84,7 @@ def continues_forearm(world: np.ndarray, view: np.ndarray, forearm: np.ndarray) 
     f = f / max(float(np.linalg.norm(f)), 1e-12)
     if abs(f[2]) < DEPTH_FOREARM:
         return True
-    w = np.asarray(world, dtype=np.float64)
-    hand = w[_MIDDLE_MCP] - w[_WRIST]
-    seen = world_to_internal(hand) @ np.asarray(view, dtype=np.float64).T
-    mirror = world_to_internal(hand * np.array([1.0, 1.0, -1.0])) @ np.asarray(view, dtype=np.float64).T
-    return float(seen @ f) >= float(mirror @ f)
+    return float(hand_direction(world, view) @ f) >= float(hand_direction(world, view, mirrored=True) @ f)
 
 
 def palm_axes(world: np.ndarray, view: np.ndarray) -> np.ndarray:

@@ -74,7 +74,7 @@ class FaceHeadBridge:
             return face
         if self._offset is None:
             return fit
-        w = math.exp(-max(float(t_s) - self._seen_s, 0.0) / self.fade_s)
+        w = self.weight(t_s)
         if w < 1e-3:
             self._offset = None
             return fit
