@@ -142,6 +142,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", help="JSON model config overriding the defaults")
+    p.add_argument("--init", default=None, help="start from these weights (e.g. resources/weights/p2r): inputs the new config adds start at zero")
     p.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this much wall time")
     p.add_argument("--threads", type=int, default=1, help="torch threads of the model step on the CPU (default 1: faster than 2 here, README)")
     p.add_argument("--data-workers", type=int, default=1, help="processes building batches ahead (0: in the training process)")

@@ -501,7 +501,8 @@ class LiveProcessor:
             segments = mirror_segments(segments)
         self.last_segments = segments
         t_retarget = time.monotonic_ns()
-        rotations = rot.quat_normalize(np.asarray(self.solver.step(target), dtype=np.float64))  # (J, 4)
+        hints = self.orientation.hints(target, segments) if self.orientation is not None and self.solver.takes_hints else None
+        rotations = rot.quat_normalize(np.asarray(self.solver.step(target, hints), dtype=np.float64))  # (J, 4)
         if self.orientation is not None:
             rotations = self.orientation(rotations, segments)
         if face_hands is not None and self.face_hand_targets is not None:

@@ -194,6 +194,7 @@ class ReferenceHoldSolver:
     """The trivial solver: every frame gets the reference pose's local rotations."""
 
     name = "ref_hold"
+    takes_hints = False
 
     def __init__(self) -> None:
         self._ref: np.ndarray | None = None
@@ -201,7 +202,7 @@ class ReferenceHoldSolver:
     def reset(self, skeleton: Skeleton, ref_positions: np.ndarray, ref_rotations: np.ndarray) -> None:
         self._ref = rot.quat_normalize(np.asarray(ref_rotations, dtype=np.float64))
 
-    def step(self, positions: np.ndarray) -> np.ndarray:
+    def step(self, positions: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
         if self._ref is None:
             raise RuntimeError("ReferenceHoldSolver.step called before reset()")
         return self._ref.copy()

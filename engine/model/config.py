@@ -48,6 +48,10 @@ class P2RConfig:
     # analytic fit, beside the same bone in the reference: the cue for twist along a chain whose
     # middle joint bends like a hinge (an elbow shows the upper arm's twist).
     grandchild_cue: bool = False
+    # True: each joint also takes an orientation hint, a world rotation with a weight (p2r.py's
+    # hint_features): the performer's segment orientations of the live path (head facing,
+    # limb twists) for the joints the rig's orientation links drive.
+    orientation_cue: bool = False
 
     def __post_init__(self) -> None:
         if self.width % self.heads:

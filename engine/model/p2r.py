@@ -6,7 +6,10 @@ from the reference pose ``p - p_ref``, the reference bone direction, the relativ
 bone's length and of the offset to the longest child against the reference (zero on exact input:
 the model's cue for how far to trust the geometry), and the 6D of the analytic
 child-fit rotation ``F_j`` (:mod:`engine.model.fit_rotation`: the world rotation carrying the
-joint's reference child offsets onto the current ones). A per-rig encoder (rest pose, names, topology, reference
+joint's reference child offsets onto the current ones). With ``orientation_cue`` each joint also
+takes an orientation hint (:func:`hint_features`): a world rotation the joint should have (from
+the performer's segment orientations, :mod:`engine.retarget.orientation`) with its weight in
+[0, 1], 0 where there is none. A per-rig encoder (rest pose, names, topology, reference
 pose-rotation pair; run once per rig) adds a token to every joint and modulates each block (FiLM).
 
 Blocks (``layers`` of them): causal temporal attention -> GL-GMHA (local on even, global on odd
@@ -39,9 +42,10 @@ from engine.model.rig_tensors import RigTensors
 from engine.model.sixd import IDENTITY_6D, matrix_to_sixd, sixd_to_matrix
 from engine.model.temporal import TemporalAttention
 
-__all__ = ["P2RState", "P2RBlock", "P2RModel", "frame_features", "grandchild_features"]
+__all__ = ["HINT_INPUTS", "P2RState", "P2RBlock", "P2RModel", "frame_features", "grandchild_features", "hint_features", "no_hints"]
 
 FRAME_INPUTS = 23
+HINT_INPUTS = 7  # per joint: the hinted world rotation as 6D, then its weight
 LENGTH_CUE_GAIN = 10.0  # relative length changes are scaled by this, then clipped to +-3
 
 
@@ -80,6 +84,29 @@ def grandchild_features(pos: torch.Tensor, fit: torch.Tensor, state: P2RState) -
     valid = (grand != child)[:, None, :, None]
     turned = (fit.transpose(-1, -2) @ w[..., None])[..., 0]
     return torch.cat([turned, w_ref], dim=-1) * valid
+
+
+def no_hints(shape: tuple[int, ...], device: torch.device | str = "cpu") -> torch.Tensor:
+    """``(*shape, 7)`` hints that hint nothing: identity 6D, weight 0."""
+    out = torch.zeros(*shape, HINT_INPUTS, device=device)
+    out[..., :6] = torch.tensor(IDENTITY_6D, device=device)
+    return out
+
+
+def hint_features(hints: torch.Tensor, fit: torch.Tensor, ref_world: torch.Tensor) -> torch.Tensor:
+    """``(B, T, J, 7)``: the correction a hint asks of the head, ``C = W_hint W_ref^T F^T`` (so that
+    ``C F W_ref = W_hint``), as 6D minus the identity's and times the weight, then the weight.
+
+    Args:
+        hints: ``(B, T, J, 7)`` hinted world rotation (6D) and weight (0: no hint; its 6D is ignored).
+        fit: ``(B, T, J, 3, 3)`` the prior ``F`` the head composes with (identity without the prior).
+        ref_world: ``(B, J, 3, 3)`` reference world rotations.
+    """
+    weight = hints[..., 6:].clamp(0.0, 1.0)
+    identity = hints.new_tensor(IDENTITY_6D)
+    target = sixd_to_matrix(torch.where(weight > 0, hints[..., :6], identity))
+    correction = target @ ref_world[:, None].transpose(-1, -2) @ fit.transpose(-1, -2)
+    return torch.cat([weight * (matrix_to_sixd(correction) - identity), weight], dim=-1)
 
 
 def frame_features(pos: torch.Tensor, parents: torch.Tensor, ref_pos: torch.Tensor, child1: torch.Tensor) -> torch.Tensor:
@@ -142,7 +169,7 @@ class P2RModel(nn.Module):
         C = cfg.width
         self.rig_encoder = RigEncoder(C, cfg.heads, cfg.rig_layers, cfg.name_features, cfg.max_hop, cfg.num_edge_types, cfg.ffn_mult)
         self.film = nn.Linear(C, cfg.layers * 2 * C)
-        self.frame_in = nn.Linear(FRAME_INPUTS + (6 if cfg.grandchild_cue else 0), C)
+        self.frame_in = nn.Linear(FRAME_INPUTS + (6 if cfg.grandchild_cue else 0) + (HINT_INPUTS if cfg.orientation_cue else 0), C)
         self.blocks = nn.ModuleList(P2RBlock(cfg, local=i % 2 == 0) for i in range(cfg.layers))
         self.head = nn.Sequential(nn.LayerNorm(C), nn.Linear(C, C), nn.GELU(), nn.Linear(C, 6))
         self._init_weights()
@@ -166,17 +193,23 @@ class P2RModel(nn.Module):
         grandchild = torch.gather(rig.child1, 1, rig.child1)
         return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root, plan, grandchild)
 
-    def _embed(self, positions: torch.Tensor, state: P2RState, fit: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Frame tokens ``(B, T, J, C)`` and the analytic fit ``F`` ``(B, T, J, 3, 3)`` (computed when not given)."""
+    def _embed(self, positions: torch.Tensor, state: P2RState, fit: torch.Tensor | None, hints: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frame tokens ``(B, T, J, C)`` and the prior ``F`` ``(B, T, J, 3, 3)`` (the analytic fit,
+        computed when not given; the identity without the prior). ``hints``: see :func:`hint_features`
+        (None: no hints; ignored by a model without ``orientation_cue``)."""
         g = state.graph
         if fit is None:
             fit = state.fit_plan(positions)
         parts = [frame_features(positions, g.parents, state.ref_pos, g.child1), matrix_to_sixd(fit)]
         if self.cfg.grandchild_cue:
             parts.append(grandchild_features(positions, fit, state))
-        feats = torch.cat(parts, dim=-1)
         if not self.cfg.use_fit_prior:
             fit = torch.eye(3, device=fit.device, dtype=fit.dtype).expand_as(fit)
+        if self.cfg.orientation_cue:
+            if hints is None:
+                hints = no_hints(positions.shape[:3], positions.device)
+            parts.append(hint_features(hints, fit, state.ref_world))
+        feats = torch.cat(parts, dim=-1)
         return self.frame_in(feats) + state.rig_token[:, None], fit
 
     def _head(self, x: torch.Tensor, state: P2RState, fit: torch.Tensor) -> torch.Tensor:
@@ -191,9 +224,10 @@ class P2RModel(nn.Module):
         parent = torch.where(state.is_root[:, None, :, None, None], eye, parent)
         return matrix_to_sixd(parent.transpose(-1, -2) @ world)
 
-    def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None) -> torch.Tensor:
-        """Full causal forward: ``(B, T, J, 3)`` model-space positions -> ``(B, T, J, 6)`` local 6D."""
-        x, fit = self._embed(positions, state, None)
+    def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None, hints: torch.Tensor | None = None) -> torch.Tensor:
+        """Full causal forward: ``(B, T, J, 3)`` model-space positions (and optional ``(B, T, J, 7)``
+        orientation hints) -> ``(B, T, J, 6)`` local 6D."""
+        x, fit = self._embed(positions, state, None, hints)
         for block, film in zip(self.blocks, state.film):
             x = block(x, state.graph, film, window)
         return self._head(x, state, fit)
@@ -206,14 +240,15 @@ class P2RModel(nn.Module):
         return [blk.temporal.empty_cache(B, J, W, tok.device, tok.dtype) for blk in self.blocks]
 
     def step(
-        self, positions: torch.Tensor, fit: torch.Tensor | None, state: P2RState, caches: list[tuple[torch.Tensor, torch.Tensor]], t: torch.Tensor,
+        self, positions: torch.Tensor, fit: torch.Tensor | None, hints: torch.Tensor | None, state: P2RState,
+        caches: list[tuple[torch.Tensor, torch.Tensor]], t: torch.Tensor,
     ) -> torch.Tensor:
         """One causal frame: ``(B, 1, J, 3)`` -> ``(B, 1, J, 6)``; updates ``caches`` in place.
 
         ``fit``: ``state.fit_plan(positions)``, or None to compute it here; a compiled step needs it
-        given (the numpy prior is outside the graph).
+        given (the numpy prior is outside the graph). ``hints``: ``(B, 1, J, 7)`` or None.
         """
-        x, fit = self._embed(positions, state, fit)
+        x, fit = self._embed(positions, state, fit, hints)
         for block, film, cache in zip(self.blocks, state.film, caches):
             x = block.step(x, state.graph, film, cache, t)
         return self._head(x, state, fit)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.model.p2r import P2RModel
+from engine.model.p2r import HINT_INPUTS, P2RModel, no_hints
 from engine.model.rig_tensors import RigTensors, build_rig_tensors
 from engine.model.v2p import V2PModel
 from engine.skeleton import Skeleton
@@ -229,16 +229,21 @@ class P2RSession(_Session):
     def __init__(self, model: P2RModel, rig: RigTensors, *, window: int | None = None, device: str | torch.device = "cpu", backend: str = "auto", compiler: str = "inductor") -> None:
         super().__init__(model, rig, window, device, backend, compiler)
 
-    def step(self, positions: np.ndarray | torch.Tensor) -> torch.Tensor:
+    def step(self, positions: np.ndarray | torch.Tensor, hints: np.ndarray | torch.Tensor | None = None) -> torch.Tensor:
         """Local 6D rotations ``(J, 6)`` (or ``(B, J, 6)``) from model-space positions ``(J, 3)`` (or batched).
 
         Positions are root-relative and divided by the rig height, world frame
-        (:func:`engine.model.rig_tensors.normalize_positions`).
+        (:func:`engine.model.rig_tensors.normalize_positions`). ``hints``: ``(J, 7)`` (or batched)
+        orientation hints (:func:`engine.model.p2r.hint_features`), for a model with
+        ``orientation_cue``; None hints nothing. Other models ignore them.
         """
         pos, single = self._as_batch(positions, 3)
         if pos.shape[2] != self.num_joints:
             raise ValueError(f"expected {self.num_joints} joints, got {pos.shape[2]}")
-        out = self._run(pos, self.state.fit_plan(pos))[:, 0]  # (B, J, 6)
+        cue = None
+        if self.model.cfg.orientation_cue:  # always a tensor: a compiled step keeps one graph
+            cue = no_hints(pos.shape[:3], self.device) if hints is None else self._as_batch(hints, HINT_INPUTS)[0]
+        out = self._run(pos, self.state.fit_plan(pos), cue)[:, 0]  # (B, J, 6)
         return out[0] if single else out
 
 

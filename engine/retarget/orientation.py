@@ -23,6 +23,11 @@ solver's (whose twist comes from the reference pair):
 Each link's effect is scaled by its weight and by the segment's confidence in the frame. Joints
 whose rotation the positions determine (a mapped child) keep their solved world rotation unless
 linked; the others (jaws, fingers, ends of chains) keep their local rotation and so follow.
+
+A solver that takes orientation hints (the P2R with ``orientation_cue``) gets the same targets
+before it runs (:meth:`OrientationRetarget.hints`): each linked joint's world rotation with the
+links applied to its neutral rotation swung onto its bone in the target positions, weighted by
+the segments' confidence. The links still apply after the solver.
 """
 
 from __future__ import annotations
@@ -207,11 +212,13 @@ class OrientationRetarget:
         # The bone a twist turns about: toward the longest child (rest offset, the joint's own frame).
         offsets = skeleton.rest_translations
         self._bone = np.zeros((J, 3))
+        self._child = np.full(J, -1)
         for j in range(J):
             kids = skeleton.children(j)
             if kids:
                 c = max(kids, key=lambda k: np.linalg.norm(offsets[k]))
                 self._bone[j] = offsets[c]
+                self._child[j] = c
         self._by_joint: dict[int, list[OrientationLink]] = {}
         for link in self.links:
             self._by_joint.setdefault(skeleton.index(link.joint), []).append(link)
@@ -249,12 +256,39 @@ class OrientationRetarget:
             out[changed] = rot.matrix_to_quat(np.stack(rel), orthonormal=True)
         return out
 
+    def hints(self, positions: np.ndarray, pose: SegmentPose | None) -> np.ndarray:
+        """``(J, 7)`` orientation hints for a solver that takes them (:func:`engine.model.p2r.hint_features`).
+
+        A linked joint's hint is its world rotation after its links, applied to its neutral world
+        rotation swung onto its bone in ``positions`` (``(J, 3)`` world, the solver's input); its
+        weight is the links' largest confidence ramp. Other joints (and all without ``pose``) get
+        weight 0.
+        """
+        out = np.zeros((self.skeleton.num_joints, 7))
+        out[:, 0] = out[:, 4] = 1.0  # identity 6D
+        if pose is None:
+            return out
+        for j, links in self._by_joint.items():
+            W = self._ref_world[j]
+            c = self._child[j]
+            if c >= 0:
+                rest_bone = W @ self._bone[j]
+                bone = np.asarray(positions[c], dtype=np.float64) - positions[j]
+                lengths = float(np.sqrt(rest_bone @ rest_bone)), float(np.sqrt(bone @ bone))
+                if min(lengths) > 1e-9:
+                    W = _swing(rest_bone / lengths[0], bone / lengths[1]) @ W
+            weight = 0.0
+            for link in links:
+                W = self._apply(link, j, W, pose, self._H)
+                weight = max(weight, _confidence_ramp(link, pose))
+            if weight > 0.0:
+                out[j, :6] = W[:2].reshape(6)
+                out[j, 6] = weight
+        return out
+
     def _apply(self, link: OrientationLink, j: int, W: np.ndarray, pose: SegmentPose, H: np.ndarray) -> np.ndarray:
         s = SEGMENTS.index(link.segment)
-        conf = float(pose.confidence[s])
-        if link.relative_to is not None:
-            conf = min(conf, float(pose.confidence[SEGMENTS.index(link.relative_to)]))
-        w = link.weight * min(max((conf - _CONF_LOW) / (_CONF_FULL - _CONF_LOW), 0.0), 1.0)
+        w = link.weight * _confidence_ramp(link, pose)
         if w <= 0.0:
             return W
         Q = pose.turns[link.source_pose][s]
@@ -274,6 +308,14 @@ class OrientationRetarget:
         minimal = _swing(W0 @ self._bone[j] / norm, bone) @ W0
         # The target shares the bone with W: the change is a twist about it, up to rounding.
         return _rotation(bone, w * _twist_angle(_rotation(bone, tau) @ minimal @ W.T, bone)) @ W
+
+
+def _confidence_ramp(link: OrientationLink, pose: SegmentPose) -> float:
+    """0 at or below a segment confidence of ``_CONF_LOW``, 1 from ``_CONF_FULL`` (the lower of the link's segments)."""
+    conf = float(pose.confidence[SEGMENTS.index(link.segment)])
+    if link.relative_to is not None:
+        conf = min(conf, float(pose.confidence[SEGMENTS.index(link.relative_to)]))
+    return min(max((conf - _CONF_LOW) / (_CONF_FULL - _CONF_LOW), 0.0), 1.0)
 
 
 # Small 3x3 helpers in plain numpy (one frame, a few dozen joints: the batched helpers of

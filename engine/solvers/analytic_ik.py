@@ -95,6 +95,7 @@ class AnalyticIKSolver:
     """
 
     name = "analytic_ik"
+    takes_hints = False  # orientation links apply after it, analytically (engine.retarget.orientation)
 
     def __init__(self, position_noise: float = 0.0) -> None:
         """Args:
@@ -174,8 +175,8 @@ class AnalyticIKSolver:
             pair_offset=np.array(offset).reshape(-1, 3),
         )
 
-    def step(self, positions: np.ndarray) -> np.ndarray:
-        """``(J, 4)`` local rotations for one frame of ``(J, 3)`` world positions (metres)."""
+    def step(self, positions: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+        """``(J, 4)`` local rotations for one frame of ``(J, 3)`` world positions (metres); ``hints`` are not used."""
         return self.solve(np.asarray(positions)[None])[0]
 
     def solve(self, positions: np.ndarray) -> np.ndarray:

@@ -22,9 +22,11 @@ class RotationSolver(Protocol):
 
     Attributes:
         name: short identifier used in reports (``"p2r"``, ``"analytic_ik"``).
+        takes_hints: whether :meth:`step` uses orientation hints (else callers need not make them).
     """
 
     name: str
+    takes_hints: bool
 
     def reset(self, skeleton: Skeleton, ref_positions: np.ndarray, ref_rotations: np.ndarray) -> None:
         """Bind to a rig and forget any history.
@@ -36,8 +38,12 @@ class RotationSolver(Protocol):
         """
         ...
 
-    def step(self, positions: np.ndarray) -> np.ndarray:
-        """One frame: ``(J, 3)`` world metres -> ``(J, 4)`` x y z w local rotations (rest included)."""
+    def step(self, positions: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+        """One frame: ``(J, 3)`` world metres -> ``(J, 4)`` x y z w local rotations (rest included).
+
+        ``hints``: ``(J, 7)`` world-frame orientation hints
+        (:meth:`engine.retarget.orientation.OrientationRetarget.hints`), used when ``takes_hints``.
+        """
         ...
 
     def solve(self, positions: np.ndarray) -> np.ndarray:

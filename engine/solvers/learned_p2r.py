@@ -69,6 +69,11 @@ class P2RSolver:
         self._session = P2RSession(self.model, rig, window=self.window, device=self.device, backend=self.backend)
 
     @property
+    def takes_hints(self) -> bool:
+        """Whether the model reads orientation hints (trained with ``orientation_cue``)."""
+        return bool(self.model.cfg.orientation_cue)
+
+    @property
     def active_backend(self) -> str:
         """The backend running now (a ``"background"`` session turns ``"compile"`` once compiled)."""
         return self._session.backend if self._session is not None else self.backend
@@ -78,15 +83,18 @@ class P2RSolver:
             raise RuntimeError("P2RSolver.reset(skeleton, ref_positions, ref_rotations) must be called first")
         return self._skeleton, self._session
 
-    def step(self, positions: np.ndarray) -> np.ndarray:
-        """One frame ``(J, 3)`` world metres -> ``(J, 4)`` local x y z w."""
+    def step(self, positions: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+        """One frame ``(J, 3)`` world metres (and optional ``(J, 7)`` orientation hints, world frame:
+        model space only moves and scales, so they pass unchanged) -> ``(J, 4)`` local x y z w."""
         skeleton, session = self._require()
         pos = normalize_positions(_check(positions, skeleton, 2), self._height)
-        d6 = session.step(pos.astype(np.float32)).cpu().numpy()
+        if hints is not None:
+            hints = _check_hints(hints, skeleton)
+        d6 = session.step(pos.astype(np.float32), hints).cpu().numpy()
         return rot.sixd_to_quat(d6.astype(np.float64))
 
-    def solve(self, positions: np.ndarray) -> np.ndarray:
-        """A clip ``(T, J, 3)`` world metres -> ``(T, J, 4)``, by one full causal forward.
+    def solve(self, positions: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+        """A clip ``(T, J, 3)`` world metres (and optional ``(T, J, 7)`` hints) -> ``(T, J, 4)``, by one full causal forward.
 
         Equal (to float rounding) to calling :meth:`step` on every frame after a fresh reset; it
         does not touch the streaming state.
@@ -96,13 +104,23 @@ class P2RSolver:
         pos = normalize_positions(_check(positions, skeleton, 3), skeleton.height)
         with torch.no_grad():
             x = torch.as_tensor(pos, dtype=torch.float32, device=self.device)[None]  # (1, T, J, 3)
-            d6 = self.model(x, session.state, session.window)[0].cpu().numpy()  # (T, J, 6)
+            cue = None if hints is None else torch.as_tensor(_check_hints(hints, skeleton), dtype=torch.float32, device=self.device)[None]
+            d6 = self.model(x, session.state, session.window, cue)[0].cpu().numpy()  # (T, J, 6)
         return rot.sixd_to_quat(d6.astype(np.float64))
 
 
 def _same_rig(a: RigTensors, b: RigTensors | None) -> bool:
     """Whether two rig tensor sets are equal field by field."""
     return b is not None and all(torch.equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+
+
+def _check_hints(hints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    hints = np.asarray(hints, dtype=np.float32)
+    if hints.shape[-2:] != (skeleton.num_joints, 7):
+        raise ValueError(f"hints must be (..., {skeleton.num_joints}, 7), got {hints.shape}")
+    if not np.isfinite(hints).all():
+        raise ValueError("hints contain non-finite values")
+    return hints
 
 
 def _check(positions: np.ndarray, skeleton: Skeleton, ndim: int) -> np.ndarray:

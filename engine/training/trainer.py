@@ -16,7 +16,15 @@ P2R loss (documented choice): SmoothL1 (beta 0.05) on the 6D output + 0.1 x mean
 samples get input noise (:mod:`engine.model.batching`, up to :data:`MAX_NOISE`) because at run
 time P2R reads V2P output; the other half stay clean, so the model keeps (and improves on) the
 exact analytic prior where the input is exact. Validation scores both: ``val_clean_*`` and
-``val_noisy_*`` batches, and ``val_loss`` (which picks ``best.*``) is their mean.
+``val_noisy_*`` batches, and ``val_loss`` (which picks ``best.*``) is their mean. A P2R with
+``orientation_cue`` gets orientation hints on half of its samples (:data:`HINT_FRACTION`,
+:func:`engine.model.batching.orientation_hints`) and a third validation set, ``val_hinted_*``
+(noisy positions, every sample hinted).
+
+``--init WEIGHTS`` starts from trained weights (a warm start, not a resume: new optimiser and
+schedule). Where the new config adds frame inputs (``orientation_cue``, ``grandchild_cue``), the
+first layer's new input columns start at zero, so the model starts out computing exactly what
+the given weights did.
 V2P loss: L1 on model-space positions of real joints; tokens from
 :func:`engine.model.batching.landmark_tokens`.
 
@@ -69,6 +77,7 @@ VAL_BATCHES = 4
 MAX_NOISE = 0.02  # P2R input noise level cap, fraction of rig height (see batching)
 CLEAN_FRACTION = 0.5  # share of P2R training samples without input noise
 POOL_SIZE = 1024  # procedural rigs in the training pool (rig generation is the slow part of data)
+HINT_FRACTION = 0.5  # share of P2R training samples with orientation hints (orientation_cue models)
 
 
 def _sample_mean(values: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -111,6 +120,7 @@ class TrainSettings:
         threads: torch threads of the model step on the CPU.
         data_workers: processes building batches ahead (0: in the training process).
         pool_size: procedural rigs in the training pool (validation uses a quarter).
+        init: weights to start from (warm start; see the module docstring), or None.
     """
 
     kind: str
@@ -127,6 +137,7 @@ class TrainSettings:
     threads: int = 1  # 2 were slower than 1 on the 2-core machine (README "Training at scale")
     data_workers: int = 1
     pool_size: int = POOL_SIZE
+    init: str | None = None
 
     @property
     def checkpoint_every(self) -> int:
@@ -147,7 +158,35 @@ def _build_model(s: TrainSettings) -> torch.nn.Module:
         overrides = json.loads(text)
         overrides = overrides.get("config", overrides)
         cfg = config_from_json({"kind": s.kind, "config": {**vars(cfg), **overrides}})
-    return (P2RModel(cfg) if s.kind == "p2r" else V2PModel(cfg)).train()
+    model = P2RModel(cfg) if s.kind == "p2r" else V2PModel(cfg)
+    if s.init:
+        warm_start(model, load_weights(s.init))
+    return model.train()
+
+
+def warm_start(model: torch.nn.Module, source: torch.nn.Module) -> None:
+    """Copy ``source``'s weights into ``model`` (same kind; ``model`` may take more frame inputs).
+
+    A weight whose input width grew (the first layer's) gets the old columns and zeros for the
+    new ones; any other difference in shape or name is an error naming the tensor.
+    """
+    if type(model) is not type(source):
+        raise ValueError(f"cannot start a {type(model).__name__} from {type(source).__name__} weights")
+    own = model.state_dict()
+    given = source.state_dict()
+    missing = sorted(set(own) ^ set(given))
+    if missing:
+        raise ValueError(f"weights differ in tensors {missing[:5]}: not the same architecture")
+    with torch.no_grad():
+        for name, value in given.items():
+            target = own[name]
+            if target.shape == value.shape:
+                target.copy_(value)
+            elif target.dim() == 2 and target.shape[0] == value.shape[0] and target.shape[1] > value.shape[1]:
+                target.zero_()
+                target[:, : value.shape[1]] = value
+            else:
+                raise ValueError(f"{name}: shape {tuple(value.shape)} does not fit {tuple(target.shape)}")
 
 
 def _lr_factor(step: int, total: int) -> float:
@@ -160,7 +199,7 @@ def _lr_factor(step: int, total: int) -> float:
 def _forward(model: torch.nn.Module, batch: Batch, rng: np.random.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     if isinstance(model, P2RModel):
         state = model.prepare(batch.rig)
-        return p2r_loss(model(batch.positions, state), batch.rot6d, batch.rig.joint_mask)
+        return p2r_loss(model(batch.positions, state, hints=batch.hints), batch.rot6d, batch.rig.joint_mask)
     state = model.prepare(batch.rig)
     tokens, mask = landmark_tokens(batch.clean_positions, batch.rig.joint_mask, model.cfg.num_token_ids or 33, rng)
     pred = model(tokens.to(batch.positions.device), mask.to(batch.positions.device), state)
@@ -178,15 +217,15 @@ class _LossOf(torch.nn.Module):
         return _forward(self.model, batch, rng)
 
 
-def _batch(ds, step: int, size: int, rng: np.random.Generator, noise: float, clean_fraction: float = 0.0) -> Batch:
+def _batch(ds, step: int, size: int, rng: np.random.Generator, noise: float, clean_fraction: float = 0.0, hint_fraction: float | None = None) -> Batch:
     start = (step * size) % len(ds)
-    return make_batch([ds[(start + b) % len(ds)] for b in range(size)], rng, noise, clean_fraction)
+    return make_batch([ds[(start + b) % len(ds)] for b in range(size)], rng, noise, clean_fraction, hint_fraction)
 
 
-def _shard_batch(ds, seed: int, global_batch: int, shard: range, noise: float, clean_fraction: float, step: int) -> Batch:
+def _shard_batch(ds, seed: int, global_batch: int, shard: range, noise: float, clean_fraction: float, hint_fraction: float | None, step: int) -> Batch:
     """This rank's samples of step ``step``: sample ``i`` is dataset item ``step * B + i`` with noise seeded by (seed, step, i)."""
     samples = [ds[(step * global_batch + i) % len(ds)] for i in shard]
-    return make_batch(samples, [np.random.default_rng([seed, 2, step, i]) for i in shard], noise, clean_fraction)
+    return make_batch(samples, [np.random.default_rng([seed, 2, step, i]) for i in shard], noise, clean_fraction, hint_fraction)
 
 
 def _validate(model: torch.nn.Module, val_sets: dict[str, list[Batch]], device: torch.device, seed: int) -> dict[str, float]:
@@ -238,7 +277,8 @@ def fit(s: TrainSettings, ctx: DistContext) -> tuple[torch.nn.Module, dict[str, 
     data_dir = Path(s.data) if s.data else None
     train_ds = MotionDataset(seed=s.seed, split="train", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=s.pool_size)
     noise = MAX_NOISE if s.kind == "p2r" else 0.0
-    make = partial(_shard_batch, train_ds, s.seed, s.batch, shard, noise, CLEAN_FRACTION if s.kind == "p2r" else 0.0)
+    hinted = isinstance(model, P2RModel) and model.cfg.orientation_cue
+    make = partial(_shard_batch, train_ds, s.seed, s.batch, shard, noise, CLEAN_FRACTION if s.kind == "p2r" else 0.0, HINT_FRACTION if hinted else None)
     val_sets: dict[str, list[Batch]] = {}
     if ctx.is_main:
         val_ds = MotionDataset(seed=s.seed, split="val", window=window, real_data_dir=data_dir, licence_filter="free", pool_size=s.pool_size)
@@ -246,8 +286,10 @@ def fit(s: TrainSettings, ctx: DistContext) -> tuple[torch.nn.Module, dict[str, 
         val_sets["clean"] = [_batch(val_ds, i, s.batch, val_rng, 0.0) for i in range(VAL_BATCHES)]
         if s.kind == "p2r":
             val_sets["noisy"] = [_batch(val_ds, i, s.batch, val_rng, MAX_NOISE) for i in range(VAL_BATCHES)]
+        if hinted:
+            val_sets["hinted"] = [_batch(val_ds, i, s.batch, val_rng, MAX_NOISE, 0.0, 1.0) for i in range(VAL_BATCHES)]
     extra = {"kind": s.kind, "data": "procedural" + (f" + free-licence real motions from {data_dir}" if data_dir else ""), "seed": s.seed,
-             "world_size": ctx.world_size, "global_batch": s.batch}
+             "world_size": ctx.world_size, "global_batch": s.batch, "init": s.init}
     metrics: dict[str, float] = {}
     t0 = time.monotonic()
     validating_s = 0.0  # rank 0's validation and checkpoint time, left out of the throughput
@@ -321,7 +363,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return train_v2p_landmarks(args)
     settings = TrainSettings(
         args.model, Path(args.out), args.steps, args.batch, args.lr, args.device, args.data, args.resume, args.seed, args.config,
-        args.max_minutes, args.threads, args.data_workers,
+        args.max_minutes, args.threads, args.data_workers, init=args.init,
     )
     metrics = train(settings)
     logger.info("finished: %s", json.dumps(metrics))

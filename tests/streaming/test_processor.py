@@ -431,6 +431,46 @@ def test_head_turn_reaches_the_rig_head_through_the_orientation_links() -> None:
     assert yaws["mirror"] == pytest.approx(-40.0, abs=1.0)  # the mirror turns the head the other way
 
 
+def test_a_solver_that_takes_hints_gets_the_head_turn_before_it_solves() -> None:
+    """The processor hands a hint-taking solver (the hinted P2R) each linked joint's target: the Head's is the 40 deg turn."""
+    from engine.perception.landmark_simulator import landmarks_from_performer
+    from engine.perception.landmarks import NUM_LANDMARKS, internal_to_world
+    from engine.performer import performer_rest_positions
+    from engine.retarget.mapping import suggest_map
+    from engine.retarget.retargeter import Retargeter
+    from engine.solvers.analytic_ik import AnalyticIKSolver
+    from streaming.processor import GeometricPerformer
+    from streaming.synthetic_source import SyntheticFrame
+
+    class Recording(AnalyticIKSolver):
+        takes_hints = True
+        seen: list = []
+
+        def step(self, positions, hints=None):
+            self.seen.append(hints)
+            return super().step(positions, hints)
+
+    points = landmarks_from_performer(performer_rest_positions())
+    head = 0.5 * (points[7] + points[8])
+    points[:11] = head + (points[:11] - head) @ rot.axis_angle_to_matrix(np.array([0.0, np.radians(40.0), 0.0])).T
+    points -= 0.5 * (points[23] + points[24])
+    ones = np.ones(NUM_LANDMARKS)
+    rig = build_rig("humanoid").rig
+    sk = rig.skeleton
+    solver = Recording()
+    proc = LiveProcessor(rig, perception=SimulatedPerception(), performer=GeometricPerformer(), retarget=Retargeter(sk, suggest_map(sk, rig.name)),
+                         solver=solver, filter_config=PoseFilterConfig(enabled=False), warmup_steps=0)
+    landmarks = LandmarkFrame(internal_to_world(points), np.zeros((33, 3)), ones, ones, True, 0)
+    proc.process(SyntheticFrame(np.zeros((4, 4, 3), np.uint8), 0, 0, "test", landmarks=landmarks))
+    hints = solver.seen[-1]
+    j = sk.index("Head")
+    assert hints.shape == (sk.num_joints, 7) and hints[j, 6] == pytest.approx(1.0)
+    W0, _ = forward_kinematics(sk.parents, rot.quat_to_matrix(sk.rest_rotations), sk.rest_translations)
+    _, twist = rot.swing_twist(rot.matrix_to_quat(rot.sixd_to_matrix(hints[j, :6]) @ W0[j].T), np.array([0.0, 1.0, 0.0]))
+    assert np.degrees(2 * np.arctan2(twist[1], twist[3])) == pytest.approx(40.0, abs=1.0)
+    assert hints[sk.index("Hips"), 6] == 0.0  # not linked: no hint
+
+
 class _FixedLandmarks:
     """Perception that sees the same landmarks in every camera frame."""
 

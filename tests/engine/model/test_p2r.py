@@ -68,18 +68,30 @@ def test_rig_alone_equals_rig_in_a_padded_batch(skeletons, grandchild_cue: bool)
             torch.testing.assert_close(together[b : b + 1, :, :n], alone, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("grandchild_cue", [False, True])
-def test_step_equals_full_causal_forward_beyond_the_window(skeletons, grandchild_cue: bool) -> None:
+def _random_hints(B: int, T: int, J: int) -> torch.Tensor:
+    """Random orientation hints: random rotations, about half of them with a weight in (0, 1]."""
+    from engine.model.sixd import matrix_to_sixd
+
+    q, _ = torch.linalg.qr(torch.randn(B, T, J, 3, 3))
+    q = q * torch.sign(torch.det(q))[..., None, None]  # proper rotations
+    weight = torch.rand(B, T, J, 1) * (torch.rand(B, T, J, 1) < 0.5)
+    return torch.cat([matrix_to_sixd(q), weight], dim=-1)
+
+
+@pytest.mark.parametrize("cue", [None, "grandchild_cue", "orientation_cue"])
+def test_step_equals_full_causal_forward_beyond_the_window(skeletons, cue: str | None) -> None:
     """Mandatory exactness: 3W+ frames, a padded batch, max abs difference <= 1e-4 (float32)."""
-    model = randomize(P2RModel(replace(TINY_P2R, grandchild_cue=grandchild_cue)))
+    model = randomize(P2RModel(replace(TINY_P2R, **({cue: True} if cue else {}))))
     batch = collate_rigs([build_rig_tensors(s) for s in skeletons])
     T = 3 * TINY_P2R.window + 3
     pos = torch.randn(3, T, batch.num_joints, 3) * 0.3
+    hints = _random_hints(3, T, batch.num_joints) if cue == "orientation_cue" else None
     with torch.no_grad():
         state = model.prepare(batch)
-        full = model(pos, state)
+        full = model(pos, state, hints=hints)
         caches = model.empty_cache(state)
-        stepped = torch.cat([model.step(pos[:, t : t + 1], None, state, caches, torch.tensor(t)) for t in range(T)], dim=1)
+        stepped = torch.cat([model.step(pos[:, t : t + 1], None, None if hints is None else hints[:, t : t + 1], state, caches, torch.tensor(t))
+                             for t in range(T)], dim=1)
     mask = batch.joint_mask[:, None, :, None].expand_as(full)
     assert (stepped - full)[mask].abs().max() <= 1e-4
 
@@ -112,3 +124,41 @@ def test_grandchild_cue_shows_a_hinge_bend_the_fit_cannot() -> None:
     np.testing.assert_allclose(cues[0][1, :3], cues[0][1, 3:], atol=1e-6)
     assert np.linalg.norm(cues[1][1, :3] - cues[1][1, 3:]) > 0.5
     assert np.all(cues[0][3] == 0.0)  # the hand has no grandchild
+
+
+def test_a_hint_that_agrees_with_the_prior_asks_for_no_correction(skeletons) -> None:
+    """hint_features: zero correction where the hint is the prior's own world rotation, all zeros without a hint."""
+    from engine.model.p2r import hint_features
+    from engine.model.sixd import matrix_to_sixd, sixd_to_matrix
+
+    rig = build_rig_tensors(skeletons[0])
+    J = rig.num_joints
+    fit, _ = torch.linalg.qr(torch.randn(1, 2, J, 3, 3))
+    fit = fit * torch.sign(torch.det(fit))[..., None, None]
+    ref_world = sixd_to_matrix(rig.ref_world6d)
+    world = fit @ ref_world[:, None]
+    weight = torch.tensor([0.0, 0.7]).repeat(J)[:J].view(1, 1, J, 1).expand(1, 2, J, 1)
+    feats = hint_features(torch.cat([matrix_to_sixd(world), weight], dim=-1), fit, ref_world)
+    torch.testing.assert_close(feats[..., :6], torch.zeros_like(feats[..., :6]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(feats[..., 6:], weight)
+    turned = world @ torch.linalg.matrix_exp(torch.tensor([[0.0, -0.5, 0.0], [0.5, 0.0, 0.0], [0.0, 0.0, 0.0]]))
+    moved = hint_features(torch.cat([matrix_to_sixd(turned), weight], dim=-1), fit, ref_world)
+    assert (moved[..., :6].abs().sum(-1) > 0.1).eq(weight[..., 0] > 0).all()
+
+
+def test_a_warm_started_hinted_model_computes_what_its_source_did(skeletons) -> None:
+    """--init: the new hint inputs start at zero, so hints change nothing until trained."""
+    from engine.training.trainer import warm_start
+
+    source = randomize(P2RModel(TINY_P2R)).eval()
+    hinted = P2RModel(replace(TINY_P2R, orientation_cue=True)).eval()
+    warm_start(hinted, source)
+    batch = collate_rigs([build_rig_tensors(s) for s in skeletons])
+    pos = torch.randn(3, 6, batch.num_joints, 3) * 0.3
+    with torch.no_grad():
+        want = source(pos, source.prepare(batch))
+        state = hinted.prepare(batch)
+        torch.testing.assert_close(hinted(pos, state), want)
+        torch.testing.assert_close(hinted(pos, state, hints=_random_hints(3, 6, batch.num_joints)), want)
+    with pytest.raises(ValueError, match="shape"):
+        warm_start(P2RModel(replace(TINY_P2R, width=32, heads=4)), source)

@@ -143,3 +143,41 @@ def test_bad_orientation_links_are_named(link, fault):
     data["orientations"] = [link]
     with pytest.raises(RetargetMapError, match=fault):
         RetargetMap.from_dict(data, path="m.json", skeleton=rig.skeleton)
+
+
+@pytest.mark.parametrize("name", ["humanoid", "dragon"])
+def test_hints_carry_the_links_targets_before_the_solver(name):
+    """At rest positions every hinted joint's world rotation is what the links give a rest solver."""
+    rig = load_bundled_rig(name)
+    m = suggest_map(rig.skeleton, rig.name)
+    orientation = OrientationRetarget(rig.skeleton, m)
+    _, rest_positions = forward_kinematics(rig.skeleton.parents, rot.quat_to_matrix(rig.skeleton.rest_rotations), rig.skeleton.rest_translations)
+    assert (orientation.hints(rest_positions, None)[:, 6] == 0).all()
+    pose = _pose(head_yaw=40.0, chest_twist=20.0)
+    hints = orientation.hints(rest_positions, pose)
+    _, _, _, out_w = _drive(name, pose)
+    linked = {rig.skeleton.index(l.joint) for l in m.orientations}
+    assert set(np.flatnonzero(hints[:, 6] > 0)) <= linked
+    orient = {rig.skeleton.index(l.joint) for l in m.orientations if l.mode == "orient"}
+    head = next(rig.skeleton.index(l.joint) for l in m.orientations if l.segment == "head" and l.mode == "orient")
+    assert hints[head, 6] == pytest.approx(1.0)
+    for j in orient & set(np.flatnonzero(hints[:, 6] > 0)):
+        np.testing.assert_allclose(rot.sixd_to_matrix(hints[j, :6]), out_w[j], atol=1e-6)
+
+
+def test_a_twist_hint_keeps_the_bone_of_the_positions():
+    """A lower leg's hint points its bone where the positions put it (the shin swings forward)."""
+    rig = load_bundled_rig("humanoid")
+    sk = rig.skeleton
+    m = suggest_map(sk, rig.name)
+    orientation = OrientationRetarget(sk, m)
+    _, positions = forward_kinematics(sk.parents, rot.quat_to_matrix(sk.rest_rotations), sk.rest_translations)
+    fore, hand = sk.index("LeftLowerLeg"), sk.index("LeftFoot")
+    positions = positions.copy()
+    positions[hand] = positions[fore] + _turn([1, 0, 0], -50.0) @ (positions[hand] - positions[fore])
+    hints = orientation.hints(positions, _pose())
+    assert hints[fore, 6] == pytest.approx(1.0)
+    W = rot.sixd_to_matrix(hints[fore, :6])
+    bone = positions[hand] - positions[fore]
+    child_offset = sk.rest_translations[hand]
+    np.testing.assert_allclose(W @ child_offset / np.linalg.norm(child_offset), bone / np.linalg.norm(bone), atol=1e-6)

@@ -43,3 +43,43 @@ def test_train_few_steps_then_resume(tmp_path, kind: str) -> None:
     assert json.loads((tmp_path / "model.json").read_text())["extra"]["step"] == 2
     after = load_weights(tmp_path / "model").state_dict()
     assert any(not torch.equal(first[k], after[k]) for k in first)
+
+
+def test_orientation_hints_are_the_true_world_rotations_give_or_take_their_weight() -> None:
+    """Hinted joints sit near their true world rotation (closer at a higher weight); the rest hint nothing."""
+    import numpy as np
+
+    from engine import rotations as rot
+    from engine.kinematics import forward_kinematics
+    from engine.model.batching import orientation_hints
+
+    rng = np.random.default_rng(0)
+    parents = np.array([-1] + list(range(39)))
+    quats = rot.axis_angle_to_quat(rng.normal(0, 0.5, (32, 40, 3)))
+    world = forward_kinematics(parents, rot.quat_to_matrix(quats), np.zeros((40, 3)))[0]
+    errors, weights = [], []
+    for _ in range(20):
+        hints = orientation_hints(parents, quats, rng)
+        w = hints[..., 6]
+        assert ((w == 0) | ((w >= 0.3) & (w <= 1.0))).all()
+        never = (w == 0).all(0)
+        np.testing.assert_allclose(hints[:, never, :6].reshape(-1, 6), np.tile([1, 0, 0, 0, 1, 0], (32 * never.sum(), 1)))
+        on = w > 0
+        errors.append(np.degrees(rot.geodesic_angle(rot.sixd_to_matrix(hints[..., :6].astype(np.float64))[on], world[on])))
+        weights.append(w[on])
+    errors, weights = np.concatenate(errors), np.concatenate(weights)
+    assert errors.size > 1000 and np.median(errors) < 15.0
+    assert np.median(errors[weights > 0.8]) < np.median(errors[weights < 0.5])
+
+
+@pytest.mark.slow
+def test_train_a_hinted_p2r_from_given_weights(tmp_path) -> None:
+    """--init with orientation_cue: a run starts from the given weights and validates on hinted batches too."""
+    first = tmp_path / "first"
+    train(TrainSettings("p2r", first, steps=1, batch=2, lr=1e-3, device="cpu", seed=0, config=TINY))
+    cfg = json.dumps({**json.loads(TINY), "orientation_cue": True})
+    metrics = train(TrainSettings("p2r", tmp_path / "hinted", steps=2, batch=2, lr=1e-3, device="cpu", seed=0, config=cfg, init=str(first / "model")))
+    assert "val_hinted_loss" in metrics and all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
+    model = load_weights(tmp_path / "hinted" / "model")
+    assert model.cfg.orientation_cue
+    assert json.loads((tmp_path / "hinted" / "model.json").read_text())["extra"]["init"] == str(first / "model")
