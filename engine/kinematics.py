@@ -14,7 +14,7 @@ import numpy as np
 if TYPE_CHECKING:  # torch is imported lazily so file tools (info, convert) start fast
     import torch
 
-__all__ = ["forward_kinematics", "forward_kinematics_torch", "inverse_kinematics_local"]
+__all__ = ["forward_kinematics", "forward_kinematics_torch", "inverse_kinematics_local", "world_rotations_padded"]
 
 
 def forward_kinematics(
@@ -79,6 +79,25 @@ def forward_kinematics_torch(
             world_r.append(world_r[p] @ rots[..., j, :, :])
             world_p.append(world_p[p] + (world_r[p] @ trans[..., j, :, None])[..., 0])
     return torch.stack(world_r, dim=-3), torch.stack(world_p, dim=-2)
+
+
+def world_rotations_padded(local_rotations: torch.Tensor, parents: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
+    """World rotations ``(B, T, J, 3, 3)`` of a padded batch of rigs (differentiable), one step per depth.
+
+    Args:
+        local_rotations: ``(B, T, J, 3, 3)``.
+        parents: ``(B, J)`` int64; roots and padding point at themselves.
+        depth: ``(B, J)`` int64 number of ancestors.
+    """
+    import torch
+
+    B, T, J = local_rotations.shape[:3]
+    index = parents[:, None, :, None, None].expand(B, T, J, 3, 3)
+    world = local_rotations
+    for d in range(1, int(depth.max()) + 1 if depth.numel() else 1):
+        above = torch.gather(world, 2, index) @ local_rotations
+        world = torch.where((depth == d)[:, None, :, None, None], above, world)
+    return world
 
 
 def inverse_kinematics_local(parents: np.ndarray, world_rotations: np.ndarray) -> np.ndarray:

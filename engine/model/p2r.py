@@ -9,7 +9,9 @@ child-fit rotation ``F_j`` (:mod:`engine.model.fit_rotation`: the world rotation
 joint's reference child offsets onto the current ones). With ``orientation_cue`` each joint also
 takes an orientation hint (:func:`hint_features`): a world rotation the joint should have (from
 the performer's segment orientations, :mod:`engine.retarget.orientation`) with its weight in
-[0, 1], 0 where there is none. A per-rig encoder (rest pose, names, topology, reference
+[0, 1], 0 where there is none: the correction it asks for enters the joint's features, and the
+head also outputs a trust ``g`` (a sigmoid) that blends its own correction toward the hint's by
+``g x weight`` (so a joint without a hint is never pulled). A per-rig encoder (rest pose, names, topology, reference
 pose-rotation pair; run once per rig) adds a token to every joint and modulates each block (FiLM).
 
 Blocks (``layers`` of them): causal temporal attention -> GL-GMHA (local on even, global on odd
@@ -42,7 +44,7 @@ from engine.model.rig_tensors import RigTensors
 from engine.model.sixd import IDENTITY_6D, matrix_to_sixd, sixd_to_matrix
 from engine.model.temporal import TemporalAttention
 
-__all__ = ["HINT_INPUTS", "P2RState", "P2RBlock", "P2RModel", "frame_features", "grandchild_features", "hint_features", "no_hints"]
+__all__ = ["HINT_INPUTS", "P2RState", "P2RBlock", "P2RModel", "frame_features", "grandchild_features", "hint_correction", "hint_features", "no_hints"]
 
 FRAME_INPUTS = 23
 HINT_INPUTS = 7  # per joint: the hinted world rotation as 6D, then its weight
@@ -93,9 +95,9 @@ def no_hints(shape: tuple[int, ...], device: torch.device | str = "cpu") -> torc
     return out
 
 
-def hint_features(hints: torch.Tensor, fit: torch.Tensor, ref_world: torch.Tensor) -> torch.Tensor:
-    """``(B, T, J, 7)``: the correction a hint asks of the head, ``C = W_hint W_ref^T F^T`` (so that
-    ``C F W_ref = W_hint``), as 6D minus the identity's and times the weight, then the weight.
+def hint_correction(hints: torch.Tensor, fit: torch.Tensor, ref_world: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The correction each hint asks of the head, ``C = W_hint W_ref^T F^T`` (so that
+    ``C F W_ref = W_hint``), as 6D ``(B, T, J, 6)`` (identity without a hint), and the weight ``(B, T, J, 1)``.
 
     Args:
         hints: ``(B, T, J, 7)`` hinted world rotation (6D) and weight (0: no hint; its 6D is ignored).
@@ -105,8 +107,14 @@ def hint_features(hints: torch.Tensor, fit: torch.Tensor, ref_world: torch.Tenso
     weight = hints[..., 6:].clamp(0.0, 1.0)
     identity = hints.new_tensor(IDENTITY_6D)
     target = sixd_to_matrix(torch.where(weight > 0, hints[..., :6], identity))
-    correction = target @ ref_world[:, None].transpose(-1, -2) @ fit.transpose(-1, -2)
-    return torch.cat([weight * (matrix_to_sixd(correction) - identity), weight], dim=-1)
+    correction = matrix_to_sixd(target @ ref_world[:, None].transpose(-1, -2) @ fit.transpose(-1, -2))
+    return torch.where(weight > 0, correction, identity), weight
+
+
+def hint_features(correction: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``(B, T, J, 7)`` frame inputs of :func:`hint_correction`'s output: the correction minus the
+    identity, times the weight, then the weight (all zeros without a hint)."""
+    return torch.cat([weight * (correction - correction.new_tensor(IDENTITY_6D)), weight], dim=-1)
 
 
 def frame_features(pos: torch.Tensor, parents: torch.Tensor, ref_pos: torch.Tensor, child1: torch.Tensor) -> torch.Tensor:
@@ -171,7 +179,8 @@ class P2RModel(nn.Module):
         self.film = nn.Linear(C, cfg.layers * 2 * C)
         self.frame_in = nn.Linear(FRAME_INPUTS + (6 if cfg.grandchild_cue else 0) + (HINT_INPUTS if cfg.orientation_cue else 0), C)
         self.blocks = nn.ModuleList(P2RBlock(cfg, local=i % 2 == 0) for i in range(cfg.layers))
-        self.head = nn.Sequential(nn.LayerNorm(C), nn.Linear(C, C), nn.GELU(), nn.Linear(C, 6))
+        # 6D correction, then (with orientation_cue) the logit of the trust in the joint's hint.
+        self.head = nn.Sequential(nn.LayerNorm(C), nn.Linear(C, C), nn.GELU(), nn.Linear(C, 7 if cfg.orientation_cue else 6))
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -193,10 +202,12 @@ class P2RModel(nn.Module):
         grandchild = torch.gather(rig.child1, 1, rig.child1)
         return P2RState(graph, token, film, rig.ref_pos, sixd_to_matrix(rig.ref_world6d), is_root, plan, grandchild)
 
-    def _embed(self, positions: torch.Tensor, state: P2RState, fit: torch.Tensor | None, hints: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Frame tokens ``(B, T, J, C)`` and the prior ``F`` ``(B, T, J, 3, 3)`` (the analytic fit,
-        computed when not given; the identity without the prior). ``hints``: see :func:`hint_features`
-        (None: no hints; ignored by a model without ``orientation_cue``)."""
+    def _embed(self, positions: torch.Tensor, state: P2RState, fit: torch.Tensor | None, hints: torch.Tensor | None,
+               ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+        """Frame tokens ``(B, T, J, C)``, the prior ``F`` ``(B, T, J, 3, 3)`` (the analytic fit,
+        computed when not given; the identity without the prior) and the hints' corrections and
+        weights (:func:`hint_correction`; None without ``orientation_cue``). ``hints``: ``(B, T, J, 7)``
+        or None (no hints)."""
         g = state.graph
         if fit is None:
             fit = state.fit_plan(positions)
@@ -205,15 +216,21 @@ class P2RModel(nn.Module):
             parts.append(grandchild_features(positions, fit, state))
         if not self.cfg.use_fit_prior:
             fit = torch.eye(3, device=fit.device, dtype=fit.dtype).expand_as(fit)
+        hinted = None
         if self.cfg.orientation_cue:
             if hints is None:
                 hints = no_hints(positions.shape[:3], positions.device)
-            parts.append(hint_features(hints, fit, state.ref_world))
+            hinted = hint_correction(hints, fit, state.ref_world)
+            parts.append(hint_features(*hinted))
         feats = torch.cat(parts, dim=-1)
-        return self.frame_in(feats) + state.rig_token[:, None], fit
+        return self.frame_in(feats) + state.rig_token[:, None], fit, hinted
 
-    def _head(self, x: torch.Tensor, state: P2RState, fit: torch.Tensor) -> torch.Tensor:
-        out = self.head(x) + x.new_tensor(IDENTITY_6D)  # (B, T, J, 6)
+    def _head(self, x: torch.Tensor, state: P2RState, fit: torch.Tensor, hinted: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+        raw = self.head(x)
+        out = raw[..., :6] + x.new_tensor(IDENTITY_6D)  # (B, T, J, 6)
+        if hinted is not None:  # blend toward the hint's correction by trust x weight (0 without a hint)
+            correction, weight = hinted
+            out = out + weight * torch.sigmoid(raw[..., 6:]) * (correction - out)
         if not self.cfg.predict_world_delta:
             return out
         B, T, J, _ = out.shape
@@ -227,10 +244,10 @@ class P2RModel(nn.Module):
     def forward(self, positions: torch.Tensor, state: P2RState, window: int | None = None, hints: torch.Tensor | None = None) -> torch.Tensor:
         """Full causal forward: ``(B, T, J, 3)`` model-space positions (and optional ``(B, T, J, 7)``
         orientation hints) -> ``(B, T, J, 6)`` local 6D."""
-        x, fit = self._embed(positions, state, None, hints)
+        x, fit, hinted = self._embed(positions, state, None, hints)
         for block, film in zip(self.blocks, state.film):
             x = block(x, state.graph, film, window)
-        return self._head(x, state, fit)
+        return self._head(x, state, fit, hinted)
 
     def empty_cache(self, state: P2RState, window: int | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Zeroed KV ring buffers of every block for the rigs of ``state``."""
@@ -248,7 +265,7 @@ class P2RModel(nn.Module):
         ``fit``: ``state.fit_plan(positions)``, or None to compute it here; a compiled step needs it
         given (the numpy prior is outside the graph). ``hints``: ``(B, 1, J, 7)`` or None.
         """
-        x, fit = self._embed(positions, state, fit, hints)
+        x, fit, hinted = self._embed(positions, state, fit, hints)
         for block, film, cache in zip(self.blocks, state.film, caches):
             x = block.step(x, state.graph, film, cache, t)
-        return self._head(x, state, fit)
+        return self._head(x, state, fit, hinted)

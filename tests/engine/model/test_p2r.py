@@ -127,8 +127,8 @@ def test_grandchild_cue_shows_a_hinge_bend_the_fit_cannot() -> None:
 
 
 def test_a_hint_that_agrees_with_the_prior_asks_for_no_correction(skeletons) -> None:
-    """hint_features: zero correction where the hint is the prior's own world rotation, all zeros without a hint."""
-    from engine.model.p2r import hint_features
+    """hint_correction: the identity where the hint is the prior's own world rotation; no features without a hint."""
+    from engine.model.p2r import hint_correction, hint_features
     from engine.model.sixd import matrix_to_sixd, sixd_to_matrix
 
     rig = build_rig_tensors(skeletons[0])
@@ -138,16 +138,24 @@ def test_a_hint_that_agrees_with_the_prior_asks_for_no_correction(skeletons) -> 
     ref_world = sixd_to_matrix(rig.ref_world6d)
     world = fit @ ref_world[:, None]
     weight = torch.tensor([0.0, 0.7]).repeat(J)[:J].view(1, 1, J, 1).expand(1, 2, J, 1)
-    feats = hint_features(torch.cat([matrix_to_sixd(world), weight], dim=-1), fit, ref_world)
+    feats = hint_features(*hint_correction(torch.cat([matrix_to_sixd(world), weight], dim=-1), fit, ref_world))
     torch.testing.assert_close(feats[..., :6], torch.zeros_like(feats[..., :6]), atol=1e-5, rtol=0)
     torch.testing.assert_close(feats[..., 6:], weight)
     turned = world @ torch.linalg.matrix_exp(torch.tensor([[0.0, -0.5, 0.0], [0.5, 0.0, 0.0], [0.0, 0.0, 0.0]]))
-    moved = hint_features(torch.cat([matrix_to_sixd(turned), weight], dim=-1), fit, ref_world)
+    moved = hint_features(*hint_correction(torch.cat([matrix_to_sixd(turned), weight], dim=-1), fit, ref_world))
     assert (moved[..., :6].abs().sum(-1) > 0.1).eq(weight[..., 0] > 0).all()
 
 
+def _world(local6d: torch.Tensor, batch) -> torch.Tensor:
+    from engine.kinematics import world_rotations_padded
+    from engine.model.sixd import sixd_to_matrix
+
+    return world_rotations_padded(sixd_to_matrix(local6d), batch.parents, batch.depth)
+
+
 def test_a_warm_started_hinted_model_computes_what_its_source_did(skeletons) -> None:
-    """--init: the new hint inputs start at zero, so hints change nothing until trained."""
+    """--init: without hints the hinted model computes what its source did; a hint pulls its joint toward it, others stay."""
+    from engine.model.sixd import geodesic_angle, sixd_to_matrix
     from engine.training.trainer import warm_start
 
     source = randomize(P2RModel(TINY_P2R)).eval()
@@ -159,6 +167,11 @@ def test_a_warm_started_hinted_model_computes_what_its_source_did(skeletons) -> 
         want = source(pos, source.prepare(batch))
         state = hinted.prepare(batch)
         torch.testing.assert_close(hinted(pos, state), want)
-        torch.testing.assert_close(hinted(pos, state, hints=_random_hints(3, 6, batch.num_joints)), want)
+        hints = _random_hints(3, 6, batch.num_joints)
+        pulled = hinted(pos, state, hints=hints)
+    target = sixd_to_matrix(hints[..., :6])
+    world_want, world_pulled = _world(want, batch), _world(pulled, batch)
+    on = (hints[..., 6] > 0.5) & batch.joint_mask[:, None]
+    assert (geodesic_angle(world_pulled, target)[on] < geodesic_angle(world_want, target)[on]).float().mean() > 0.95
     with pytest.raises(ValueError, match="shape"):
         warm_start(P2RModel(replace(TINY_P2R, width=32, heads=4)), source)
