@@ -25,6 +25,24 @@ def test_p2r_loss_is_zero_on_the_target_and_ignores_padding() -> None:
     assert parts["angle_deg"] == pytest.approx(90.0, abs=0.5)  # half the real joints
 
 
+def test_the_world_term_counts_a_parents_error_on_every_joint_below_it() -> None:
+    """With the rig, a root turned 90 deg is 90 deg off in the world on the whole chain, 1 joint of 3 locally."""
+    from engine.model.rig_tensors import build_rig_tensors
+    from engine.skeleton import Skeleton
+    from engine import rotations as rot
+    import numpy as np
+
+    sk = Skeleton(("a", "b", "c"), np.array([-1, 0, 1]), np.array([[0, 0, 0], [0, 1, 0], [0, 1, 0.0]]), rot.quat_identity((3,)))
+    rig = build_rig_tensors(sk)
+    target = torch.tensor([1.0, 0, 0, 0, 1, 0]).expand(1, 2, 3, 6).clone()
+    pred = target.clone()
+    pred[:, :, 0] = torch.tensor([0.0, -1, 0, 1, 0, 0])  # the root turned 90 deg about z
+    _, local = p2r_loss(pred, target, rig.joint_mask)
+    _, both = p2r_loss(pred, target, rig.joint_mask, rig)
+    assert local["angle_deg"] == pytest.approx(30.0, abs=0.5) and "world_angle_deg" not in local
+    assert both["world_angle_deg"] == pytest.approx(90.0, abs=0.5)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["p2r", "v2p"])
 def test_train_few_steps_then_resume(tmp_path, kind: str) -> None:
