@@ -28,11 +28,25 @@ def _xvfb() -> str | None:
     return shutil.which("Xvfb")
 
 
+def _window_libraries() -> list[str]:
+    """The xcb plugin's missing libraries after installing the README's apt line when missing and allowed."""
+    from app.qt_platform import XCB_APT_PACKAGES, missing_xcb_libraries
+
+    missing = missing_xcb_libraries()
+    if missing and shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-q", *XCB_APT_PACKAGES], capture_output=True, timeout=600, check=False)
+        missing = missing_xcb_libraries()
+    return missing
+
+
 @pytest.fixture()
 def x_display(tmp_path: Path):
     xvfb = _xvfb()
     if xvfb is None:
         pytest.skip("Xvfb is not installed and could not be installed (apt-get install -y xvfb needs root)")
+    missing = _window_libraries()
+    if missing:
+        pytest.skip(f"the Qt window's libraries are missing and could not be installed: {', '.join(missing)} (README, Set up)")
     read_fd, write_fd = os.pipe()
     server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
                               pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
