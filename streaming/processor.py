@@ -6,7 +6,8 @@ filter -> PoseResult``
 
 Beside the positions, the performer's segment orientations (head, chest, hands, feet, limb twists:
 :mod:`engine.performer.segments`) come straight from the landmarks and reach the rig through the
-map's orientation links (:mod:`engine.retarget.orientation`) after the solver; then
+map's orientation links (:mod:`engine.retarget.orientation`) after the solver (a solver that
+takes hints, the learned P2R, also gets the links' targets before it solves); then
 :mod:`streaming.continuity` keeps every joint's rotation continuous at a bounded speed (no flips).
 
 Each stage is a small object behind a protocol so the pipeline, the benchmark and the tests can

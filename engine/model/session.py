@@ -234,7 +234,7 @@ class P2RSession(_Session):
 
         Positions are root-relative and divided by the rig height, world frame
         (:func:`engine.model.rig_tensors.normalize_positions`). ``hints``: ``(J, 7)`` (or batched)
-        orientation hints (:func:`engine.model.p2r.hint_features`), for a model with
+        orientation hints (world 6D and weight: :func:`engine.model.p2r.hint_correction`), for a model with
         ``orientation_cue``; None hints nothing. Other models ignore them.
         """
         pos, single = self._as_batch(positions, 3)

@@ -281,7 +281,7 @@ class OrientationRetarget:
             for link in links:
                 W = self._apply(link, j, W, pose, self._H)
                 weight = max(weight, _confidence_ramp(link, pose))
-            if weight > 0.0:
+            if weight > 0.0 and np.isfinite(W).all():  # a non-finite segment turn hints nothing
                 out[j, :6] = W[:2].reshape(6)
                 out[j, 6] = weight
         return out

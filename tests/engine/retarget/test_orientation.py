@@ -181,3 +181,15 @@ def test_a_twist_hint_keeps_the_bone_of_the_positions():
     bone = positions[hand] - positions[fore]
     child_offset = sk.rest_translations[hand]
     np.testing.assert_allclose(W @ child_offset / np.linalg.norm(child_offset), bone / np.linalg.norm(bone), atol=1e-6)
+
+
+def test_a_non_finite_segment_turn_hints_nothing():
+    """A NaN in the performer's segment turns gives that joint no hint instead of a NaN one."""
+    rig = load_bundled_rig("humanoid")
+    sk = rig.skeleton
+    orientation = OrientationRetarget(sk, suggest_map(sk, rig.name))
+    _, positions = forward_kinematics(sk.parents, rot.quat_to_matrix(sk.rest_rotations), sk.rest_translations)
+    pose = _pose(head_yaw=30.0)
+    pose.turns = {k: np.full_like(v, np.nan) for k, v in pose.turns.items()}
+    hints = orientation.hints(positions, pose)
+    assert np.isfinite(hints).all() and (hints[:, 6] == 0).all()
