@@ -444,7 +444,10 @@ def test_a_solver_that_takes_hints_gets_the_head_turn_before_it_solves() -> None
 
     class Recording(AnalyticIKSolver):
         takes_hints = True
-        seen: list = []
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list = []
 
         def step(self, positions, hints=None):
             self.seen.append(hints)
