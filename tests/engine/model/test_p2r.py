@@ -158,6 +158,7 @@ def test_a_warm_started_hinted_model_computes_what_its_source_did(skeletons) -> 
     from engine.model.sixd import geodesic_angle, sixd_to_matrix
     from engine.training.trainer import warm_start
 
+    torch.manual_seed(0)
     source = randomize(P2RModel(TINY_P2R)).eval()
     hinted = P2RModel(replace(TINY_P2R, orientation_cue=True)).eval()
     warm_start(hinted, source)
@@ -171,7 +172,9 @@ def test_a_warm_started_hinted_model_computes_what_its_source_did(skeletons) -> 
         pulled = hinted(pos, state, hints=hints)
     target = sixd_to_matrix(hints[..., :6])
     world_want, world_pulled = _world(want, batch), _world(pulled, batch)
-    on = (hints[..., 6] > 0.5) & batch.joint_mask[:, None]
-    assert (geodesic_angle(world_pulled, target)[on] < geodesic_angle(world_want, target)[on]).float().mean() > 0.95
+    # A blend toward a hint nearly opposite the output (> 140 deg away) has no defined direction.
+    on = (hints[..., 6] > 0.5) & batch.joint_mask[:, None] & (geodesic_angle(world_want, target) < 2.45)
+    assert on.sum() > 10
+    assert (geodesic_angle(world_pulled, target)[on] < geodesic_angle(world_want, target)[on]).all()
     with pytest.raises(ValueError, match="shape"):
         warm_start(P2RModel(replace(TINY_P2R, width=32, heads=4)), source)
