@@ -7,7 +7,7 @@ bone's length and of the offset to the longest child against the reference (zero
 the model's cue for how far to trust the geometry), and the 6D of the analytic
 child-fit rotation ``F_j`` (:mod:`engine.model.fit_rotation`: the world rotation carrying the
 joint's reference child offsets onto the current ones). With ``orientation_cue`` each joint also
-takes an orientation hint (:func:`hint_features`): a world rotation the joint should have (from
+takes an orientation hint (:func:`hint_correction`): a world rotation the joint should have (from
 the performer's segment orientations, :mod:`engine.retarget.orientation`) with its weight in
 [0, 1], 0 where there is none: the correction it asks for enters the joint's features, and the
 head also outputs a trust ``g`` (a sigmoid) that blends its own correction toward the hint's by

@@ -219,6 +219,10 @@ class OrientationRetarget:
                 c = max(kids, key=lambda k: np.linalg.norm(offsets[k]))
                 self._bone[j] = offsets[c]
                 self._child[j] = c
+        # The same bone in the neutral pose, world frame, unit (zero without a child): what hints() swings.
+        rest_bone = np.einsum("jab,jb->ja", self._ref_world, self._bone)
+        norms = np.linalg.norm(rest_bone, axis=1, keepdims=True)
+        self._rest_bone_dir = np.where(norms > 1e-9, rest_bone / np.maximum(norms, 1e-12), 0.0)
         self._by_joint: dict[int, list[OrientationLink]] = {}
         for link in self.links:
             self._by_joint.setdefault(skeleton.index(link.joint), []).append(link)
@@ -257,7 +261,8 @@ class OrientationRetarget:
         return out
 
     def hints(self, positions: np.ndarray, pose: SegmentPose | None) -> np.ndarray:
-        """``(J, 7)`` orientation hints for a solver that takes them (:func:`engine.model.p2r.hint_features`).
+        """``(J, 7)`` orientation hints for a solver that takes them (world 6D and weight:
+        :func:`engine.model.p2r.hint_correction`).
 
         A linked joint's hint is its world rotation after its links, applied to its neutral world
         rotation swung onto its bone in ``positions`` (``(J, 3)`` world, the solver's input); its
@@ -271,12 +276,11 @@ class OrientationRetarget:
         for j, links in self._by_joint.items():
             W = self._ref_world[j]
             c = self._child[j]
-            if c >= 0:
-                rest_bone = W @ self._bone[j]
+            if c >= 0 and self._rest_bone_dir[j].any():
                 bone = np.asarray(positions[c], dtype=np.float64) - positions[j]
-                lengths = float(np.sqrt(rest_bone @ rest_bone)), float(np.sqrt(bone @ bone))
-                if min(lengths) > 1e-9:
-                    W = _swing(rest_bone / lengths[0], bone / lengths[1]) @ W
+                length = float(np.sqrt(bone @ bone))
+                if length > 1e-9:
+                    W = _swing(self._rest_bone_dir[j], bone / length) @ W
             weight = 0.0
             for link in links:
                 W = self._apply(link, j, W, pose, self._H)
